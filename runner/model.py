@@ -1,0 +1,319 @@
+"""The plan as frozen records: what ``phases.yaml`` says, after validation, and nothing more.
+
+Loading and validation live in :mod:`runner.plan`; this module only names the shapes so that
+the engine, the gates and the codemods share one vocabulary without importing the YAML
+loader. Every record is frozen and holds tuples, so a loaded plan cannot drift while it runs.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "Action",
+    "ApproveGate",
+    "CallRewrite",
+    "Command",
+    "Delete",
+    "ForbidImportsGate",
+    "Gate",
+    "GateSpec",
+    "ImportMove",
+    "MetricGate",
+    "MoveImport",
+    "OnFailure",
+    "OnRollback",
+    "Phase",
+    "Plan",
+    "PytestGate",
+    "RewriteCall",
+    "Rollback",
+    "RollbackMode",
+    "RunAction",
+    "RunGate",
+    "Settings",
+    "Step",
+]
+
+#: A command as the plan wrote it: a string runs through the shell, a tuple runs as argv.
+Command = str | tuple[str, ...]
+
+
+class Rollback(enum.Enum):
+    """How far an automatic rollback reaches."""
+
+    STEP = "step"
+    PHASE = "phase"
+    PLAN = "plan"
+
+
+class RollbackMode(enum.Enum):
+    """``reset`` moves the branch back; ``revert`` adds revert commits (shared branches)."""
+
+    RESET = "reset"
+    REVERT = "revert"
+
+
+class OnFailure(enum.Enum):
+    """What a failed step does: roll back (default), stop with the tree as is, or go on."""
+
+    ROLLBACK = "rollback"
+    STOP = "stop"
+    CONTINUE = "continue"
+
+
+# --- gates -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RunGate:
+    """Passes when the command exits 0."""
+
+    command: Command
+
+
+@dataclass(frozen=True, slots=True)
+class PytestGate:
+    """Runs ``python -m pytest ARGS``; counts come from the JUnit XML pytest writes."""
+
+    args: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ForbidImportsGate:
+    """Counts import sites and attribute uses of ``names``; passes under ``max``/``max_ratio``."""
+
+    names: tuple[str, ...]
+    max: int | None = None
+    max_ratio: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricGate:
+    """Runs a command and compares the last number it prints against ``max``/``min``."""
+
+    command: Command
+    max: float | None = None
+    min: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApproveGate:
+    """A person answers yes or no; a non-interactive run fails it unless ``--yes``."""
+
+    question: str
+
+
+GateSpec = RunGate | PytestGate | ForbidImportsGate | MetricGate | ApproveGate
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """A gate as a step or phase uses it: the named gate's definition, or an inline one.
+
+    ``name`` is the key under ``gates:`` for named gates, and the kind (``run``, ``pytest``,
+    ...) for inline ones; ``timeout`` is in seconds (``None``: the plan's default).
+    """
+
+    name: str
+    spec: GateSpec
+    timeout: float | None = None
+
+    @property
+    def kind(self) -> str:
+        """The gate kind as the plan spells it."""
+        return _GATE_KINDS[type(self.spec)]
+
+
+_GATE_KINDS: dict[type, str] = {
+    RunGate: "run",
+    PytestGate: "pytest",
+    ForbidImportsGate: "forbid-imports",
+    MetricGate: "metric",
+    ApproveGate: "approve",
+}
+
+
+# --- actions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RunAction:
+    """Any command, run at the repository root."""
+
+    command: Command
+
+
+@dataclass(frozen=True, slots=True)
+class ImportMove:
+    """One ``move-import`` mapping: ``from`` → ``to``, optionally keeping local name ``as_``."""
+
+    from_: str
+    to: str
+    as_: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MoveImport:
+    """Move symbols or whole modules; every mapping is applied in one pass."""
+
+    moves: tuple[ImportMove, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CallRewrite:
+    """One ``rewrite-call`` mapping: calls of ``from_`` become calls of ``to``."""
+
+    from_: str
+    to: str
+    await_: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RewriteCall:
+    """Rename calls of callables, adding ``await`` inside ``async def`` when asked."""
+
+    rewrites: tuple[CallRewrite, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    """Delete files, folders (``pkg/old.py``) or definitions (``pkg/new.py::Cls.method``)."""
+
+    targets: tuple[str, ...]
+
+
+Action = RunAction | MoveImport | RewriteCall | Delete
+
+_ACTION_KINDS: dict[type, str] = {
+    RunAction: "run",
+    MoveImport: "move-import",
+    RewriteCall: "rewrite-call",
+    Delete: "delete",
+}
+
+
+def action_kind(action: Action | None) -> str:
+    """The action's key in the plan (``run``, ``move-import``, ...), or ``gates only``."""
+    return "gates only" if action is None else _ACTION_KINDS[type(action)]
+
+
+# --- structure ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step: at most one action, then its gates; a pass is one checkpoint commit."""
+
+    phase_id: str
+    id: str
+    title: str
+    action: Action | None
+    gates: tuple[Gate, ...] = ()
+    timeout: float | None = None
+    on_failure: OnFailure = OnFailure.ROLLBACK
+    line: int = 0
+
+    @property
+    def key(self) -> str:
+        """The address users type and trailers record: ``PHASE/STEP``."""
+        return f"{self.phase_id}/{self.id}"
+
+    @property
+    def digest(self) -> str:
+        """``sha256:`` of what the step does (action, gates, timeout), not of its title.
+
+        Recorded in the checkpoint commit, so resume can tell a done step from one whose
+        definition changed since it was committed.
+        """
+        payload = json.dumps(
+            {
+                "action": _canonical(self.action),
+                "gates": [_canonical(g) for g in self.gates],
+                "timeout": self.timeout,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    """An ordered group of steps; its gates run once after its last step."""
+
+    id: str
+    title: str
+    steps: tuple[Step, ...]
+    gates: tuple[Gate, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """``settings:``; every key optional, defaults as the contract states."""
+
+    branch: str | None = None
+    rollback: Rollback = Rollback.STEP
+    rollback_mode: RollbackMode = RollbackMode.RESET
+    timeout: float | None = 15 * 60.0
+    env: tuple[tuple[str, str], ...] = ()
+    exclude: tuple[str, ...] = ()
+    source_roots: tuple[str, ...] = (".", "src")
+
+
+@dataclass(frozen=True, slots=True)
+class OnRollback:
+    """Hooks after every rollback: commands to run, then gates that must pass."""
+
+    run: tuple[Command, ...] = ()
+    verify: tuple[Gate, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A validated plan. ``path`` is where it was read from, for messages."""
+
+    version: int
+    name: str
+    description: str
+    settings: Settings
+    gates: tuple[tuple[str, Gate], ...]
+    phases: tuple[Phase, ...]
+    on_rollback: OnRollback = field(default_factory=OnRollback)
+    path: str = "phases.yaml"
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """Every step in run order."""
+        return tuple(step for phase in self.phases for step in phase.steps)
+
+    def find_step(self, key: str) -> Step | None:
+        """A step by ``PHASE/STEP``, or by a bare step id when that is unambiguous."""
+        matches = [s for s in self.steps if key in (s.key, s.id)]
+        exact = [s for s in matches if s.key == key]
+        if exact:
+            return exact[0]
+        return matches[0] if len(matches) == 1 else None
+
+    def find_phase(self, phase_id: str) -> Phase | None:
+        """A phase by id."""
+        return next((p for p in self.phases if p.id == phase_id), None)
+
+
+def _canonical(value: Any) -> Any:  # noqa: ANN401 - walks any record of this module
+    """A JSON-able form of a record, stable across runs, for digests."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return [_canonical(v) for v in value]
+    fields = getattr(value, "__dataclass_fields__", None)
+    if fields is None:
+        msg = f"cannot digest {type(value).__name__}"
+        raise TypeError(msg)
+    return {"type": type(value).__name__} | {f: _canonical(getattr(value, f)) for f in fields}
