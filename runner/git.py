@@ -9,12 +9,52 @@ for the git CLI.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import git as gitpython
 
-__all__ = ["exclude_pathspecs", "grep_files"]
+from runner.errors import GitError, PreconditionError
+
+__all__ = [
+    "CommitRecord",
+    "Repository",
+    "exclude_pathspecs",
+    "grep_files",
+    "open_repository",
+]
+
+#: Commits are made without the user's hooks and without signing, deliberately: the plan's
+#: gates are the checks, and a hook that rewrites files would change what a gate passed
+#: (pre-commit's own ``commit()`` passes ``-n --no-gpg-sign`` for the same reason).
+_COMMIT_FLAGS = ("--quiet", "--no-verify", "--no-gpg-sign", "--allow-empty")
+
+_RECORD_SEP = "\x1e"
+_FIELD_SEP = "\x1f"
+
+
+@dataclass(frozen=True, slots=True)
+class CommitRecord:
+    """A commit of a plan, with its trailers parsed (keys may repeat, order kept)."""
+
+    sha: str
+    subject: str
+    body: str
+    trailers: tuple[tuple[str, str], ...]
+
+    def trailer(self, key: str) -> str | None:
+        """The first value of trailer ``key``, or ``None``."""
+        return next((v for k, v in self.trailers if k == key), None)
+
+    def trailer_values(self, key: str) -> tuple[str, ...]:
+        """Every value of trailer ``key``, in order."""
+        return tuple(v for k, v in self.trailers if k == key)
 
 
 def exclude_pathspecs(globs: Sequence[str]) -> list[str]:
@@ -42,3 +82,289 @@ def grep_files(root: Path, tokens: Sequence[str], *, exclude: Sequence[str] = ()
                 return []
             raise
     return [p for p in out.split("\0") if p]
+
+
+def open_repository(path: Path) -> Repository:
+    """The repository whose working tree contains ``path``; refuses bare repositories."""
+    try:
+        repo = gitpython.Repo(path, search_parent_directories=True)
+    except gitpython.NoSuchPathError:
+        msg = f"{path}: no such directory"
+        raise PreconditionError(msg) from None
+    except gitpython.InvalidGitRepositoryError:
+        msg = f"{path}: not a git repository (run runner inside one, or pass --repo DIR)"
+        raise PreconditionError(msg) from None
+    if repo.bare or repo.working_tree_dir is None:
+        repo.close()
+        msg = f"{path}: a bare repository has no working tree to migrate; use a clone"
+        raise PreconditionError(msg)
+    return Repository(repo)
+
+
+class Repository:
+    """A working tree and its git directory, with the operations a run needs."""
+
+    def __init__(self, repo: gitpython.Repo) -> None:
+        self._repo = repo
+        self.root = Path(str(repo.working_tree_dir)).resolve()
+        self.git_dir = Path(repo.git_dir).resolve()
+        self.common_dir = Path(repo.common_dir).resolve()
+
+    def close(self) -> None:
+        """Stop GitPython's helper processes."""
+        self._repo.close()
+
+    def __enter__(self) -> Repository:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- plumbing ----------------------------------------------------------------------
+
+    def _git(self, *args: str, **kwargs: Any) -> Any:  # noqa: ANN401 - str, or bytes if asked
+        try:
+            out = getattr(self._repo.git, args[0].replace("-", "_"))(*args[1:], **kwargs)
+        except gitpython.GitCommandError as e:
+            stderr = (e.stderr or "").strip().removeprefix("stderr:").strip(" '\n")
+            msg = f"git {args[0]} failed: {stderr or e}"
+            raise GitError(msg) from None
+        return out
+
+    def _git_ok(self, *args: str) -> bool:
+        try:
+            self._git(*args)
+        except GitError:
+            return False
+        return True
+
+    # --- where we stand ----------------------------------------------------------------
+
+    def head(self) -> str:
+        """The sha HEAD points at; refuses an unborn branch."""
+        try:
+            return self._git("rev-parse", "--verify", "-q", "HEAD")
+        except GitError:
+            msg = "the branch has no commits yet: commit the code the plan migrates first"
+            raise PreconditionError(msg) from None
+
+    def current_branch(self) -> str | None:
+        """The checked-out branch, or ``None`` on a detached HEAD."""
+        try:
+            return self._git("symbolic-ref", "-q", "--short", "HEAD")
+        except GitError:
+            return None
+
+    def branch_exists(self, name: str) -> bool:
+        """Whether ``refs/heads/NAME`` exists."""
+        return self._git_ok("show-ref", "--verify", "--quiet", f"refs/heads/{name}")
+
+    def branch_sha(self, name: str) -> str | None:
+        """The sha of branch ``name``, or ``None``."""
+        try:
+            return self._git("rev-parse", "--verify", "-q", f"refs/heads/{name}")
+        except GitError:
+            return None
+
+    def operation_in_progress(self) -> str | None:
+        """A merge, rebase, cherry-pick, revert or bisect the user left half-done, if any."""
+        markers = {
+            "MERGE_HEAD": "a merge",
+            "rebase-merge": "a rebase",
+            "rebase-apply": "a rebase or git am",
+            "CHERRY_PICK_HEAD": "a cherry-pick",
+            "REVERT_HEAD": "a revert",
+            "BISECT_LOG": "a bisect",
+        }
+        return next((what for m, what in markers.items() if (self.git_dir / m).exists()), None)
+
+    def dirty_paths(self) -> list[str]:
+        """Tracked changes and untracked, not ignored files (``git status --porcelain``)."""
+        out = self._git("status", "--porcelain", "-z", "--untracked-files=normal")
+        entries = [e for e in out.split("\0") if e]
+        return [e[3:] for e in entries if len(e) > 3 and e[2] == " "]
+
+    def has_submodules(self) -> bool:
+        """Whether the tree has submodules (codemods never enter them)."""
+        return (self.root / ".gitmodules").exists()
+
+    def is_ancestor(self, older: str, newer: str) -> bool:
+        """Whether ``older`` is ``newer`` or one of its ancestors."""
+        return self._git_ok("merge-base", "--is-ancestor", older, newer)
+
+    def parent(self, sha: str) -> str:
+        """The first parent of ``sha``."""
+        return self._git("rev-parse", "--verify", f"{sha}^")
+
+    def tree_of(self, sha: str) -> str:
+        """The tree id of a commit."""
+        return self._git("rev-parse", f"{sha}^{{tree}}")
+
+    # --- branches ----------------------------------------------------------------------
+
+    def switch_branch(self, name: str, *, create: bool) -> None:
+        """Check out ``name`` (clean tree assumed), creating it from HEAD when asked."""
+        if create:
+            self._git("switch", "-q", "-c", name)
+        else:
+            self._git("switch", "-q", name)
+
+    # --- changes -----------------------------------------------------------------------
+
+    def stage_all(self) -> None:
+        """Stage every change, new files included; ignored files stay out."""
+        self._git("add", "-A", "--", ".")
+
+    def staged_paths(self, base: str = "HEAD") -> list[str]:
+        """Paths whose staged content differs from ``base``."""
+        out = self._git("diff", "--cached", "--name-only", "-z", "--no-renames", base)
+        return [p for p in out.split("\0") if p]
+
+    def diffstat(self, base: str, head: str | None = None) -> str:
+        """``git diff --stat`` between two commits (or ``base`` and the index)."""
+        if head is None:
+            return self._git("diff", "--cached", "--stat", "--no-color", base)
+        return self._git("diff", "--stat", "--no-color", base, head)
+
+    def changed_files(self, base: str, head: str) -> list[str]:
+        """Paths that differ between two commits."""
+        out = self._git("diff", "--name-only", "-z", "--no-renames", base, head)
+        return [p for p in out.split("\0") if p]
+
+    def save_patch(self, base: str, dest: Path) -> int:
+        """Stage everything, write ``git diff --cached --binary BASE`` to ``dest``.
+
+        The patch holds every change between ``base`` and the working tree, committed or
+        not, new files included, so ``git apply`` on ``base`` brings it all back. Returns the
+        number of files in it (0: nothing to save; the file is still written, empty).
+        """
+        self.stage_all()
+        patch: bytes = self._git(
+            "diff", "--cached", "--binary", "--no-color", "--full-index", base,
+            stdout_as_string=False, strip_newline_in_stdout=False,
+        )  # fmt: skip
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        _write_durably(dest, patch)
+        return len(self.staged_paths(base))
+
+    def commit(self, message: str) -> str:
+        """Commit the index as it is; returns the new sha."""
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=self.git_dir, prefix="runner-msg-", delete=False
+        ) as f:
+            f.write(message)
+        try:
+            self._git("commit", *_COMMIT_FLAGS, "--cleanup=verbatim", "-F", f.name)
+        finally:
+            Path(f.name).unlink(missing_ok=True)
+        return self.head()
+
+    def reset_index(self) -> None:
+        """Unstage everything; the working tree keeps every change."""
+        self._git("reset", "-q")
+
+    def reset_hard(self, sha: str) -> None:
+        """Move the branch and the tree to ``sha``; tracked and staged files follow."""
+        self._git("reset", "-q", "--hard", sha)
+
+    def revert_one(self, sha: str, message: str) -> str:
+        """Revert one commit as a new commit carrying ``message``; returns its sha.
+
+        Conflicts raise :class:`GitError`; the caller turns that into a rollback that could
+        not complete, with the state and the way out.
+        """
+        parents = self._git("rev-list", "--parents", "-n", "1", sha).split()
+        mainline = ("-m", "1") if len(parents) > 2 else ()
+        self._git("revert", "--no-commit", "--no-edit", *mainline, sha)
+        return self.commit(message)
+
+    def abort_revert(self) -> None:
+        """Leave a conflicted ``git revert --no-commit`` as if it had not started."""
+        self._git_ok("revert", "--abort")
+        self._git_ok("reset", "-q", "--merge")
+
+    def update_ref(self, ref: str, sha: str) -> None:
+        """Point ``ref`` at ``sha`` (keeps discarded commits reachable)."""
+        self._git("update-ref", ref, sha)
+
+    # --- history -----------------------------------------------------------------------
+
+    def plan_commits(self, plan_name: str, head: str = "HEAD") -> list[CommitRecord]:
+        """Commits of ``plan_name`` on the first-parent line of ``head``, oldest first.
+
+        ``git log --grep`` does the filtering in C, so a long history costs little.
+        """
+        fmt = f"%H{_FIELD_SEP}%s{_FIELD_SEP}%B{_FIELD_SEP}%(trailers:only,unfold){_RECORD_SEP}"
+        out = self._git(
+            "log", "--first-parent", "--reverse", "-E",
+            f"--grep=^Runner-Plan: {re.escape(plan_name)}$", f"--format={fmt}", head,
+        )
+        return [_parse_record(r) for r in out.split(_RECORD_SEP) if r.strip()]
+
+    def rev_list(self, revision_range: str) -> list[str]:
+        """First-parent commits of ``A..B``, newest first."""
+        out = self._git("rev-list", "--first-parent", revision_range)
+        return out.split()
+
+    def subject(self, sha: str) -> str:
+        """A commit's subject line."""
+        return self._git("log", "-1", "--format=%s", sha)
+
+    def blob(self, sha: str, path: str) -> str:
+        """The blob id of ``path`` in commit ``sha``."""
+        return self._git("rev-parse", f"{sha}:{path}")
+
+    def path_exists_at(self, sha: str, path: str) -> bool:
+        """Whether ``path`` is a file in commit ``sha``."""
+        return self._git_ok("cat-file", "-e", f"{sha}:{path}")
+
+    def restore_paths(self, sha: str, present: Sequence[str], absent: Sequence[str]) -> None:
+        """Make ``present`` paths as in ``sha`` and remove ``absent`` ones (index and tree)."""
+        if present:
+            self._git("checkout", sha, "--", *present)
+        if absent:
+            self._git("rm", "-q", "--ignore-unmatch", "--", *absent)
+
+    def is_tracked(self, path: str) -> bool:
+        """Whether ``path`` is in the index."""
+        return bool(self._git("ls-files", "--", path))
+
+    # --- worktrees ---------------------------------------------------------------------
+
+    def add_worktree(self, path: Path, sha: str) -> None:
+        """A detached worktree of ``sha`` at ``path`` (for rehearsals)."""
+        self._git("worktree", "add", "--quiet", "--detach", str(path), sha)
+
+    def remove_worktree(self, path: Path) -> None:
+        """Remove a worktree and prune its administrative files."""
+        self._git_ok("worktree", "remove", "--force", "--force", str(path))
+        self._git_ok("worktree", "prune")
+
+
+@contextmanager
+def repository(path: Path) -> Iterator[Repository]:
+    """``with repository(path) as repo:`` closes GitPython's helpers on exit."""
+    repo = open_repository(path)
+    try:
+        yield repo
+    finally:
+        repo.close()
+
+
+def _parse_record(raw: str) -> CommitRecord:
+    sha, subject, body, trailers = raw.lstrip("\n").split(_FIELD_SEP, 3)
+    pairs = []
+    for line in trailers.splitlines():
+        key, sep, value = line.partition(": ")
+        if sep:
+            pairs.append((key.strip(), value.strip()))
+    return CommitRecord(sha.strip(), subject, body, tuple(pairs))
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)

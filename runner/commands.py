@@ -1,0 +1,205 @@
+"""What each CLI command does, as plain functions: load, open the workspace, run, render.
+
+Kept apart from :mod:`runner.cli` so tests can call a command without typer, and apart from
+:mod:`runner.engine` so the engine never prints.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from runner.engine import RunOptions, execute_plan, select_steps
+from runner.gates import Approver
+from runner.git import open_repository
+from runner.history import PlanHistory, read_history
+from runner.journal import Lock, StateDir
+from runner.model import Plan, action_kind
+from runner.recovery import find_interruption
+from runner.report import LiveObserver, render_summary, write_json, write_junit
+from runner.workspace import dirty_note, real_workspace, rehearsal_workspace
+
+__all__ = ["RunRequest", "plan_state", "run_plan", "show_plan", "show_status"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    """``runner run`` as typed."""
+
+    plan: Path
+    repo: Path
+    dry_run: bool = False
+    keep: bool = False
+    with_hooks: bool = True
+    from_step: str | None = None
+    only: tuple[str, ...] = ()
+    report: Path | None = None
+    junit: Path | None = None
+    assume_yes: bool = False
+    command: str = "runner run"
+
+
+def _load(path: Path) -> Plan:
+    from runner.plan import load_plan  # noqa: PLC0415 - the YAML loader only when needed
+
+    return load_plan(path)
+
+
+def run_plan(request: RunRequest, console: Console, *, approver: Approver) -> int:
+    """``runner run``: returns the exit code (0 done, 1 a gate failed)."""
+    plan = _load(request.plan)
+    options = RunOptions(
+        from_step=request.from_step,
+        only=request.only,
+        assume_yes=request.assume_yes,
+        with_hooks=request.with_hooks,
+        command=request.command,
+    )
+    select_steps(plan, options)  # unknown --from/--only refuse before anything starts
+    observer = LiveObserver(console)
+    if request.dry_run:
+        with rehearsal_workspace(request.repo, keep=request.keep) as ws:
+            console.print(f"[bold]Rehearsal[/] of {escape(plan.name)} in {escape(str(ws.repo.root))}"
+                          " (a throwaway worktree of HEAD)")  # fmt: skip
+            with open_repository(request.repo) as origin:
+                if note := dirty_note(origin):
+                    observer.notice(note)
+            report = execute_plan(plan, ws, options, observer=observer, approver=approver)
+            render_summary(report, console)
+            if request.keep:
+                console.print(f"worktree kept for inspection: {ws.repo.root}")
+                console.print(f"  remove it with: git worktree remove --force {ws.repo.root}")
+    else:
+        with real_workspace(request.repo) as ws:
+            report = execute_plan(plan, ws, options, observer=observer, approver=approver)
+            render_summary(report, console)
+    if request.report:
+        write_json(report, request.report)
+    if request.junit:
+        write_junit(report, request.junit)
+    return report.exit_code
+
+
+def plan_state(plan: Plan, repo_path: Path) -> dict[str, Any]:
+    """The state ``status`` shows, from git alone (and the journal, for interruptions)."""
+    with open_repository(repo_path) as repo:
+        branch = plan.settings.branch if plan.settings.branch and repo.branch_exists(
+            plan.settings.branch) else repo.current_branch()  # fmt: skip
+        head = repo.branch_sha(branch) if branch else repo.head()
+        history = read_history(repo.plan_commits(plan.name, head=head or "HEAD"))
+        state = StateDir(repo.common_dir)
+        interruption = find_interruption(state)
+        lock = Lock(state, command="")
+        held = lock.is_held_elsewhere()
+        owner = lock.owner() if held else None
+    steps = []
+    for step in plan.steps:
+        done = history.done.get(step.key)
+        if done is None:
+            status = "pending"
+        elif done.digest != step.digest:
+            status = "changed since checkpoint"
+        else:
+            status = "failed (continued)" if done.failed else "done"
+        steps.append({
+            "step": step.key, "title": step.title, "action": action_kind(step.action),
+            "status": status, "commit": done.sha if done else None,
+            "gates": list(done.gates) if done else [],
+            "followups": [str(f) for f in done.followups] if done else [],
+        })  # fmt: skip
+    pending = [s["step"] for s in steps if s["status"] == "pending"]
+    return {
+        "plan": plan.name,
+        "branch": branch,
+        "head": head,
+        "steps": steps,
+        "done": sum(1 for s in steps if s["status"] != "pending"),
+        "total": len(steps),
+        "next": pending[0] if pending else None,
+        "protected_files": sorted(history.protected),
+        "baselines": dict(history.baselines),
+        "interrupted": interruption.describe() if interruption else None,
+        "running": owner or ({"pid": "?"} if held else None),
+    }
+
+
+def show_status(plan_path: Path, repo_path: Path, console: Console, *, as_json: bool) -> None:
+    """``runner status``."""
+    plan = _load(plan_path)
+    state = plan_state(plan, repo_path)
+    if as_json:
+        console.print_json(json.dumps(state))
+        return
+    table = Table(title=f"{plan.name} on {state['branch'] or 'detached HEAD'} "
+                  f"({state['done']}/{state['total']} steps)", title_justify="left")  # fmt: skip
+    for column in ("step", "status", "commit", "gates"):
+        table.add_column(column)
+    colors = {"done": "green", "pending": "dim", "changed since checkpoint": "yellow"}
+    for s in state["steps"]:
+        color = colors.get(s["status"], "red")
+        table.add_row(escape(s["step"]), f"[{color}]{s['status']}[/]",
+                      (s["commit"] or "")[:10], escape("; ".join(s["gates"])))  # fmt: skip
+    console.print(table)
+    if state["next"]:
+        console.print(f"next: {escape(state['next'])} (`runner run` continues there)")
+    elif state["done"] == state["total"]:
+        console.print("[green]every step is done[/]")
+    followups = [(s["step"], f) for s in state["steps"] for f in s["followups"]]
+    if followups:
+        console.print(f"\n[yellow]{len(followups)} manual follow-up(s):[/]")
+        for step, f in followups:
+            console.print(f"  {escape(f)}  [dim]({escape(step)})[/]")
+    if state["protected_files"]:
+        console.print("\nfiles taken back by a partial rollback (codemods leave them alone):")
+        for path in state["protected_files"]:
+            console.print(f"  {escape(path)}")
+    if state["interrupted"]:
+        console.print(f"\n[red]interrupted:[/] {escape(state['interrupted'])}")
+    if state["running"]:
+        owner = state["running"]
+        console.print(f"\n[yellow]a run is in progress[/]: pid {owner.get('pid')} "
+                      f"({escape(str(owner.get('command', '')))})")  # fmt: skip
+
+
+def show_plan(plan_path: Path, repo_path: Path, console: Console) -> None:
+    """``runner plan``: the static preview, with what is done when a repository is at hand."""
+    plan = _load(plan_path)
+    history = _history_or_empty(plan, repo_path)
+    console.print(f"[bold]{escape(plan.name)}[/]: {escape(plan.description)}")
+    s = plan.settings
+    console.print(f"[dim]rollback {s.rollback.value} by {s.rollback_mode.value}; "
+                  f"branch {s.branch or '(current)'}; timeout {s.timeout or 'none'}s[/]")  # fmt: skip
+    index = 0
+    for phase in plan.phases:
+        console.print(f"\n[bold]{escape(phase.id)}[/]  {escape(phase.title)}")
+        for step in phase.steps:
+            index += 1
+            mark = "[green]✓[/]" if step.key in history.done else " "
+            gates = ", ".join(g.name for g in step.gates) or "-"
+            console.print(f" {mark} {index:>2}. {escape(step.key)}  [cyan]{action_kind(step.action)}"
+                          f"[/]  gates: {escape(gates)}  [dim]{escape(step.title)}[/]")  # fmt: skip
+        if phase.gates:
+            console.print(f"     phase gates: {escape(', '.join(g.name for g in phase.gates))}")
+    hooks = plan.on_rollback
+    if hooks.run or hooks.verify:
+        from runner.process import describe  # noqa: PLC0415
+
+        runs = "; ".join(describe(c) for c in hooks.run) or "-"
+        verify = ", ".join(g.name for g in hooks.verify) or "-"
+        console.print(f"\non-rollback: run {escape(runs)}; verify {escape(verify)}")
+
+
+def _history_or_empty(plan: Plan, repo_path: Path) -> PlanHistory:
+    from runner.errors import RunnerError  # noqa: PLC0415
+
+    try:
+        with open_repository(repo_path) as repo:
+            return read_history(repo.plan_commits(plan.name))
+    except RunnerError:
+        return PlanHistory()

@@ -1,0 +1,264 @@
+"""Everything under ``.git/runner/``: the lock, the journal, logs, saved patches, run records.
+
+The runner's own files never live in the working tree. The journal is appended and fsynced
+*before* each state change, so that after a crash at any point the next ``runner status``
+can say what happened and the next ``runner run`` can restore the interrupted step.
+
+The lock is ``fcntl.flock`` on ``lock``: the kernel frees it when its owner dies, so a run
+killed with SIGKILL never leaves a lock that blocks the next one. ``lock.json`` names the
+owner; one left behind by a dead owner on this host is taken over with a message, one from
+another host (a shared filesystem) is reported with the command that clears it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import signal
+import socket
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from runner.errors import LockHeld, PreconditionError
+
+__all__ = ["FAULT_ENV", "Event", "Journal", "Lock", "StateDir", "read_events"]
+
+#: Fault injection for the crash-point suite: ``RUNNER_FAULT=kill:EVENT[:N]`` SIGKILLs the
+#: runner right after the Nth (default first) journal event named EVENT is durable;
+#: ``RUNNER_FAULT=enospc:EVENT`` makes writing that event fail as a full disk would.
+FAULT_ENV = "RUNNER_FAULT"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One journal line: an event name, a timestamp and its fields."""
+
+    name: str
+    time: float
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str) -> Any:  # noqa: ANN401 - journal fields are JSON values
+        """A field's value, or ``None``."""
+        return self.fields.get(key)
+
+
+class StateDir:
+    """The paths of ``.git/runner/`` (of one git directory)."""
+
+    def __init__(self, git_dir: Path) -> None:
+        self.root = git_dir / "runner"
+
+    @property
+    def journal(self) -> Path:
+        """The journal of the run in progress (or of the last one, if it was interrupted)."""
+        return self.root / "journal.jsonl"
+
+    @property
+    def logs(self) -> Path:
+        """Full output of every action and gate."""
+        return self.root / "logs"
+
+    @property
+    def rollbacks(self) -> Path:
+        """Patches of everything a rollback discarded."""
+        return self.root / "rollbacks"
+
+    @property
+    def runs(self) -> Path:
+        """Journals of finished runs, one file per run."""
+        return self.root / "runs"
+
+    @property
+    def tmp(self) -> Path:
+        """Scratch space (pytest's JUnit XML, commit messages)."""
+        return self.root / "tmp"
+
+    def ensure(self) -> None:
+        """Create the directory, with a clear message when the git dir is not writable."""
+        try:
+            for d in (self.root, self.logs, self.rollbacks, self.runs, self.tmp):
+                d.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            msg = f"cannot write runner state under {self.root}: {e.strerror}"
+            raise PreconditionError(msg) from None
+
+
+class Lock:
+    """The repository's run lock (see the module docstring)."""
+
+    def __init__(self, state: StateDir, *, command: str) -> None:
+        self._path = state.root / "lock"
+        self._owner_path = state.root / "lock.json"
+        self._command = command
+        self._fd: int | None = None
+        self.notice: str | None = None
+
+    def acquire(self) -> None:
+        """Take the lock or raise :class:`LockHeld` naming the holder."""
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise LockHeld(_held_message(self._read_owner())) from None
+        previous = self._read_owner()
+        if previous and previous.get("host") != socket.gethostname():
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+            msg = (
+                f"{_held_message(previous)}; it runs on another host, so its liveness cannot be "
+                f"checked from here. If no run is active there, clear it with: "
+                f"rm {self._owner_path}"
+            )
+            raise LockHeld(msg)
+        if previous:
+            self.notice = (
+                f"took over the lock of a run that died (pid {previous.get('pid')}, "
+                f"started {previous.get('started')}, {previous.get('command')})"
+            )
+        self._fd = fd
+        owner = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "command": self._command,
+        }
+        write_atomically(self._owner_path, json.dumps(owner).encode())
+
+    def release(self) -> None:
+        """Free the lock (the kernel also frees it if this process dies)."""
+        if self._fd is None:
+            return
+        self._owner_path.unlink(missing_ok=True)
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
+        self._fd = None
+
+    def is_held_elsewhere(self) -> bool:
+        """Whether another process holds the lock right now (never blocks, never takes it)."""
+        if not self._path.exists():
+            return False
+        fd = os.open(self._path, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
+    def owner(self) -> dict[str, Any] | None:
+        """What ``lock.json`` says about the holder (or a dead one), if anything."""
+        return self._read_owner()
+
+    def _read_owner(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self._owner_path.read_text())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def __enter__(self) -> Lock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class Journal:
+    """Append-only, fsynced record of a run's state changes (``journal.jsonl``)."""
+
+    def __init__(self, state: StateDir) -> None:
+        self._state = state
+        self._file: TextIO | None = None
+        self._counts: dict[str, int] = {}
+
+    def open(self) -> None:
+        """Start a fresh journal for a new run."""
+        self._file = self._state.journal.open("w", encoding="utf-8")
+
+    def write(self, name: str, **fields: Any) -> None:  # noqa: ANN401 - JSON values
+        """Append one event and make it durable before returning."""
+        if self._file is None:
+            msg = "journal is not open"
+            raise RuntimeError(msg)
+        self._counts[name] = self._counts.get(name, 0) + 1
+        fault = _fault_for(name, self._counts[name])
+        line = json.dumps({"event": name, "time": time.time(), **fields}, sort_keys=True)
+        try:
+            if fault == "enospc":
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            self._file.write(line + "\n")
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        except OSError as e:
+            msg = (
+                f"cannot write the journal {self._state.journal}: {e.strerror}. "
+                "The repository is as the last checkpoint left it plus the running step's "
+                "changes; free space, then run `runner status` to see them"
+            )
+            raise PreconditionError(msg) from None
+        if fault == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def close(self, *, archive_as: str | None) -> None:
+        """Close the journal; a finished run's journal moves to ``runs/``."""
+        if self._file is None:
+            return
+        self._file.close()
+        self._file = None
+        if archive_as is not None:
+            self._state.journal.replace(self._state.runs / f"{archive_as}.jsonl")
+
+
+def read_events(path: Path) -> list[Event]:
+    """The events of a journal; a torn last line (a crash mid-write) is ignored."""
+    events: list[Event] = []
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except FileNotFoundError:
+        return events
+    for line in lines:
+        with contextlib.suppress(ValueError):
+            data = json.loads(line)
+            if isinstance(data, dict) and "event" in data:
+                name = str(data.pop("event"))
+                events.append(Event(name, float(data.pop("time", 0.0)), data))
+    return events
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write via a temp file, fsync, ``os.replace``: readers never see half a file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)
+
+
+def _held_message(owner: Mapping[str, Any] | None) -> str:
+    if not owner:
+        return "another runner run holds the lock on this repository"
+    return (
+        f"another runner run holds the lock on this repository: pid {owner.get('pid')} on "
+        f"{owner.get('host')}, started {owner.get('started')} ({owner.get('command')})"
+    )
+
+
+def _fault_for(event: str, count: int) -> str | None:
+    spec = os.environ.get(FAULT_ENV)
+    if not spec:
+        return None
+    kind, _, rest = spec.partition(":")
+    name, _, nth = rest.partition(":")
+    if name != event or count != (int(nth) if nth.isdigit() else 1):
+        return None
+    return kind if kind in ("kill", "enospc") else None

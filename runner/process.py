@@ -1,0 +1,145 @@
+"""The only caller of plan commands: argv or shell, explicit env, timeout, process groups.
+
+Every action and gate command runs in a session of its own (``start_new_session=True``), so
+a timeout or Ctrl-C can kill the whole group, grandchildren included (a test runner that
+spawns workers, a shell that backgrounds a ``sleep``). Output goes to a log file rather than
+a pipe: a grandchild that keeps the pipe open can then never block the runner.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import signal
+import subprocess
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from runner.model import Command
+
+__all__ = ["Completed", "build_env", "describe", "run_command", "terminate_group"]
+
+#: Seconds between SIGTERM and SIGKILL when a command must stop (nox/popen.py does the same).
+GRACE_SECONDS = 3.0
+
+#: Variables that would point git at the user's repository instead of the one the step runs
+#: in (a rehearsal's worktree, say); pre-commit's ``no_git_env`` drops them for the same reason.
+_GIT_LEAKS = ("GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GIT_OBJECT_DIRECTORY")
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    """A finished command: the exit code is data for the gate, never dropped."""
+
+    command: Command
+    returncode: int
+    output: str
+    seconds: float
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Exit 0 and not killed."""
+        return self.returncode == 0 and not self.timed_out
+
+    def tail(self, lines: int = 20) -> str:
+        """The last ``lines`` lines of output, for failure reports."""
+        return "\n".join(self.output.rstrip("\n").splitlines()[-lines:])
+
+
+def describe(command: Command) -> str:
+    """The command as a person would type it (argv lists are ``shlex.join``-ed)."""
+    return command if isinstance(command, str) else shlex.join(command)
+
+
+def build_env(base: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
+    """The environment for plan commands: ``base`` minus git redirections, plus ``extra``."""
+    env = {k: v for k, v in base.items() if k not in _GIT_LEAKS}
+    env.update(extra)
+    return env
+
+
+def run_command(
+    command: Command,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float | None,
+    log: Path,
+) -> Completed:
+    """Run ``command`` to completion or ``timeout``; its output is written to ``log``.
+
+    On timeout the process group gets SIGTERM, then SIGKILL, and the result says
+    ``timed_out``. On KeyboardInterrupt (or any exception) the group is killed the same way
+    before the exception goes on, so nothing the command started outlives the runner.
+    """
+    log.parent.mkdir(parents=True, exist_ok=True)
+    shell = isinstance(command, str)
+    start = time.monotonic()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(  # noqa: S602 - a string command runs through the shell by contract
+            command if shell else list(command),
+            shell=shell,
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        timed_out = False
+        with _kill_group_on_exception(proc):
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                terminate_group(proc)
+    seconds = time.monotonic() - start
+    output = log.read_bytes().decode("utf-8", errors="replace")
+    if timed_out:
+        output += f"\n[runner] timed out after {seconds:.1f}s; process group killed\n"
+    return Completed(command, proc.returncode, output, seconds, timed_out)
+
+
+def terminate_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process group, wait up to :data:`GRACE_SECONDS`, then SIGKILL it.
+
+    The group is signalled even when the leader has exited already: a shell that started
+    ``sleep 1000 &`` leaves the sleep in the group after the shell is gone.
+    """
+    _signal_group(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + GRACE_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None and not _group_alive(proc.pid):
+            return
+        time.sleep(0.05)
+    _signal_group(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=GRACE_SECONDS)
+
+
+@contextlib.contextmanager
+def _kill_group_on_exception(proc: subprocess.Popen[bytes]) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        # Ctrl-C or SIGTERM (raised as an exception by the CLI's handler): the child is in its
+        # own session, so the terminal's SIGINT never reached it; stop it ourselves.
+        terminate_group(proc)
+        raise
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True

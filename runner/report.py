@@ -1,0 +1,220 @@
+"""Run reports as a person and a CI system like them: live lines, a table, JSON, JUnit XML.
+
+Rendering only: every decision was made by the engine and is in the :class:`RunReport`.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from runner.model import Gate, Step
+from runner.results import (
+    GateResult,
+    GateStatus,
+    RollbackRecord,
+    RunReport,
+    StepResult,
+    StepStatus,
+)
+
+__all__ = ["LiveObserver", "render_summary", "report_json", "write_json", "write_junit"]
+
+_STYLE = {
+    StepStatus.PASSED: ("✓", "green"),
+    StepStatus.ALREADY_DONE: ("·", "dim"),
+    StepStatus.CHANGED: ("!", "yellow"),
+    StepStatus.FAILED: ("✗", "red"),
+    StepStatus.ROLLED_BACK: ("↺", "red"),
+    StepStatus.STOPPED: ("■", "red"),
+    StepStatus.NOT_RUN: ("-", "dim"),
+}
+_GATE_STYLE = {GateStatus.PASSED: ("✓", "green"), GateStatus.FAILED: ("✗", "red"),
+               GateStatus.TIMED_OUT: ("⏱", "red")}  # fmt: skip
+
+
+class LiveObserver:
+    """One line per step as it runs, one per gate, indented; notices in yellow."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def notice(self, text: str) -> None:
+        """A notice line."""
+        self.console.print(f"[yellow]note:[/] {escape(text)}")
+
+    def step_started(self, step: Step, index: int, total: int) -> None:
+        """``[2/9] phase/step  title``."""
+        self.console.print(
+            f"[bold][{index}/{total}][/] {escape(step.key)}  [dim]{escape(step.title)}[/]"
+        )
+
+    def gate_started(self, label: str, gate: Gate) -> None:
+        """Nothing: the finished line carries the time."""
+
+    def gate_finished(self, label: str, result: GateResult) -> None:
+        """``    ✓ unit  8.4s  212 passed``."""
+        mark, color = _GATE_STYLE[result.status]
+        line = f"    [{color}]{mark}[/] gate {escape(result.name)}  {result.seconds:.1f}s"
+        if result.summary:
+            line += f"  [dim]{escape(result.summary)}[/]"
+        self.console.print(line)
+
+    def step_finished(self, result: StepResult) -> None:
+        """``  ✓ passed 3.4s  46 sites in 40 files  abc1234``; skipped steps in grey."""
+        mark, color = _STYLE[result.status]
+        if result.status in (StepStatus.ALREADY_DONE, StepStatus.NOT_RUN, StepStatus.CHANGED):
+            why = result.message or result.status.value
+            self.console.print(f"[{color}]{mark} {escape(result.key)}  {escape(why)}[/]")
+            return
+        parts = [f"[{color}]{mark} {result.status.value}[/]", f"{result.seconds:.1f}s"]
+        parts.append(f"{len(result.changed)} file(s)")
+        if result.sites:
+            parts.append(f"{result.sites} site(s) rewritten")
+        if result.followups:
+            parts.append(f"[yellow]{len(result.followups)} follow-up(s)[/]")
+        if result.commit:
+            parts.append(f"[dim]{result.commit[:10]}[/]")
+        if result.message:
+            parts.append(f"[red]{escape(result.message)}[/]")
+        self.console.print("  " + "  ".join(parts))
+
+    def rollback_finished(self, record: RollbackRecord) -> None:
+        """Where the tree went back to and where the discarded diff is."""
+        self.console.print(f"  [red]↺ rolled back ({record.scope}, {record.mode})[/] to "
+                           f"{record.target[:10]}")  # fmt: skip
+        for hook in record.hooks:
+            mark, color = _GATE_STYLE[hook.status]
+            self.console.print(f"    [{color}]{mark}[/] on-rollback {escape(hook.summary)}")
+
+
+def render_summary(report: RunReport, console: Console) -> None:
+    """The final table, then what went wrong and what to do next."""
+    title = "Rehearsal" if report.rehearsal else "Run"
+    table = Table(title=f"{title} of {report.plan}: {report.seconds:.1f}s", title_justify="left")
+    for column in ("step", "status", "time", "gates", "files", "sites", "commit"):
+        table.add_column(column, justify="right" if column in ("time", "files", "sites") else "left")
+    for step in report.steps:
+        mark, color = _STYLE[step.status]
+        gates = ", ".join(f"{g.name} {g.seconds:.1f}s" + ("" if g.passed else f" {g.status.value}")
+                          for g in step.gates)  # fmt: skip
+        table.add_row(
+            escape(step.key),
+            f"[{color}]{mark} {step.status.value}[/]",
+            f"{step.seconds:.1f}s" if step.seconds else "",
+            escape(gates),
+            str(len(step.changed)) if step.changed else "",
+            str(step.sites) if step.sites else "",
+            step.commit[:10] if step.commit else "",
+        )
+    console.print(table)
+    for phase, gates in report.phase_gates:
+        text = ", ".join(f"{g.name} {g.status.value} {g.seconds:.1f}s" for g in gates)
+        console.print(f"phase {escape(phase)} gates: {escape(text)}")
+    followups = [(s.key, f) for s in report.steps for f in s.followups]
+    if followups:
+        console.print(f"\n[yellow]{len(followups)} manual follow-up(s):[/]")
+        for key, f in followups:
+            console.print(f"  {escape(str(f))}  [dim]({escape(key)})[/]")
+    skipped = [f for s in report.steps for f in s.skipped]
+    if skipped:
+        console.print(f"\n[yellow]{len(skipped)} file(s) left untouched:[/]")
+        for item in skipped:
+            console.print(f"  {escape(str(item))}")
+    _render_failure(report, console)
+
+
+def _render_failure(report: RunReport, console: Console) -> None:
+    failed = next((s for s in report.steps if s.status in
+                   (StepStatus.ROLLED_BACK, StepStatus.STOPPED, StepStatus.FAILED)), None)  # fmt: skip
+    bad_phase = next(((p, g) for p, gates in report.phase_gates for g in gates if not g.passed), None)
+    if failed is None and bad_phase is None:
+        if report.steps and not report.stopped_at:
+            console.print(f"\n[green]done[/]: HEAD {report.head[:10]}")
+        return
+    if failed is not None:
+        gate = failed.failed_gate
+        what = f"gate '{gate.name}' {gate.status.value}" if gate else failed.message
+        console.print(f"\n[red bold]{escape(failed.key)}: {escape(what)}[/]")
+        tail = gate.output_tail if gate else failed.output_tail
+        log = gate.log if gate else None
+        rollback = failed.rollback
+    else:
+        assert bad_phase is not None  # noqa: S101 - one of the two is set
+        phase, gate = bad_phase
+        console.print(f"\n[red bold]phase {escape(phase)}: gate '{gate.name}' {gate.status.value}[/]")
+        tail, log, rollback = gate.output_tail, gate.log, report.rollback
+    if tail:
+        console.print("[dim]" + escape("\n".join("  | " + line for line in tail.splitlines())) + "[/]")
+    if log:
+        console.print(f"  full output: {escape(log)}")
+    if failed is not None and failed.status is StepStatus.STOPPED:
+        console.print("  stopped as the plan says (on-failure: stop): the tree is left as the step"
+                      " left it, uncommitted")  # fmt: skip
+    if rollback is not None:
+        _render_rollback(rollback, console)
+
+
+def _render_rollback(record: RollbackRecord, console: Console) -> None:
+    console.print(f"  rolled back ({record.scope}, by {record.mode}) to {record.target[:10]}")
+    if record.patch:
+        console.print(f"  discarded diff ({record.files} file(s)) saved: {escape(record.patch)}")
+        console.print(f"    re-apply with: git apply {escape(record.patch)}")
+    if record.reverted:
+        console.print(f"  revert commits: {', '.join(c[:10] for c in record.reverted)}")
+    if record.backup_ref:
+        console.print(f"  the discarded commits stay reachable as {record.backup_ref}")
+    for result in (*record.hooks, *record.verify):
+        mark, color = _GATE_STYLE[result.status]
+        console.print(f"  [{color}]{mark}[/] on-rollback {escape(result.name)}: {escape(result.summary)}")
+    if not record.verified:
+        console.print("  [red]the rolled-back tree did not pass on-rollback verification[/]")
+
+
+def report_json(report: RunReport) -> dict[str, Any]:
+    """Every step and gate with times, counts, commits; stable keys for CI systems."""
+    data = asdict(report)
+    data["exit_code"] = report.exit_code
+    data["failed"] = report.failed
+    return _jsonable(data)  # type: ignore[no-any-return]
+
+
+def write_json(report: RunReport, path: Path) -> None:
+    """``--report FILE.json``."""
+    path.write_text(json.dumps(report_json(report), indent=2) + "\n", encoding="utf-8")
+
+
+def write_junit(report: RunReport, path: Path) -> None:
+    """``--junit FILE.xml``: each gate a test case, each step a class."""
+    cases = [(s.key, g) for s in report.steps for g in s.gates]
+    cases += [(f"phase {p}", g) for p, gates in report.phase_gates for g in gates]
+    failures = sum(1 for _, g in cases if not g.passed)
+    suite = ET.Element("testsuite", name=f"runner:{report.plan}", tests=str(len(cases)),
+                       failures=str(failures), errors="0", time=f"{report.seconds:.3f}")  # fmt: skip
+    for classname, gate in cases:
+        case = ET.SubElement(suite, "testcase", classname=classname, name=gate.name,
+                             time=f"{gate.seconds:.3f}")  # fmt: skip
+        if not gate.passed:
+            failure = ET.SubElement(case, "failure", message=f"{gate.status.value}: {gate.summary}")
+            failure.text = gate.output_tail
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    path.write_bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+
+
+def _jsonable(value: Any) -> Any:  # noqa: ANN401 - walks asdict() output
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "value") and not isinstance(value, str | int | float | bool):
+        return value.value
+    return value

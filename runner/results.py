@@ -1,0 +1,145 @@
+"""What a run produced, as values: gate results, step results, the run report.
+
+A failed gate is an outcome, not an exception: the engine returns a :class:`RunReport` and
+the exit code is derived from it (:meth:`RunReport.exit_code`), as ``libcst.tool`` and nox do.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from runner.codemods import FollowUp, SkippedFile
+from runner.errors import EXIT_GATE_FAILED, EXIT_OK
+
+__all__ = [
+    "GateResult",
+    "GateStatus",
+    "RollbackRecord",
+    "RunReport",
+    "StepResult",
+    "StepStatus",
+]
+
+
+class GateStatus(enum.Enum):
+    """How a gate ended."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    TIMED_OUT = "timed out"
+
+
+class StepStatus(enum.Enum):
+    """How a step ended (or why it did not run)."""
+
+    PASSED = "passed"
+    ALREADY_DONE = "already done"
+    CHANGED = "changed since checkpoint"
+    FAILED = "failed"  # failed and went on (on-failure: continue)
+    ROLLED_BACK = "rolled back"
+    STOPPED = "stopped"  # failed, tree left as is (on-failure: stop)
+    NOT_RUN = "not run"
+
+
+@dataclass(frozen=True, slots=True)
+class GateResult:
+    """One gate's verdict, with what a person needs to see why."""
+
+    name: str
+    kind: str
+    status: GateStatus
+    seconds: float
+    summary: str = ""
+    output_tail: str = ""
+    log: str | None = None
+    counts: tuple[tuple[str, int], ...] = ()
+    value: float | None = None
+    sites: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        """Whether the gate let the step through."""
+        return self.status is GateStatus.PASSED
+
+    def trailer(self) -> str:
+        """``unit passed in 8.4s (212 passed)``: the ``Runner-Gate`` trailer value."""
+        detail = f" ({self.summary})" if self.summary else ""
+        return f"{self.name} {self.status.value} in {self.seconds:.1f}s{detail}"
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackRecord:
+    """What a rollback did: where to, how, what it saved."""
+
+    scope: str  # step | phase | plan | files
+    mode: str  # reset | revert
+    target: str  # the sha the tree now equals
+    patch: str | None  # the saved diff, if anything was discarded
+    files: int  # files in the saved patch
+    reverted: tuple[str, ...] = ()  # commits reverted (revert mode)
+    discarded: tuple[str, ...] = ()  # commits moved off the branch (reset mode)
+    backup_ref: str | None = None
+    hooks: tuple[GateResult, ...] = ()  # on-rollback.run commands, as results
+    verify: tuple[GateResult, ...] = ()  # on-rollback.verify gates
+
+    @property
+    def verified(self) -> bool:
+        """Whether every hook and verify gate passed."""
+        return all(r.passed for r in (*self.hooks, *self.verify))
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """One step of a run."""
+
+    key: str
+    title: str
+    action: str
+    status: StepStatus
+    seconds: float = 0.0
+    gates: tuple[GateResult, ...] = ()
+    commit: str | None = None
+    changed: tuple[str, ...] = ()
+    diffstat: str = ""
+    sites: int = 0
+    followups: tuple[FollowUp, ...] = ()
+    skipped: tuple[SkippedFile, ...] = ()
+    message: str = ""  # why it failed / was skipped, in one line
+    output_tail: str = ""  # the action's last lines when the action failed
+    rollback: RollbackRecord | None = None
+
+    @property
+    def failed_gate(self) -> GateResult | None:
+        """The first gate that did not pass."""
+        return next((g for g in self.gates if not g.passed), None)
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """The whole run: steps in order, phase gates, and where it stopped."""
+
+    plan: str
+    repo: str
+    branch: str | None
+    rehearsal: bool
+    steps: tuple[StepResult, ...]
+    phase_gates: tuple[tuple[str, tuple[GateResult, ...]], ...] = ()
+    seconds: float = 0.0
+    start: str = ""
+    head: str = ""
+    stopped_at: str | None = None  # the step or phase whose failure ended the run
+    notices: tuple[str, ...] = field(default_factory=tuple)
+    rollback: RollbackRecord | None = None  # a phase-gate rollback (step ones are on steps)
+
+    @property
+    def failed(self) -> bool:
+        """Whether any gate failed (rolled back, stopped or continued)."""
+        bad = {StepStatus.FAILED, StepStatus.ROLLED_BACK, StepStatus.STOPPED}
+        phase_failed = any(not g.passed for _, gates in self.phase_gates for g in gates)
+        return phase_failed or any(s.status in bad for s in self.steps)
+
+    @property
+    def exit_code(self) -> int:
+        """0 done, 1 a gate failed."""
+        return EXIT_GATE_FAILED if self.failed else EXIT_OK

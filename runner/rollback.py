@@ -1,0 +1,162 @@
+"""Take the repository back to a checkpoint: save what is discarded, then reset or revert.
+
+The order is the safety: the journal first (so a crash mid-rollback is finished by the next
+run), then the patch of everything between the target and the working tree (committed or
+not, new files included), then the discard. Reset mode also points a ref at the old HEAD,
+so discarded commits stay reachable. Revert mode adds one revert commit per commit, newest
+first, skipping what is already reverted: running it again after a crash finishes the job.
+Afterwards the plan's ``on-rollback`` hooks and verify gates run.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+
+from runner.context import Runtime
+from runner.errors import GitError, RollbackIncomplete
+from runner.gates import run_gate
+from runner.history import T_PLAN, T_REVERTS, T_STEP
+from runner.model import RollbackMode
+from runner.process import describe, run_command
+from runner.results import GateResult, GateStatus, RollbackRecord
+
+__all__ = ["critical_section", "roll_back", "run_rollback_hooks"]
+
+
+@contextmanager
+def critical_section() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM while git moves, so a Ctrl-C never lands half-way.
+
+    A signal that arrives meanwhile is delivered when the section ends.
+    """
+    held = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def roll_back(
+    rt: Runtime, *, target: str, scope: str, mode: RollbackMode, label: str, hooks: bool = True
+) -> RollbackRecord:
+    """Bring the tree (and, in reset mode, the branch) back to ``target``.
+
+    Raises :class:`RollbackIncomplete` (exit 3) when a revert conflicts: the message says
+    what state the repository is in and how to recover.
+    """
+    repo = rt.repo
+    with critical_section():
+        head = repo.head()
+        rt.journal.write("rollback-started", target=target, head=head, scope=scope, mode=mode.value)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        patch_path = rt.ws.state.rollbacks / f"{stamp}-{rt.run_id}-{_safe(label)}.patch"
+        files = repo.save_patch(target, patch_path)
+        if files == 0:
+            patch_path.unlink(missing_ok=True)
+        commits = _commits_since(rt, target, head)
+        record = RollbackRecord(
+            scope=scope,
+            mode=mode.value,
+            target=target,
+            patch=str(patch_path) if files else None,
+            files=files,
+        )
+        if mode is RollbackMode.REVERT and commits:
+            repo.reset_hard(head)  # uncommitted changes: saved in the patch above
+            record = replace(record, reverted=_revert(rt, target, commits))
+        else:
+            if commits and not rt.ws.rehearsal:
+                ref = f"refs/runner/rollbacks/{stamp}-{rt.run_id}"
+                repo.update_ref(ref, head)
+                record = replace(record, backup_ref=ref)
+            repo.reset_hard(target)
+            record = replace(record, discarded=tuple(commits))
+        rt.journal.write("rollback-done", target=target, patch=record.patch)
+    if hooks:
+        record = run_rollback_hooks(rt, record)
+    rt.journal.write("rollback-finished", target=target, verified=record.verified)
+    rt.observer.rollback_finished(record)
+    return record
+
+
+def run_rollback_hooks(rt: Runtime, record: RollbackRecord) -> RollbackRecord:
+    """``on-rollback``: run the hook commands, then the verify gates, on the rolled-back tree.
+
+    In a rehearsal the hook commands are shown, not run, unless ``--with-hooks`` (they may
+    restart real services); the verify gates always run, since they only read the tree.
+    """
+    plan = rt.plan
+    results: list[GateResult] = []
+    for i, command in enumerate(plan.on_rollback.run, 1):
+        name = f"hook-{i}"
+        if not rt.with_hooks:
+            results.append(
+                GateResult(name, "hook", GateStatus.PASSED, 0.0, f"not run: {describe(command)}")
+            )
+            continue
+        done = run_command(
+            command,
+            cwd=rt.repo.root,
+            env=rt.env(),
+            timeout=plan.settings.timeout,
+            log=rt.log_path("on-rollback", name),
+        )
+        status = GateStatus.TIMED_OUT if done.timed_out else (
+            GateStatus.PASSED if done.ok else GateStatus.FAILED
+        )
+        summary = describe(command) if done.ok else f"{describe(command)}: exit {done.returncode}"
+        results.append(
+            GateResult(name, "hook", status, done.seconds, summary, "" if done.ok else done.tail())
+        )
+    ctx = rt.gate_context("on-rollback")
+    verify: list[GateResult] = []
+    for gate in plan.on_rollback.verify:
+        rt.observer.gate_started("on-rollback", gate)
+        result = run_gate(gate, ctx)
+        rt.observer.gate_finished("on-rollback", result)
+        verify.append(result)
+    return replace(record, hooks=tuple(results), verify=tuple(verify))
+
+
+def _commits_since(rt: Runtime, target: str, head: str) -> list[str]:
+    """First-parent commits after ``target`` up to ``head``, newest first."""
+    return [] if target == head else rt.repo.rev_list(f"{target}..{head}")
+
+
+def _revert(rt: Runtime, target: str, commits: list[str]) -> tuple[str, ...]:
+    repo = rt.repo
+    records = {c.sha: c for c in repo.plan_commits(rt.plan.name)}
+    already = {v for c in records.values() for v in c.trailer_values(T_REVERTS)}
+    reverts = {c for c, r in records.items() if r.trailer(T_REVERTS)}
+    made: list[str] = []
+    for sha in commits:  # newest first
+        if sha in already or sha in reverts:
+            continue
+        step = records[sha].trailer(T_STEP) if sha in records else None
+        subject = records[sha].subject if sha in records else repo.subject(sha)
+        message = (
+            f"{rt.plan.name}: revert {step or sha[:12]}\n\n"
+            f'This reverts commit {sha} ("{subject}").\n\n'
+            f"{T_PLAN}: {rt.plan.name}\n{T_REVERTS}: {sha}\n"
+        )
+        try:
+            made.append(repo.revert_one(sha, message))
+        except GitError as e:
+            repo.abort_revert()
+            msg = (
+                f"rollback could not complete: reverting {sha[:12]} conflicts ({e}). The branch "
+                f"now has {len(made)} revert commit(s) on top of {commits[0][:12]}; the tree is "
+                f"clean. Resolve by hand (git revert {sha[:12]}), or run `runner run` again "
+                f"to retry, or reset to {target[:12]} if the branch is not shared."
+            )
+            raise RollbackIncomplete(msg) from None
+    return tuple(made)
+
+
+def _safe(label: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in label)

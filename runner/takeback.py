@@ -1,0 +1,232 @@
+"""``runner rollback``: take back single files, one phase, or the whole plan, on request.
+
+The seed's "Partial Rollback (Specific Files)" done safely: the files come back as they were
+before a step, in one commit whose trailers name them, so codemod steps leave them alone
+from then on (on resume and on a fresh clone alike). The ``on-rollback`` hooks and verify
+gates run afterwards; a failed verification undoes the rollback commit.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from runner.context import QuietObserver, Runtime, Workspace
+from runner.errors import PreconditionError, UsageError
+from runner.history import T_PLAN, T_ROLLBACK_FILE, T_ROLLBACK_TO, PlanHistory, read_history
+from runner.journal import Journal, Lock
+from runner.model import Plan
+from runner.report import LiveObserver
+from runner.rollback import critical_section, roll_back, run_rollback_hooks
+from runner.results import RollbackRecord
+from runner.workspace import real_workspace
+
+__all__ = ["RollbackRequest", "rollback_command"]
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackRequest:
+    """``runner rollback`` as typed."""
+
+    plan: Path
+    repo: Path
+    files: tuple[str, ...] = ()
+    all_steps: bool = False
+    phase: str | None = None
+    to: str | None = None
+    cwd: Path | None = None
+
+
+def rollback_command(request: RollbackRequest, console: Console) -> int:
+    """Carry out ``runner rollback``; returns 0, or 1 when verification failed."""
+    from runner.plan import load_plan  # noqa: PLC0415
+
+    plan = load_plan(request.plan)
+    with real_workspace(request.repo) as ws:
+        ws.state.ensure()
+        with Lock(ws.state, command="runner rollback") as lock:
+            if lock.notice:
+                console.print(f"[yellow]note:[/] {escape(lock.notice)}")
+            rt = _runtime(plan, ws, console)
+            rt.journal.open()
+            rt.journal.write("run-started", run_id=rt.run_id, plan=plan.name,
+                             head=ws.repo.head(), pid=os.getpid(), rehearsal=False)  # fmt: skip
+            try:
+                if request.files:
+                    record = _files(rt, request)
+                else:
+                    record = _range(rt, request)
+            finally:
+                rt.journal.write("run-finished", status="rollback")
+                rt.journal.close(archive_as=rt.run_id)
+    _render(record, console)
+    return 0 if record.verified else 1
+
+
+def _runtime(plan: Plan, ws: Workspace, console: Console) -> Runtime:
+    return Runtime(
+        plan=plan, ws=ws, journal=Journal(ws.state), observer=LiveObserver(console)
+        if console else QuietObserver(), approver=lambda _q: None,
+        run_id=time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6],
+    )  # fmt: skip
+
+
+def _history(rt: Runtime) -> PlanHistory:
+    return read_history(rt.repo.plan_commits(rt.plan.name))
+
+
+def _range(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
+    """``--all`` or ``--phase ID``: back to before the plan, or before the phase."""
+    repo = rt.repo
+    _require_clean(rt)
+    history = _history(rt)
+    live = [c for c in history.commits if c.sha in {d.sha for d in history.done.values()}]
+    if request.phase is not None:
+        phase = rt.plan.find_phase(request.phase)
+        if phase is None:
+            ids = ", ".join(p.id for p in rt.plan.phases)
+            raise UsageError(f"--phase {request.phase}: no such phase (phases: {ids})")
+        keys = [s.key for s in phase.steps]
+        mine = [c for c in live if c.trailer("Runner-Step") in keys]
+        if not mine:
+            raise UsageError(f"phase {phase.id} has no step done on this branch: nothing to take back")
+        later = [c.trailer("Runner-Step") for c in live[live.index(mine[0]):] if c not in mine]
+        if later:
+            raise UsageError(
+                f"steps of later phases are done on top of phase {phase.id} ({', '.join(map(str, later))}); "
+                "take those back first, or use --all"
+            )
+        target, scope = repo.parent(mine[0].sha), "phase"
+    else:
+        first = history.first_step_commit
+        if first is None:
+            raise UsageError("no step of this plan is done on this branch: nothing to take back")
+        target, scope = repo.parent(first.sha), "plan"
+    return roll_back(rt, target=target, scope=scope, mode=rt.plan.settings.rollback_mode,
+                     label=f"rollback-{request.phase or 'all'}")  # fmt: skip
+
+
+def _files(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
+    repo = rt.repo
+    history = _history(rt)
+    paths = [_inside(repo.root, f, request.cwd or Path.cwd()) for f in request.files]
+    target, label = _target(rt, history, request.to)
+    head = repo.head()
+    touched = _touched_by_plan(rt, history)
+    dirty = set(repo.dirty_paths())
+    if repo.staged_paths():
+        raise PreconditionError("the index has staged changes; commit or unstage them first")
+    present, absent = [], []
+    for path in paths:
+        if path in dirty:
+            raise PreconditionError(f"{path} has uncommitted changes; commit or discard them first")
+        if path not in touched:
+            raise UsageError(f"{path}: no step of plan {rt.plan.name} changed it")
+        exists_then = repo.path_exists_at(target, path)
+        (present if exists_then else absent).append(path)
+        same = exists_then == repo.path_exists_at(head, path) and (
+            not exists_then or repo.blob(target, path) == repo.blob(head, path)
+        )
+        if same:
+            raise UsageError(f"{path} is already as it was {label}")
+    files_trailers = "\n".join(f"{T_ROLLBACK_FILE}: {p}" for p in paths)
+    message = (
+        f"{rt.plan.name}: roll back {len(paths)} file(s) to {label}\n\n"
+        + "\n".join(f"  {p}" + (" (created by the plan: removed)" if p in absent else "")
+                    for p in paths)  # fmt: skip
+        + "\n\nCodemod steps of the plan leave these files alone from now on.\n\n"
+        f"{T_PLAN}: {rt.plan.name}\n{files_trailers}\n{T_ROLLBACK_TO}: {request.to or 'plan-start'}\n"
+    )
+    with critical_section():
+        rt.journal.write("rollback-files-started", files=paths, head=head)
+        repo.restore_paths(target, present, absent)
+        sha = repo.commit(message)
+        rt.journal.write("rollback-files-committed", sha=sha)
+    record = run_rollback_hooks(
+        rt, RollbackRecord(scope="files", mode="commit", target=target, patch=None, files=len(paths))
+    )
+    if not record.verified:
+        with critical_section():
+            repo.reset_hard(head)  # the rollback commit is ours alone: undo it
+            rt.journal.write("rollback-files-undone", sha=sha)
+    return record
+
+
+def _target(rt: Runtime, history: PlanHistory, to: str | None) -> tuple[str, str]:
+    if to is None:
+        first = history.first_step_commit
+        if first is None:
+            raise UsageError("no step of this plan is done on this branch: nothing to take back")
+        return rt.repo.parent(first.sha), "before the plan's first step"
+    step = rt.plan.find_step(to)
+    if step is None:
+        raise UsageError(f"--to {to}: no such step in {rt.plan.path}")
+    done = history.done.get(step.key)
+    if done is None:
+        raise UsageError(f"--to {step.key}: that step is not done on this branch")
+    return rt.repo.parent(done.sha), f"before {step.key}"
+
+
+def _touched_by_plan(rt: Runtime, history: PlanHistory) -> set[str]:
+    touched: set[str] = set()
+    for done in history.done.values():
+        touched.update(rt.repo.changed_files(rt.repo.parent(done.sha), done.sha))
+    return touched
+
+
+def _inside(root: Path, name: str, cwd: Path) -> str:
+    """``name`` as a repository-relative path; refuses anything that leaves the repository."""
+    if os.path.isabs(name):  # noqa: PTH117 - the string as typed, before any resolution
+        raise UsageError(f"{name}: absolute paths are refused; name files inside the repository")
+    joined = Path(os.path.normpath(cwd / name))
+    root = root.resolve()
+    try:
+        relative = joined.relative_to(root)
+    except ValueError:
+        raise UsageError(f"{name}: outside the repository {root}") from None
+    if joined.resolve() != root / relative and not _resolves_inside(joined, root):
+        raise UsageError(f"{name}: reaches outside the repository through a symlink")
+    if not relative.parts:
+        raise UsageError(f"{name}: names the repository itself, not a file")
+    return relative.as_posix()
+
+
+def _resolves_inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def _require_clean(rt: Runtime) -> None:
+    if dirty := rt.repo.dirty_paths():
+        raise PreconditionError(f"the working tree has uncommitted changes ({', '.join(dirty[:5])}); "
+                                "commit or stash them first")  # fmt: skip
+
+
+def _render(record: RollbackRecord, console: Console) -> None:
+    if record.scope == "files":
+        what = f"{record.files} file(s) restored as of {record.target[:10]}"
+        console.print(f"[green]{what}[/]" if record.verified else f"[red]{what}, then undone[/]")
+    else:
+        console.print(f"rolled back the {record.scope} by {record.mode} to {record.target[:10]}")
+        if record.patch:
+            console.print(f"  discarded diff saved: {escape(record.patch)}")
+        if record.backup_ref:
+            console.print(f"  the discarded commits stay reachable as {record.backup_ref}")
+    for result in (*record.hooks, *record.verify):
+        color = "green" if result.passed else "red"
+        console.print(f"  [{color}]{result.status.value}[/] on-rollback {escape(result.name)}: "
+                      f"{escape(result.summary)}")  # fmt: skip
+        if not result.passed and result.output_tail:
+            console.print("[dim]" + escape("\n".join("  | " + x for x in result.output_tail.splitlines())) + "[/]")
+    if not record.verified:
+        console.print("[red]on-rollback verification failed[/]"
+                      + (": the rollback commit was undone" if record.scope == "files" else ""))
