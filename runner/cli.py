@@ -49,8 +49,8 @@ TracebackOpt = Annotated[
     bool, typer.Option("--traceback", help="Show a traceback for runner errors (debugging).")
 ]
 
-_stdout = Console(highlight=False)
-_stderr = Console(stderr=True, highlight=False)
+_stdout = Console(highlight=False, soft_wrap=True)
+_stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @contextlib.contextmanager

@@ -160,10 +160,13 @@ def _metric(gate: Gate, spec: MetricGate, ctx: GateContext) -> GateResult:
         problems.append(f"> max {spec.max:g}")
     if spec.min is not None and value < spec.min:
         problems.append(f"< min {spec.min:g}")
-    bounds = [f"max {spec.max:g}"] * (spec.max is not None) + [f"min {spec.min:g}"] * (
-        spec.min is not None
-    )
-    summary = f"value {value:g} " + (" ".join(problems) if problems else "within " + ", ".join(bounds))
+    bounds = []
+    if spec.max is not None:
+        bounds.append(f"max {spec.max:g}")
+    if spec.min is not None:
+        bounds.append(f"min {spec.min:g}")
+    verdict = " ".join(problems) if problems else "within " + ", ".join(bounds)
+    summary = f"value {value:g} {verdict}"
     result = _from_completed(gate, done, ctx=ctx, summary=summary, passed=not problems)
     return replace(result, value=value)
 

@@ -11,10 +11,10 @@ Afterwards the plan's ``on-rollback`` hooks and verify gates run.
 from __future__ import annotations
 
 import signal
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 
 from runner.context import Runtime
 from runner.errors import GitError, RollbackIncomplete
@@ -53,8 +53,7 @@ def roll_back(
     with critical_section():
         head = repo.head()
         rt.journal.write("rollback-started", target=target, head=head, scope=scope, mode=mode.value)
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        patch_path = rt.ws.state.rollbacks / f"{stamp}-{rt.run_id}-{_safe(label)}.patch"
+        patch_path = _unique(rt.ws.state.rollbacks / f"{rt.run_id}-{_safe(label)}.patch")
         files = repo.save_patch(target, patch_path)
         if files == 0:
             patch_path.unlink(missing_ok=True)
@@ -71,7 +70,7 @@ def roll_back(
             record = replace(record, reverted=_revert(rt, target, commits))
         else:
             if commits and not rt.ws.rehearsal:
-                ref = f"refs/runner/rollbacks/{stamp}-{rt.run_id}"
+                ref = f"refs/runner/rollbacks/{patch_path.stem}"
                 repo.update_ref(ref, head)
                 record = replace(record, backup_ref=ref)
             repo.reset_hard(target)
@@ -156,6 +155,14 @@ def _revert(rt: Runtime, target: str, commits: list[str]) -> tuple[str, ...]:
             )
             raise RollbackIncomplete(msg) from None
     return tuple(made)
+
+
+def _unique(path: Path) -> Path:
+    n = 1
+    while path.exists():
+        n += 1
+        path = path.with_name(f"{path.stem.rsplit('~', 1)[0]}~{n}.patch")
+    return path
 
 
 def _safe(label: str) -> str:
