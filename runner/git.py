@@ -180,7 +180,10 @@ class Repository:
 
     def dirty_paths(self) -> list[str]:
         """Tracked changes and untracked, not ignored files (``git status --porcelain``)."""
-        out = self._git("status", "--porcelain", "-z", "--untracked-files=normal")
+        # GIT_OPTIONAL_LOCKS=0: no opportunistic index refresh, so asking never writes the
+        # index (a rehearsal promises the user's index stays byte for byte as it was).
+        out = self._git("status", "--porcelain", "-z", "--untracked-files=normal",
+                        env={"GIT_OPTIONAL_LOCKS": "0"})  # fmt: skip
         entries = [e for e in out.split("\0") if e]
         return [e[3:] for e in entries if len(e) > 3 and e[2] == " "]
 

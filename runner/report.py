@@ -123,12 +123,26 @@ def render_summary(report: RunReport, console: Console) -> None:
         console.print(f"\n[yellow]{len(followups)} manual follow-up(s):[/]")
         for key, f in followups:
             console.print(f"  {escape(str(f))}  [dim]({escape(key)})[/]")
+    if report.rehearsal:
+        _render_rehearsal(report, console)
     skipped = [f for s in report.steps for f in s.skipped]
     if skipped:
         console.print(f"\n[yellow]{len(skipped)} file(s) left untouched:[/]")
         for item in skipped:
             console.print(f"  {escape(str(item))}")
     _render_failure(report, console)
+
+
+def _render_rehearsal(report: RunReport, console: Console) -> None:
+    """What a lead engineer needs before the real day: each step's diffstat, and the end."""
+    for step in report.steps:
+        if step.diffstat:
+            console.print(f"\n[bold]{escape(step.key)}[/] would change:")
+            console.print(escape(step.diffstat))
+    if report.stopped_at:
+        console.print(f"\n[red]the real run would stop at {escape(report.stopped_at)}[/]")
+    else:
+        console.print(f"\n[green]the real run would complete[/] ({report.seconds:.1f}s here)")
 
 
 def _render_failure(report: RunReport, console: Console) -> None:
