@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - templates hold the generated lines verbatim, some longer than ours
 """Generate the consumer modules and tests of the bundled sample repository.
 
 The sample (``runner/sample/netra``) is a miniature of the codebase in the seed migration plan
@@ -51,10 +52,20 @@ FEATURES = (
         "BillingInsightsService",
         "Explains a customer's AI bill and where the money goes.",
         (
-            m("summarize_invoice", "cost_optimizer", "invoice_text", "Plain-words invoice summary.",
-              "Why is my invoice so expensive this month? The price of large model calls doubled."),
-            m("forecast_spend", "cost_optimizer", "usage_note", "Next month's spend at current usage.",
-              "Forecast the cost of 40k support chats per day on the large tier."),
+            m(
+                "summarize_invoice",
+                "cost_optimizer",
+                "invoice_text",
+                "Plain-words invoice summary.",
+                "Why is my invoice so expensive this month? The price of large model calls doubled.",
+            ),
+            m(
+                "forecast_spend",
+                "cost_optimizer",
+                "usage_note",
+                "Next month's spend at current usage.",
+                "Forecast the cost of 40k support chats per day on the large tier.",
+            ),
         ),
     ),
     Feature(
@@ -62,12 +73,27 @@ FEATURES = (
         "UsageAnalyticsService",
         "Usage reports per workspace: volumes, topics, token counts.",
         (
-            m("analyze_usage", "data_helper", "report_request", "Token volume of a usage question.",
-              "How many tokens does our nightly summarization job use?"),
-            m("top_topics", "triage", "transcript", "The topics a workspace talks about most.",
-              "latency latency cache cache cache embeddings routing"),
-            m("token_report", "data_helper", "query", "A short token report for one query.",
-              "Token report for the retrieval prompts in the onboarding flow"),
+            m(
+                "analyze_usage",
+                "data_helper",
+                "report_request",
+                "Token volume of a usage question.",
+                "How many tokens does our nightly summarization job use?",
+            ),
+            m(
+                "top_topics",
+                "triage",
+                "transcript",
+                "The topics a workspace talks about most.",
+                "latency latency cache cache cache embeddings routing",
+            ),
+            m(
+                "token_report",
+                "data_helper",
+                "query",
+                "A short token report for one query.",
+                "Token report for the retrieval prompts in the onboarding flow",
+            ),
         ),
     ),
     Feature(
@@ -75,10 +101,20 @@ FEATURES = (
         "ModelRoutingService",
         "Suggests which model tier should serve which traffic.",
         (
-            m("recommend_route", "cost_optimizer", "workload", "Tier recommendation for a workload.",
-              "Route our classification traffic to the cheapest model that keeps accuracy"),
-            m("explain_route", "triage", "question", "Why a request went to a given tier.",
-              "Why did routing send the legal review prompts to the large model?"),
+            m(
+                "recommend_route",
+                "cost_optimizer",
+                "workload",
+                "Tier recommendation for a workload.",
+                "Route our classification traffic to the cheapest model that keeps accuracy",
+            ),
+            m(
+                "explain_route",
+                "triage",
+                "question",
+                "Why a request went to a given tier.",
+                "Why did routing send the legal review prompts to the large model?",
+            ),
         ),
     ),
     Feature(
@@ -86,10 +122,20 @@ FEATURES = (
         "PromptOptimizationService",
         "Shortens prompts without losing what they ask for.",
         (
-            m("shorten_prompt", "data_helper", "prompt", "Token count before trimming a prompt.",
-              "You are a helpful assistant. Please, if you can, kindly answer the question below."),
-            m("rank_prompts", "triage", "prompts", "Which prompt topics dominate.",
-              "summarize summarize translate classify summarize extract"),
+            m(
+                "shorten_prompt",
+                "data_helper",
+                "prompt",
+                "Token count before trimming a prompt.",
+                "You are a helpful assistant. Please, if you can, kindly answer the question below.",
+            ),
+            m(
+                "rank_prompts",
+                "triage",
+                "prompts",
+                "Which prompt topics dominate.",
+                "summarize summarize translate classify summarize extract",
+            ),
         ),
     ),
     Feature(
@@ -97,10 +143,20 @@ FEATURES = (
         "FeedbackService",
         "Reads what users say about their chats.",
         (
-            m("classify_feedback", "reporting", "feedback", "Positive or negative, with a score.",
-              "Great answers and fast, thanks!"),
-            m("escalate_if_unhappy", "reporting", "feedback", "Flags frustrated users for support.",
-              "The chat is slow and the answers are broken, latency is bad"),
+            m(
+                "classify_feedback",
+                "reporting",
+                "feedback",
+                "Positive or negative, with a score.",
+                "Great answers and fast, thanks!",
+            ),
+            m(
+                "escalate_if_unhappy",
+                "reporting",
+                "feedback",
+                "Flags frustrated users for support.",
+                "The chat is slow and the answers are broken, latency is bad",
+            ),
         ),
     ),
     Feature(
@@ -108,12 +164,27 @@ FEATURES = (
         "ThreadSummaryService",
         "Summaries of long chat threads.",
         (
-            m("summarize_thread", "triage", "thread_text", "Topics of a chat thread.",
-              "We discussed caching, batching and caching again for the embeddings pipeline."),
-            m("title_for_thread", "triage", "first_message", "A title from the opening message.",
-              "Help me reduce GPU cost for our nightly batch"),
-            m("estimate_thread_tokens", "data_helper", "thread_text", "Tokens in a whole thread.",
-              "A long thread about vector databases, rerankers and prompt caching."),
+            m(
+                "summarize_thread",
+                "triage",
+                "thread_text",
+                "Topics of a chat thread.",
+                "We discussed caching, batching and caching again for the embeddings pipeline.",
+            ),
+            m(
+                "title_for_thread",
+                "triage",
+                "first_message",
+                "A title from the opening message.",
+                "Help me reduce GPU cost for our nightly batch",
+            ),
+            m(
+                "estimate_thread_tokens",
+                "data_helper",
+                "thread_text",
+                "Tokens in a whole thread.",
+                "A long thread about vector databases, rerankers and prompt caching.",
+            ),
         ),
     ),
     Feature(
@@ -121,10 +192,20 @@ FEATURES = (
         "CostAlertService",
         "Alerts when projected spend crosses a budget.",
         (
-            m("check_budget", "cost_optimizer", "budget_note", "Projected spend against a budget.",
-              "Budget check: 12k agent runs per day with tool calls on the large tier"),
-            m("explain_alert", "triage", "alert_text", "What an alert is about.",
-              "Alert: spend spike on embeddings and reranking since Tuesday"),
+            m(
+                "check_budget",
+                "cost_optimizer",
+                "budget_note",
+                "Projected spend against a budget.",
+                "Budget check: 12k agent runs per day with tool calls on the large tier",
+            ),
+            m(
+                "explain_alert",
+                "triage",
+                "alert_text",
+                "What an alert is about.",
+                "Alert: spend spike on embeddings and reranking since Tuesday",
+            ),
         ),
     ),
     Feature(
@@ -132,10 +213,20 @@ FEATURES = (
         "QuotaService",
         "Per-user quotas measured in tokens.",
         (
-            m("remaining_quota", "data_helper", "request_text", "Tokens this request would use.",
-              "Translate the attached 3 page contract into German"),
-            m("quota_warning", "reporting", "usage_comment", "Tone of a user near their quota.",
-              "I love the product but the quota errors are bad"),
+            m(
+                "remaining_quota",
+                "data_helper",
+                "request_text",
+                "Tokens this request would use.",
+                "Translate the attached 3 page contract into German",
+            ),
+            m(
+                "quota_warning",
+                "reporting",
+                "usage_comment",
+                "Tone of a user near their quota.",
+                "I love the product but the quota errors are bad",
+            ),
         ),
     ),
     Feature(
@@ -143,10 +234,20 @@ FEATURES = (
         "OnboardingService",
         "First-run guidance for new workspaces.",
         (
-            m("welcome_plan", "triage", "goals", "A first plan from the user's stated goals.",
-              "We want cheaper support automation and faster answers"),
-            m("starter_budget", "cost_optimizer", "goals", "A starting budget for those goals.",
-              "Start with 500 chats a day for the pilot team"),
+            m(
+                "welcome_plan",
+                "triage",
+                "goals",
+                "A first plan from the user's stated goals.",
+                "We want cheaper support automation and faster answers",
+            ),
+            m(
+                "starter_budget",
+                "cost_optimizer",
+                "goals",
+                "A starting budget for those goals.",
+                "Start with 500 chats a day for the pilot team",
+            ),
         ),
     ),
     Feature(
@@ -154,12 +255,27 @@ FEATURES = (
         "SupportTriageService",
         "Routes support tickets to the right specialist agent.",
         (
-            m("triage_ticket", "triage", "ticket", "The ticket's topics, routed.",
-              "Ticket: websocket events missing after deploy, agent_completed never arrives"),
-            m("ticket_sentiment", "reporting", "ticket", "How upset the customer is.",
-              "Still broken after three days, this is bad"),
-            m("ticket_size", "data_helper", "ticket", "Tokens needed to answer the ticket.",
-              "Please explain the difference between the small and the medium tier"),
+            m(
+                "triage_ticket",
+                "triage",
+                "ticket",
+                "The ticket's topics, routed.",
+                "Ticket: websocket events missing after deploy, agent_completed never arrives",
+            ),
+            m(
+                "ticket_sentiment",
+                "reporting",
+                "ticket",
+                "How upset the customer is.",
+                "Still broken after three days, this is bad",
+            ),
+            m(
+                "ticket_size",
+                "data_helper",
+                "ticket",
+                "Tokens needed to answer the ticket.",
+                "Please explain the difference between the small and the medium tier",
+            ),
         ),
     ),
     Feature(
@@ -167,10 +283,20 @@ FEATURES = (
         "ExperimentService",
         "A/B experiments on prompts and model tiers.",
         (
-            m("design_experiment", "cost_optimizer", "hypothesis", "Cost of running an experiment.",
-              "Hypothesis: the medium tier answers billing questions as well as the large one"),
-            m("read_results", "reporting", "results_note", "Whether results look good.",
-              "Results: faster and cheap, users say thanks"),
+            m(
+                "design_experiment",
+                "cost_optimizer",
+                "hypothesis",
+                "Cost of running an experiment.",
+                "Hypothesis: the medium tier answers billing questions as well as the large one",
+            ),
+            m(
+                "read_results",
+                "reporting",
+                "results_note",
+                "Whether results look good.",
+                "Results: faster and cheap, users say thanks",
+            ),
         ),
     ),
     Feature(
@@ -178,10 +304,20 @@ FEATURES = (
         "ComplianceAuditService",
         "Audits which data each agent run touched.",
         (
-            m("audit_run", "triage", "audit_request", "Topics an audited run touched.",
-              "Audit the data access of the reporting agent for workspace acme"),
-            m("audit_volume", "data_helper", "audit_request", "Token volume under audit.",
-              "Audit volume for all runs that touched personal data last week"),
+            m(
+                "audit_run",
+                "triage",
+                "audit_request",
+                "Topics an audited run touched.",
+                "Audit the data access of the reporting agent for workspace acme",
+            ),
+            m(
+                "audit_volume",
+                "data_helper",
+                "audit_request",
+                "Token volume under audit.",
+                "Audit volume for all runs that touched personal data last week",
+            ),
         ),
     ),
     Feature(
@@ -189,12 +325,27 @@ FEATURES = (
         "WorkloadInsightsService",
         "Finds the workloads that dominate cost and latency.",
         (
-            m("hot_workloads", "triage", "telemetry", "Topics of the busiest workloads.",
-              "embeddings embeddings search rerank embeddings chat"),
-            m("workload_cost", "cost_optimizer", "telemetry", "What the busiest workload costs.",
-              "Cost of 2 million embedding calls per day"),
-            m("latency_mood", "reporting", "telemetry", "How users feel about latency.",
-              "Responses are slow, latency is bad during peak hours"),
+            m(
+                "hot_workloads",
+                "triage",
+                "telemetry",
+                "Topics of the busiest workloads.",
+                "embeddings embeddings search rerank embeddings chat",
+            ),
+            m(
+                "workload_cost",
+                "cost_optimizer",
+                "telemetry",
+                "What the busiest workload costs.",
+                "Cost of 2 million embedding calls per day",
+            ),
+            m(
+                "latency_mood",
+                "reporting",
+                "telemetry",
+                "How users feel about latency.",
+                "Responses are slow, latency is bad during peak hours",
+            ),
         ),
     ),
     Feature(
@@ -202,10 +353,20 @@ FEATURES = (
         "CacheAdvisorService",
         "Advises where prompt and response caching pays off.",
         (
-            m("cache_candidates", "triage", "traffic_sample", "Repeated topics worth caching.",
-              "pricing pricing pricing refund pricing invoice"),
-            m("cache_savings", "cost_optimizer", "traffic_sample", "Savings if cached.",
-              "Savings from caching the 30 most common pricing answers"),
+            m(
+                "cache_candidates",
+                "triage",
+                "traffic_sample",
+                "Repeated topics worth caching.",
+                "pricing pricing pricing refund pricing invoice",
+            ),
+            m(
+                "cache_savings",
+                "cost_optimizer",
+                "traffic_sample",
+                "Savings if cached.",
+                "Savings from caching the 30 most common pricing answers",
+            ),
         ),
     ),
 )
@@ -237,16 +398,17 @@ def _service_imports(i: int) -> str:
     if style == 1:
         return f"from {BRIDGE} import (\n    ExecutionEngine,\n    UserExecutionContext,\n)\n"
     if style == 2:
-        return (
-            f"from {BRIDGE} import ExecutionEngine\n"
-            f"from {BRIDGE} import UserExecutionContext\n"
-        )
+        return f"from {BRIDGE} import ExecutionEngine\nfrom {BRIDGE} import UserExecutionContext\n"
     return f"from {BRIDGE} import UserExecutionContext, ExecutionEngine\n"
 
 
 def service_module(i: int, f: Feature) -> str:
     private = i % 2 == 1
-    reg, br = ("self._registry", "self._bridge") if private else ("self.registry", "self.websocket_bridge")
+    reg, br = (
+        ("self._registry", "self._bridge")
+        if private
+        else ("self.registry", "self.websocket_bridge")
+    )
     ctx = ("user_context", "context", "ctx")[i % 3]
     helper = f.slug in HELPER_STYLE
     lines = [
@@ -330,13 +492,13 @@ def route_module(i: int, f: Feature) -> str:
         '        request["user_id"],',
         '        thread_id=request.get("thread_id"),',
         '        run_id=request.get("run_id"),',
-        f'        route=ROUTE_PREFIX,',
+        "        route=ROUTE_PREFIX,",
         "    )\n\n",
     ]
     for meth in f.methods:
         out += [
             f"async def {meth.name}_route(service: {f.cls}, request: dict[str, Any]) -> dict[str, Any]:",
-            f"    context = context_from_request(request)",
+            "    context = context_from_request(request)",
             f'    return await service.{meth.name}(context, request["{meth.param}"])\n\n',
         ]
     out += [
@@ -360,12 +522,23 @@ def route_module(i: int, f: Feature) -> str:
 # --- admin tools: sync code, so their constructor calls stay manual follow-ups -------------
 
 ADMIN = (
-    ("netra_backend/app/admin/replay_cli.py", "Replays a user's last message from the command line.",
-     ("replay_message", "triage")),
-    ("netra_backend/app/admin/maintenance.py", "Maintenance commands operators run by hand.",
-     ("warm_cost_model", "cost_optimizer"), ("recount_tokens", "data_helper")),
-    ("netra_backend/app/admin/batch_jobs.py", "Nightly batch jobs (sync, run by cron).",
-     ("nightly_feedback_digest", "reporting"), ("nightly_topic_digest", "triage")),
+    (
+        "netra_backend/app/admin/replay_cli.py",
+        "Replays a user's last message from the command line.",
+        ("replay_message", "triage"),
+    ),
+    (
+        "netra_backend/app/admin/maintenance.py",
+        "Maintenance commands operators run by hand.",
+        ("warm_cost_model", "cost_optimizer"),
+        ("recount_tokens", "data_helper"),
+    ),
+    (
+        "netra_backend/app/admin/batch_jobs.py",
+        "Nightly batch jobs (sync, run by cron).",
+        ("nightly_feedback_digest", "reporting"),
+        ("nightly_topic_digest", "triage"),
+    ),
 )
 
 
@@ -411,9 +584,7 @@ def service_test(i: int, f: Feature) -> str:
     """One test module per feature: every async constructor site runs, all five events."""
     calls = []
     for meth in f.methods:
-        calls.append(
-            f'    ("{meth.name}", {meth.message!r}),'
-        )
+        calls.append(f'    ("{meth.name}", {meth.message!r}),')
     ctx_import = (
         f"from {BRIDGE} import UserExecutionContext"
         if i % 3 != 2
@@ -421,30 +592,30 @@ def service_test(i: int, f: Feature) -> str:
     )
     extra = ""
     if i % 3 == 2:
-        extra = f'''
+        extra = f"""
 
 def test_{f.slug}_engine_is_the_ssot_engine():
     service = {f.cls}()
     reply = asyncio.run(service.{f.methods[0].name}(_context("u-ssot"), "ping"))
     assert reply["engine"] == ExecutionEngine.__name__ == "UserExecutionEngine"
-'''
+"""
     if i % 2:
-        lazy = f'''
+        lazy = f"""
 
 def test_{f.slug}_context_location_still_importable():
     from {BRIDGE} import UserExecutionContext as Legacy  # noqa: PLC0415
 
     assert Legacy is UserExecutionContext
-'''
+"""
     else:
-        lazy = f'''
+        lazy = f"""
 
 def test_{f.slug}_service_reports_the_engine_it_used():
     from {BRIDGE} import ExecutionEngine  # noqa: PLC0415
 
     reply = asyncio.run({f.cls}().{f.methods[-1].name}(_context("u-eng"), "engine check"))
     assert reply["engine"] == ExecutionEngine.__qualname__
-'''
+"""
     routes_test = f'''
 
 def test_{f.slug}_routes_build_context_from_request():
@@ -491,34 +662,58 @@ def test_{f.slug}_call_emits_critical_events(method: str, message: str) -> None:
 
 
 P1_TESTS = (
-    ("tests/integration/test_supervisor_ssot_system_conflicts.py",
-     "The supervisor has one engine implementation, whatever name it is imported under."),
-    ("tests/e2e/test_issue_686_golden_path_execution_engine_conflicts.py",
-     "Issue #686: the golden path and the legacy engine name resolve to the same engine."),
-    ("tests/unit/test_ssot_execution_engine_migration_validation.py",
-     "Migration validation: legacy-style construction yields the SSOT engine."),
-    ("tests/unit/test_execution_engine_lifecycle.py",
-     "An engine's life: built for one user, runs agents, keeps its own history."),
-    ("tests/unit/agents/test_agent_execution_results.py",
-     "What an agent run returns through the engine."),
-    ("tests/integration/test_execution_engine_websocket_routing.py",
-     "Events from an engine reach its user's connection and no other."),
-    ("tests/unit/test_engine_history_isolation.py",
-     "Engine history is per instance: two users never share it."),
-    ("tests/integration/test_engine_registry_integration.py",
-     "The engine resolves agents through the registry it was given."),
-    ("tests/unit/test_execution_engine_errors.py",
-     "The engine refuses unknown agents and cross-user emitters."),
-    ("tests/e2e/test_chat_thread_continuity.py",
-     "One thread, several messages: every run keeps the thread id."),
-    ("tests/integration/test_agent_tool_pipeline.py",
-     "Agent → tool → response: the tool output reaches the answer."),
-    ("tests/websocket/test_websocket_event_payloads.py",
-     "Payloads of the five events carry user, thread and run ids."),
+    (
+        "tests/integration/test_supervisor_ssot_system_conflicts.py",
+        "The supervisor has one engine implementation, whatever name it is imported under.",
+    ),
+    (
+        "tests/e2e/test_issue_686_golden_path_execution_engine_conflicts.py",
+        "Issue #686: the golden path and the legacy engine name resolve to the same engine.",
+    ),
+    (
+        "tests/unit/test_ssot_execution_engine_migration_validation.py",
+        "Migration validation: legacy-style construction yields the SSOT engine.",
+    ),
+    (
+        "tests/unit/test_execution_engine_lifecycle.py",
+        "An engine's life: built for one user, runs agents, keeps its own history.",
+    ),
+    (
+        "tests/unit/agents/test_agent_execution_results.py",
+        "What an agent run returns through the engine.",
+    ),
+    (
+        "tests/integration/test_execution_engine_websocket_routing.py",
+        "Events from an engine reach its user's connection and no other.",
+    ),
+    (
+        "tests/unit/test_engine_history_isolation.py",
+        "Engine history is per instance: two users never share it.",
+    ),
+    (
+        "tests/integration/test_engine_registry_integration.py",
+        "The engine resolves agents through the registry it was given.",
+    ),
+    (
+        "tests/unit/test_execution_engine_errors.py",
+        "The engine refuses unknown agents and cross-user emitters.",
+    ),
+    (
+        "tests/e2e/test_chat_thread_continuity.py",
+        "One thread, several messages: every run keeps the thread id.",
+    ),
+    (
+        "tests/integration/test_agent_tool_pipeline.py",
+        "Agent → tool → response: the tool output reaches the answer.",
+    ),
+    (
+        "tests/websocket/test_websocket_event_payloads.py",
+        "Payloads of the five events carry user, thread and run ids.",
+    ),
 )
 
 _P1_BODIES = (
-    '''
+    """
 async def _engine(user_id: str) -> ExecutionEngine:
     registry = AgentRegistry.default()
     websocket_bridge = AgentWebSocketBridge()
@@ -546,8 +741,8 @@ def test_context_import_from_the_engine_package():
     from netra_backend.app.agents.supervisor.execution_engine import UserExecutionContext as Ctx  # noqa: PLC0415
 
     assert Ctx is UserExecutionContext
-''',
-    '''
+""",
+    """
 def test_two_engines_do_not_share_history():
     async def scenario():
         registry = AgentRegistry.default()
@@ -569,8 +764,8 @@ def test_engine_class_is_importable_from_the_migration_path():
     from netra_backend.app.agents.supervisor.execution_engine import ExecutionEngine as Engine  # noqa: PLC0415
 
     assert Engine.__name__ == "UserExecutionEngine"
-''',
-    '''
+""",
+    """
 @pytest.fixture
 def websocket_bridge() -> AgentWebSocketBridge:
     return AgentWebSocketBridge()
@@ -608,7 +803,7 @@ def test_legacy_module_exports_both_names():
 
     assert Engine is ExecutionEngine
     assert Ctx is UserExecutionContext
-''',
+""",
 )
 
 _AGENTS = ("triage", "cost_optimizer", "data_helper", "reporting")
@@ -633,7 +828,11 @@ def p1_test(i: int, doc: str) -> str:
         f"from {BRIDGE} import ExecutionEngine",
         f"from {CONTEXT_MODULE} import UserExecutionContext",
         "from netra_backend.app.websocket_core.bridge import AgentWebSocketBridge",
-        *(["from netra_backend.app.websocket_core.emitter import CRITICAL_EVENTS"] if third else []),
+        *(
+            ["from netra_backend.app.websocket_core.emitter import CRITICAL_EVENTS"]
+            if third
+            else []
+        ),
     ]
     head = "\n".join(imports)
     return f'''"""{doc}"""
@@ -649,11 +848,26 @@ from __future__ import annotations
 
 HANDLERS = (
     ("user_message", "UserMessageHandler", "triage", "Plain chat messages from the UI."),
-    ("start_agent", "StartAgentHandler", "data_helper", "Explicit agent starts from the agent picker."),
+    (
+        "start_agent",
+        "StartAgentHandler",
+        "data_helper",
+        "Explicit agent starts from the agent picker.",
+    ),
     ("thread_resume", "ThreadResumeHandler", "triage", "Resumes a thread after a reconnect."),
     ("feedback_message", "FeedbackMessageHandler", "reporting", "Thumbs up/down with a comment."),
-    ("cost_question", "CostQuestionHandler", "cost_optimizer", "Questions from the cost dashboard."),
-    ("usage_question", "UsageQuestionHandler", "data_helper", "Questions from the usage dashboard."),
+    (
+        "cost_question",
+        "CostQuestionHandler",
+        "cost_optimizer",
+        "Questions from the cost dashboard.",
+    ),
+    (
+        "usage_question",
+        "UsageQuestionHandler",
+        "data_helper",
+        "Questions from the usage dashboard.",
+    ),
 )
 
 
@@ -707,10 +921,18 @@ class {cls}:
 
 
 def handlers_init() -> str:
-    lines = ['"""Websocket message handlers, one per message type."""\n', "from __future__ import annotations\n"]
+    lines = [
+        '"""Websocket message handlers, one per message type."""\n',
+        "from __future__ import annotations\n",
+    ]
     lines += [f"from .{kind}_handler import {cls}" for kind, cls, *_ in HANDLERS]
     names = ", ".join(f'"{cls}"' for _, cls, *_ in sorted(HANDLERS, key=lambda h: h[1]))
-    lines += ["", f"__all__ = [{names}]", "", "HANDLER_CLASSES = (" + ", ".join(c for _, c, *_ in HANDLERS) + ")"]
+    lines += [
+        "",
+        f"__all__ = [{names}]",
+        "",
+        "HANDLER_CLASSES = (" + ", ".join(c for _, c, *_ in HANDLERS) + ")",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -54,7 +54,9 @@ def _walk_with_function(
 ) -> Iterator[tuple[ast.AST, ast.AST | None]]:
     """Every node with its nearest enclosing function (``None`` at module or class level)."""
     yield node, function
-    inner = node if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) else function
+    inner = (
+        node if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) else function
+    )
     for child in ast.iter_child_nodes(node):
         yield from _walk_with_function(child, inner)
 
@@ -104,14 +106,22 @@ def _census(root: Path) -> Census:
                     async_calls += 1
                 else:
                     sync.append(f"{rel}:{getattr(node, 'lineno', 0)}")
-    return Census(sites, frozenset(files), frozenset(p1), frozenset(p3), multi, async_calls, tuple(sync))
+    return Census(
+        sites, frozenset(files), frozenset(p1), frozenset(p3), multi, async_calls, tuple(sync)
+    )
 
 
 def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return subprocess.run(
-        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -145,7 +155,7 @@ def simulate_move_imports(root: Path, names: set[str], exclude: list[str]) -> in
     for rel, tree in _python_files(root):
         if rel in exclude:
             continue
-        spans = []
+        spans: list[tuple[int, int, list[str]]] = []
         for node in ast.walk(tree):
             if not (isinstance(node, ast.ImportFrom) and node.module == BRIDGE):
                 continue
@@ -203,7 +213,7 @@ def simulate_delete(root: Path) -> None:
     """``delete`` of the bridge module and of the bridge methods (with their decorators)."""
     (root / BRIDGE_FILE).unlink()
     tree = ast.parse((root / ENGINE_FILE).read_text(encoding="utf-8"))
-    spans = []
+    spans: list[tuple[int, int, list[str]]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef) and node.name == "UserExecutionEngine":
             for item in node.body:
@@ -300,7 +310,9 @@ def _read_tree(root: Path) -> str:
 
 def test_rollback_and_metric_scripts_print_only(sample: Path) -> None:
     files_before = sorted(p.relative_to(sample) for p in sample.rglob("*"))
-    restart = _run(sample, "scripts/refresh_dev_services.py", "restart", "--services", "backend", "auth")
+    restart = _run(
+        sample, "scripts/refresh_dev_services.py", "restart", "--services", "backend", "auth"
+    )
     _assert_passes(restart)
     assert "restart backend" in restart.stdout
     metric = _run(sample, "scripts/measure_chat_latency.py")
@@ -344,9 +356,13 @@ def _defines(root: Path, qualified: str) -> bool:
         path = _module_file(root, ".".join(parts[:cut]))
         if path.exists():
             tree = ast.parse(path.read_text(encoding="utf-8"))
-            names = {
-                getattr(n, "name", None) for n in ast.walk(tree) if hasattr(n, "name")
-            } | {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+            names = {getattr(n, "name", None) for n in ast.walk(tree) if hasattr(n, "name")} | {
+                t.id
+                for n in ast.walk(tree)
+                if isinstance(n, ast.Assign)
+                for t in n.targets
+                if isinstance(t, ast.Name)
+            }
             return all(p in names for p in parts[cut:])
     return False
 
@@ -384,7 +400,7 @@ def test_plan_uses_only_contract_keys_and_real_targets() -> None:
         assert (SAMPLE / rel).exists(), rel
 
 
-def _as_list(value: Any) -> list[dict[str, Any]]:  # noqa: ANN401 - YAML data
+def _as_list(value: Any) -> list[dict[str, Any]]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
