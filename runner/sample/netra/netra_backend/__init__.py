@@ -1,0 +1,1 @@
+"""Netra backend: the chat platform whose execution engine this repository migrates."""

@@ -1,0 +1,1 @@
+"""The application package: agents, services, websocket core, routes."""

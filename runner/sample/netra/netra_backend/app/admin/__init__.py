@@ -1,0 +1,1 @@
+"""Operator tools: sync commands, cron jobs."""

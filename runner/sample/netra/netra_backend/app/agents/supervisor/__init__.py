@@ -1,0 +1,1 @@
+"""The supervisor: per-user execution engines (Issue #565 SSOT)."""

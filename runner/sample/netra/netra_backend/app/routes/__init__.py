@@ -1,0 +1,1 @@
+"""HTTP routes: request dicts in, service calls out."""

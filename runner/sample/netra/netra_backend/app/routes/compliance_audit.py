@@ -1,0 +1,40 @@
+"""Routes for compliance audit: request dicts in, JSON-able dicts out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netra_backend.app.agents.supervisor.execution_engine import UserExecutionContext
+from netra_backend.app.services.compliance_audit_service import ComplianceAuditService
+
+ROUTE_PREFIX = "/api/compliance-audit"
+
+
+def context_from_request(request: dict[str, Any]) -> UserExecutionContext:
+    """The user context of one request; ids the client sent are kept."""
+    return UserExecutionContext.from_request(
+        request["user_id"],
+        thread_id=request.get("thread_id"),
+        run_id=request.get("run_id"),
+        route=ROUTE_PREFIX,
+    )
+
+
+async def audit_run_route(service: ComplianceAuditService, request: dict[str, Any]) -> dict[str, Any]:
+    context = context_from_request(request)
+    return await service.audit_run(context, request["audit_request"])
+
+
+async def audit_volume_route(service: ComplianceAuditService, request: dict[str, Any]) -> dict[str, Any]:
+    context = context_from_request(request)
+    return await service.audit_volume(context, request["audit_request"])
+
+
+def validate_request(request: dict[str, Any]) -> list[str]:
+    """Problems with a request, empty when it can be served."""
+    from netra_backend.app.agents.supervisor.execution_engine import UserExecutionContext as _Ctx  # noqa: PLC0415
+
+    problems = [] if request.get("user_id") else ["user_id is required"]
+    if not problems:
+        _Ctx.from_request(request["user_id"])  # raises on a blank id
+    return problems

@@ -1,0 +1,1 @@
+"""In-memory websocket layer: connections, the legacy shared bridge, per-user emitters."""
