@@ -324,8 +324,9 @@ class _Validator:
             if raw is None:
                 raise ValueError(raw)  # one message for every kind of bad value
             return parse_duration(raw)
-        except ValueError:
-            self.problem(node, f"{label} must be {_DURATION_HINT}, got {_describe(node)}")
+        except ValueError as e:
+            rule = "more than zero" if "positive" in str(e) else _DURATION_HINT
+            self.problem(node, f"{label} must be {rule}, got {_describe(node)}")
             return None
 
     def choice(self, node: Node, label: str, enum_type: type[_E]) -> _E | None:
@@ -641,7 +642,8 @@ class _Validator:
             ratio = self.number(options["max-ratio"], "'max-ratio'")
             if ratio is not None and not 0 <= ratio <= 1:
                 self.problem(
-                    options["max-ratio"], f"'max-ratio' must be between 0 and 1, got {ratio}"
+                    options["max-ratio"],
+                    f"'max-ratio' must be between 0 and 1, got {options['max-ratio'].value}",
                 )
                 ratio = None
         if names is None:
@@ -759,14 +761,14 @@ class _Validator:
             return None
         before = len(self.report.problems)
         phase_id = self.unique_id(found, "phase", ids)
-        what = f"phase '{phase_id}'" if phase_id else "this phase"
+        what = f"phase '{_written_id(found)}'" if _written_id(found) else "this phase"
         title = self.title(found, phase_id)
         gates: tuple[Gate, ...] | None = ()
         if "gate" in found:
             gates = self.gate_list(found["gate"][1], "'gate'")
         steps = None
         if "steps" in found:
-            steps = self.steps(found["steps"][1], phase_id or "?", what)
+            steps = self.steps(found["steps"][1], _written_id(found) or "?", what)
         if len(self.report.problems) > before or steps is None or gates is None:
             return None
         return Phase(id=phase_id or "", title=title or "", steps=steps, gates=gates)
@@ -806,7 +808,8 @@ class _Validator:
             return None
         before = len(self.report.problems)
         step_id = self.unique_id(found, "step", ids)
-        what = f"step '{phase_id}/{step_id}'" if step_id else "this step"
+        written = _written_id(found)
+        what = f"step '{phase_id}/{written}'" if written else "this step"
         title = self.title(found, step_id)
         action = self.action(found)
         gates: tuple[Gate, ...] | None = ()
@@ -838,25 +841,28 @@ class _Validator:
         )
 
     def action(self, found: _Fields) -> Action | None:
-        present = [name for name in ACTIONS if name in found]
-        if not present:
-            return None
-        first = min(present, key=lambda name: found[name][0].start_mark.index)
-        for name in present:
-            if name != first:
-                self.problem(
-                    found[name][0],
-                    f"a step has at most one action, but this one has '{first}' and '{name}'; "
-                    "split it into two steps",
-                )
-        node = found[first][1]
-        if first == "run":
+        """The step's action; with two or more, each is still checked, and none is kept."""
+        present = sorted(
+            (name for name in ACTIONS if name in found),
+            key=lambda name: found[name][0].start_mark.index,
+        )
+        for name in present[1:]:
+            self.problem(
+                found[name][0],
+                f"a step has at most one action, but this one has '{present[0]}' and "
+                f"'{name}'; split it into two steps",
+            )
+        actions = [self.one_action(name, found[name][1]) for name in present]
+        return actions[0] if len(actions) == 1 else None
+
+    def one_action(self, kind: str, node: Node) -> Action | None:
+        if kind == "run":
             command = self.command(node, "'run'")
             return None if command is None else RunAction(command)
-        if first == "move-import":
+        if kind == "move-import":
             moves = self.mappings(node, "'move-import'", self.import_move)
             return None if moves is None else MoveImport(moves)
-        if first == "rewrite-call":
+        if kind == "rewrite-call":
             rewrites = self.mappings(node, "'rewrite-call'", self.call_rewrite)
             return None if rewrites is None else RewriteCall(rewrites)
         targets = self.delete_targets(node)
@@ -967,6 +973,12 @@ class _Validator:
         if commands is None or verify is None:
             return None
         return OnRollback(run=commands, verify=verify)
+
+
+def _written_id(found: _Fields) -> str | None:
+    """The id as written, valid or not, to name a phase or step in messages."""
+    node = found["id"][1] if "id" in found else None
+    return str(node.value) if node is not None and _is_str(node) and node.value else None
 
 
 def _unique(name: str, taken: set[str]) -> str:

@@ -84,6 +84,17 @@ class _PlanLoader(yaml.SafeLoader):
         super().__init__(text)
         self._report = report
         self._depth = 0
+        #: anchor -> (where it is first used as an alias, how often); reported per anchor
+        self.aliases: dict[str, tuple[Mark, int]] = {}
+
+    def report_aliases(self) -> None:
+        for anchor, (mark, uses) in self.aliases.items():
+            times = "" if uses == 1 else f", used {uses} times"
+            self._report.add(
+                mark,
+                f"YAML aliases (*{anchor}{times}) are not allowed in a plan; write the value "
+                "out, or define a named gate under 'gates:' and refer to it by name",
+            )
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
         if self.check_event(yaml.AliasEvent):
@@ -91,12 +102,9 @@ class _PlanLoader(yaml.SafeLoader):
             # An alias re-uses a node: nine aliases of nine aliases of ... expand to 10**9
             # nodes in any walk (billion laughs), and `&a [*a]` is a cycle. Plans share gates
             # by name instead, so aliases are refused before anything is expanded.
-            anchor = getattr(event, "anchor", "")
-            self._report.add(
-                event.start_mark,
-                f"YAML aliases (*{anchor}) are not allowed in a plan; write the value out, "
-                "or define a named gate under 'gates:' and refer to it by name",
-            )
+            anchor = str(getattr(event, "anchor", ""))
+            first, uses = self.aliases.get(anchor, (event.start_mark, 0))
+            self.aliases[anchor] = (first, uses + 1)
             return RefusedNode(event.start_mark, event.end_mark)
         self._depth += 1
         try:
@@ -127,8 +135,9 @@ def compose(data: str | bytes, report: Collector) -> Node | None:
     text = _text(data, report)
     if text is None:
         return None
-    loader = _PlanLoader(text, report)
+    loader = None
     try:
+        loader = _PlanLoader(text, report)  # the reader checks for control characters here
         return _single_document(loader, report)
     except _TooDeepError as e:
         report.add(e.mark, f"the plan nests deeper than {MAX_DEPTH} levels; is this a plan?")
@@ -139,7 +148,9 @@ def compose(data: str | bytes, report: Collector) -> Node | None:
     except yaml.YAMLError as e:  # pragma: no cover - every PyYAML error above is marked
         report.add((1, 1), f"invalid YAML: {e}")
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.report_aliases()
+            loader.dispose()
     return None
 
 
@@ -218,8 +229,18 @@ def _yaml_message(e: yaml.MarkedYAMLError) -> str:
     problem = e.problem or "cannot parse"
     if _TAB.search(problem):
         return "a tab character here: YAML indents with spaces only; replace the tab with spaces"
-    if isinstance(e, yaml.composer.ComposerError) and "anchor" in (e.context or ""):
-        return f"invalid YAML: {e.context} ({problem})"
+    if isinstance(e, yaml.composer.ComposerError) and e.context_mark is not None:
+        # PyYAML: "found duplicate anchor 'x'; first occurrence" / "second occurrence"
+        anchor = (e.context or "").partition("anchor ")[2].partition(";")[0]
+        return (
+            f"the anchor &{anchor.strip(chr(39))} is defined twice (first at line "
+            f"{e.context_mark.line + 1}); anchors are of no use in a plan, aliases are refused"
+        )
+    if "expected <block end>" in problem:
+        return (
+            "invalid YAML: the indentation here does not line up with the lines above "
+            "(indent keys of one mapping by the same number of spaces)"
+        )
     message = f"invalid YAML: {problem}"
     if e.context and e.context_mark is not None and e.problem_mark is not None:
         if e.context_mark.line != e.problem_mark.line:
