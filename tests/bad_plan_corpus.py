@@ -10,12 +10,17 @@ from runner.yamlnodes import MAX_BYTES
 
 CORPUS = Path(__file__).parent / "bad_plans"
 
-_VALID_HEAD = "version: 1\nname: demo\nphases:\n  - id: main\n    steps:\n      - id: a\n        run: x\n"
+_VALID_HEAD = (
+    "version: 1\nname: demo\nphases:\n  - id: main\n    steps:\n      - id: a\n        run: x\n"
+)
+
+
+def _huge_file() -> bytes:
+    return (_VALID_HEAD + "# " + "x" * MAX_BYTES + "\n").encode()
+
 
 #: Cases too big to commit, made on demand.
-GENERATED: dict[str, Callable[[], bytes]] = {
-    "82-huge-file.yaml": lambda: (_VALID_HEAD + "# " + "x" * MAX_BYTES + "\n").encode(),
-}
+GENERATED: dict[str, Callable[[], bytes]] = {"82-huge-file.yaml": _huge_file}
 
 
 @dataclass(frozen=True)
