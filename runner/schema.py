@@ -29,9 +29,11 @@ def _ref(name: str) -> Schema:
 
 
 def _one_or_many(item: Schema, description: str) -> Schema:
+    # anyOf, not oneOf: `run: [a, b]` under on-rollback is both one argv and two commands;
+    # the loader reads a list as many (docs/plan-format-notes.md).
     return {
         "description": description,
-        "oneOf": [item, {"type": "array", "items": item, "minItems": 1}],
+        "anyOf": [item, {"type": "array", "items": item, "minItems": 1}],
     }
 
 
