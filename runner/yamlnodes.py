@@ -242,6 +242,8 @@ def _yaml_message(e: yaml.MarkedYAMLError) -> str:
             "(indent keys of one mapping by the same number of spaces)"
         )
     message = f"invalid YAML: {problem}"
+    if problem == "mapping values are not allowed here":
+        message += "; quote a value that contains ': '"
     if e.context and e.context_mark is not None and e.problem_mark is not None:
         if e.context_mark.line != e.problem_mark.line:
             message += f" ({e.context} at line {e.context_mark.line + 1})"

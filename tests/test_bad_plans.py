@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from pathlib import Path
 
@@ -65,3 +66,14 @@ def test_generated_cases_are_too_big_to_commit() -> None:
 
 def test_corpus_files_are_small() -> None:
     assert all(p.stat().st_size < 100 * 1024 for p in CORPUS.iterdir())
+
+
+def test_docs_table_is_up_to_date() -> None:
+    script = Path(__file__).parent.parent / "scripts" / "bad_input_table.py"
+    spec = importlib.util.spec_from_file_location("bad_input_table", script)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    docs = script.parent.parent / "docs" / "bad-input.md"
+    assert docs.read_text(encoding="utf-8") == module.render(), "run scripts/bad_input_table.py"
