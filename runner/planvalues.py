@@ -36,7 +36,10 @@ def parse_duration(value: str | int | float) -> float:
         msg = f"not a duration: {value!r}"
         raise ValueError(msg)
     seconds = _parse_duration_text(value) if isinstance(value, str) else float(value)
-    if not math.isfinite(seconds) or seconds <= 0:
+    if not math.isfinite(seconds):
+        msg = f"not a duration: {value!r} is not a finite number of seconds"
+        raise ValueError(msg)
+    if seconds <= 0:
         msg = f"a duration must be positive, got {value!r}"
         raise ValueError(msg)
     return seconds

@@ -618,3 +618,16 @@ def test_paths_stay_inside_the_repository(path: str, *, ok: bool) -> None:
 )  # fmt: skip
 def test_dotted_names(name: str, *, ok: bool) -> None:
     assert (dotted_name_problem(name) is None) is ok
+
+
+def test_yaml_scalar_forms() -> None:
+    step = "- id: a\n  title: !!str 2024-06-01\n  run: x\n  timeout: 1:30\n"
+    (loaded,) = parse_plan(plan_text(step)).steps
+    assert loaded.title == "2024-06-01"  # an explicit standard tag is fine
+    assert loaded.timeout == 90.0  # YAML 1.1 sexagesimal: 1:30 is 90
+
+
+def test_infinite_timeout_is_not_a_duration() -> None:
+    assert only_problem(plan_text("- id: a\n  run: x\n  timeout: .inf\n")).endswith(
+        "'timeout' must be a duration like 90s, 15m or 1h, got the number .inf"
+    )
