@@ -169,6 +169,7 @@ def _single_document(loader: _PlanLoader, report: Collector) -> Node | None:
     if root is None or (isinstance(root, ScalarNode) and root.tag == _TAG_PREFIX + "null"):
         report.add((1, 1), "the plan is empty; it needs at least 'version: 1', 'name' and 'phases'")
         return None
+    root = _checked(root, report)
     _sanitize(root, report)
     return root
 

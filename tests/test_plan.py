@@ -631,3 +631,11 @@ def test_infinite_timeout_is_not_a_duration() -> None:
     assert only_problem(plan_text("- id: a\n  run: x\n  timeout: .inf\n")).endswith(
         "'timeout' must be a duration like 90s, 15m or 1h, got the number .inf"
     )
+
+
+def test_a_tag_on_the_whole_document_is_refused() -> None:
+    text = "!!python/object:runner.model.Plan\n" + plan_text()
+    assert problems(text) == [
+        "phases.yaml:1:1: the tag !!python/object:runner.model.Plan is not allowed in a plan: "
+        "plans hold only strings, numbers, booleans, lists and mappings (remove the tag)"
+    ]
