@@ -27,6 +27,7 @@ __all__ = [
     "Repository",
     "exclude_pathspecs",
     "grep_files",
+    "init_repository",
     "open_repository",
 ]
 
@@ -342,6 +343,16 @@ class Repository:
         """Remove a worktree and prune its administrative files."""
         self._git_ok("worktree", "remove", "--force", "--force", str(path))
         self._git_ok("worktree", "prune")
+
+
+def init_repository(path: Path, *, message: str) -> None:
+    """Make ``path`` a new repository on ``main`` with everything in one first commit."""
+    repo = gitpython.Repo.init(path, initial_branch="main")
+    try:
+        repo.git.add("-A")
+        repo.git.commit("-q", "--no-verify", "--no-gpg-sign", "-m", message)
+    finally:
+        repo.close()
 
 
 @contextmanager
