@@ -8,9 +8,22 @@ only inside the functions that transform code, never by ``runner --help``, ``sta
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["CodemodResult", "FollowUp", "ImportSite", "SkippedFile"]
+if TYPE_CHECKING:
+    from runner.model import Delete, MoveImport, RewriteCall
+
+__all__ = [
+    "CodemodResult",
+    "FollowUp",
+    "ImportSite",
+    "SkippedFile",
+    "apply_codemod",
+    "find_import_sites",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,3 +74,56 @@ class ImportSite:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.name}"
+
+
+def apply_codemod(
+    action: MoveImport | RewriteCall | Delete,
+    root: Path,
+    *,
+    exclude: Sequence[str] = (),
+    protected: Collection[str] = (),
+    source_roots: Sequence[str] = (".", "src"),
+    jobs: int | None = None,
+) -> CodemodResult:
+    """Carry out one codemod action on the repository at ``root``.
+
+    ``exclude`` globs and ``protected`` paths (taken back by a partial rollback) are never
+    touched; ``source_roots`` are where packages start, for relative imports; ``jobs`` is the
+    number of processes (``None``: every core). Every candidate is parsed before anything is
+    written; files that cannot be read or parsed are reported in ``skipped`` and left as is.
+    """
+    # Imported here, not at module level: they pull in LibCST or GitPython (see module doc).
+    from runner.codemods._apply import run_move_import, run_rewrite_call  # noqa: PLC0415
+    from runner.codemods.delete import run_delete  # noqa: PLC0415
+    from runner.model import Delete, MoveImport  # noqa: PLC0415
+
+    excluded, kept = tuple(exclude), frozenset(protected)
+    if isinstance(action, Delete):
+        return run_delete(action.targets, root, exclude=excluded, protected=kept)
+    run = run_move_import if isinstance(action, MoveImport) else run_rewrite_call
+    return run(
+        action,  # type: ignore[arg-type]  # the isinstance above picks the matching runner
+        root,
+        exclude=excluded,
+        protected=kept,
+        source_roots=source_roots,
+        jobs=jobs,
+    )
+
+
+def find_import_sites(
+    root: Path,
+    names: Sequence[str],
+    *,
+    exclude: Sequence[str] = (),
+    source_roots: Sequence[str] = (".", "src"),
+    jobs: int | None = None,
+) -> tuple[ImportSite, ...]:
+    """Import sites and module-attribute uses of ``names`` (see :mod:`runner.codemods.scan`).
+
+    Files that do not parse are not counted; :func:`runner.codemods.scan.scan_files` also
+    returns them, for a gate that wants to say so.
+    """
+    from runner.codemods.scan import scan_files  # noqa: PLC0415 - see module doc
+
+    return scan_files(root, names, exclude=exclude, source_roots=source_roots, jobs=jobs).sites

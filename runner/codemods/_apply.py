@@ -1,0 +1,133 @@
+"""From an action to a :class:`CodemodResult`: candidates, parallel parsing, then writing.
+
+The engine-facing functions in :mod:`runner.codemods` delegate here. Candidates come from
+``git grep`` (never missing a site: a file can only refer to ``pkg.old.Engine`` by containing
+``Engine``, or to module ``pkg.old`` by containing ``old``); files the plan must not touch
+(``exclude`` globs, paths taken back by a partial rollback) are never read. Every candidate is
+parsed before any file is written, and only the parent process writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from runner.codemods import CodemodResult
+from runner.codemods._parallel import FileOutcome, is_protected, map_files
+from runner.codemods._resolve import (
+    FileModule,
+    file_module,
+    module_exists,
+    split_dotted,
+    symbol_module,
+)
+from runner.model import MoveImport, RewriteCall
+
+__all__ = ["run_move_import", "run_rewrite_call"]
+
+_S = TypeVar("_S")
+
+
+def _run(
+    root: Path,
+    tokens: Sequence[str],
+    worker: Callable[[tuple[str, str, FileModule | None, _S]], FileOutcome],
+    spec: _S,
+    *,
+    exclude: Sequence[str],
+    protected: Collection[str],
+    source_roots: Sequence[str],
+    jobs: int | None,
+) -> CodemodResult:
+    from runner.git import grep_files  # noqa: PLC0415 - GitPython loads only when a codemod runs
+
+    paths = [p for p in grep_files(root, tokens, exclude=exclude) if not is_protected(p, protected)]
+    tasks = [(str(root), p, file_module(p, source_roots), spec) for p in paths]
+    outcomes = map_files(worker, tasks, jobs)
+    for outcome in outcomes:
+        if outcome.new_source is not None and outcome.skipped is None:
+            (root / outcome.path).write_bytes(outcome.new_source)
+    from runner.codemods import SkippedFile  # noqa: PLC0415 - cycle-free at call time
+
+    return CodemodResult(
+        changed=tuple(sorted(o.path for o in outcomes if o.new_source is not None)),
+        sites=sum(o.sites for o in outcomes),
+        followups=tuple(f for o in outcomes for f in o.followups),
+        skipped=tuple(SkippedFile(o.path, o.skipped) for o in outcomes if o.skipped is not None),
+    )
+
+
+def _is_symbol(root: Path, source_roots: Sequence[str], dotted: str) -> bool:
+    """Whether ``dotted`` names a symbol inside a module rather than a module."""
+    if module_exists(root, source_roots, dotted):
+        return False
+    parent, last = split_dotted(dotted)
+    if parent and module_exists(root, source_roots, parent):
+        return True
+    return last[:1].isupper()
+
+
+def run_move_import(
+    action: MoveImport,
+    root: Path,
+    *,
+    exclude: Sequence[str],
+    protected: Collection[str],
+    source_roots: Sequence[str],
+    jobs: int | None,
+) -> CodemodResult:
+    """``move-import`` over the repository at ``root``."""
+    from runner.codemods.move_import import MoveSpec, move_file  # noqa: PLC0415 - LibCST on demand
+
+    moves = action.moves
+    spec = MoveSpec(
+        froms=tuple(m.from_ for m in moves),
+        tos=tuple(m.to for m in moves),
+        aliases=tuple(m.as_ for m in moves),
+        symbol_parents=tuple(
+            split_dotted(m.from_)[0] for m in moves if _is_symbol(root, source_roots, m.from_)
+        ),
+    )
+    tokens = sorted({split_dotted(m.from_)[1] for m in moves})
+    return _run(
+        root,
+        tokens,
+        move_file,
+        spec,
+        exclude=exclude,
+        protected=protected,
+        source_roots=source_roots,
+        jobs=jobs,
+    )
+
+
+def run_rewrite_call(
+    action: RewriteCall,
+    root: Path,
+    *,
+    exclude: Sequence[str],
+    protected: Collection[str],
+    source_roots: Sequence[str],
+    jobs: int | None,
+) -> CodemodResult:
+    """``rewrite-call`` over the repository at ``root``."""
+    from runner.codemods.rewrite_call import CallSpec, RewriteSpec, rewrite_file  # noqa: PLC0415
+
+    spec = RewriteSpec(
+        tuple(
+            CallSpec(r.from_, r.to, r.await_, symbol_module(root, source_roots, r.to))
+            for r in action.rewrites
+        )
+    )
+    tokens = sorted({split_dotted(r.from_)[1] for r in action.rewrites})
+    return _run(
+        root,
+        tokens,
+        rewrite_file,
+        spec,
+        exclude=exclude,
+        protected=protected,
+        source_roots=source_roots,
+        jobs=jobs,
+    )
