@@ -49,8 +49,10 @@ TracebackOpt = Annotated[
     bool, typer.Option("--traceback", help="Show a traceback for runner errors (debugging).")
 ]
 
-_stdout = Console(highlight=False, soft_wrap=True)
-_stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+# Logs and CI output are read later, in wide windows: don't squeeze tables into 80 columns.
+_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 120
+_stdout = Console(highlight=False, soft_wrap=True, width=_WIDTH)
+_stderr = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH)
 
 
 @contextlib.contextmanager

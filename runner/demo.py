@@ -48,7 +48,7 @@ _FAULT_STEP = Step(
     ),
 )
 #: The file the demo takes back after the run: a test whose alias the plan dropped.
-_TAKE_BACK = ("tests/smoke/test_smoke_chat.py", "test-patterns/modernize-test-imports")
+_TAKE_BACK = ("tests/e2e/test_chat_thread_continuity.py", "test-patterns/ssot-names-in-tests")
 
 
 def run_demo(directory: Path | None, *, fault: bool, console: Console) -> int:

@@ -103,8 +103,10 @@ def render_summary(report: RunReport, console: Console) -> None:
         table.add_column(column, justify="right" if column in ("time", "files", "sites") else "left")
     for step in report.steps:
         mark, color = _STYLE[step.status]
-        gates = ", ".join(f"{g.name} {g.seconds:.1f}s" + ("" if g.passed else f" {g.status.value}")
-                          for g in step.gates)  # fmt: skip
+        passed = sum(1 for g in step.gates if g.passed)
+        failed = step.failed_gate
+        gates = f"{failed.name} {failed.status.value}" if failed else (
+            f"{passed} passed" if step.gates else "")  # fmt: skip
         table.add_row(
             escape(step.key),
             f"[{color}]{mark} {step.status.value}[/]",
