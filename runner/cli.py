@@ -37,13 +37,14 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 
-PlanArg = Annotated[
-    Path, typer.Argument(help="The plan file.", show_default=True)
-]
+PlanArg = Annotated[Path, typer.Argument(help="The plan file.", show_default=True)]
 RepoOpt = Annotated[
     Path | None,
-    typer.Option("--repo", help="The repository to migrate (default: the one around the "
-                 "current directory).", show_default=False),  # fmt: skip
+    typer.Option(
+        "--repo",
+        help="The repository to migrate (default: the one around the current directory).",
+        show_default=False,
+    ),
 ]
 TracebackOpt = Annotated[
     bool, typer.Option("--traceback", help="Show a traceback for runner errors (debugging).")
@@ -78,8 +79,9 @@ def error_boundary(*, traceback: bool = False) -> Iterator[None]:
 
 
 def _raise_terminated(signum: int, frame: FrameType | None) -> None:
-    raise Interrupted("terminated (SIGTERM); the running step was rolled back",
-                      signal_exit_code=128 + signum)  # fmt: skip
+    raise Interrupted(
+        "terminated (SIGTERM); the running step was rolled back", signal_exit_code=128 + signum
+    )
 
 
 @app.command()
@@ -113,22 +115,61 @@ def show_plan(
 def run(
     plan: PlanArg = Path("phases.yaml"),
     repo: RepoOpt = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Rehearse the whole plan, for "
-        "real, in a throwaway worktree; your repository stays exactly as it is.")] = False,  # fmt: skip
-    keep: Annotated[bool, typer.Option("--keep", help="With --dry-run: keep the worktree and "
-        "print its path.")] = False,  # fmt: skip
-    with_hooks: Annotated[bool, typer.Option("--with-hooks", help="With --dry-run: run the "
-        "on-rollback hook commands too (they may restart real services).")] = False,  # fmt: skip
-    from_step: Annotated[str | None, typer.Option("--from", help="Start at this step "
-        "(PHASE/STEP); steps before it are not run.", show_default=False)] = None,  # fmt: skip
-    only: Annotated[list[str] | None, typer.Option("--only", help="Run only this step or "
-        "phase (repeatable).", show_default=False)] = None,  # fmt: skip
-    report: Annotated[Path | None, typer.Option("--report", help="Write a JSON report: every "
-        "step and gate with times, counts, commits.", show_default=False)] = None,  # fmt: skip
-    junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML (each gate a "
-        "test case) for CI systems.", show_default=False)] = None,  # fmt: skip
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Answer yes to approve gates "
-        "(needed when no terminal can ask).")] = False,  # fmt: skip
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Rehearse the whole plan, for "
+            "real, in a throwaway worktree; your repository stays exactly as it is.",
+        ),
+    ] = False,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="With --dry-run: keep the worktree and print its path.")
+    ] = False,
+    with_hooks: Annotated[
+        bool,
+        typer.Option(
+            "--with-hooks",
+            help="With --dry-run: run the "
+            "on-rollback hook commands too (they may restart real services).",
+        ),
+    ] = False,
+    from_step: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Start at this step (PHASE/STEP); steps before it are not run.",
+            show_default=False,
+        ),
+    ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only", help="Run only this step or phase (repeatable).", show_default=False
+        ),
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Write a JSON report: every step and gate with times, counts, commits.",
+            show_default=False,
+        ),
+    ] = None,
+    junit: Annotated[
+        Path | None,
+        typer.Option(
+            "--junit",
+            help="Write JUnit XML (each gate a test case) for CI systems.",
+            show_default=False,
+        ),
+    ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", "-y", help="Answer yes to approve gates (needed when no terminal can ask)."
+        ),
+    ] = False,
     traceback: TracebackOpt = False,
 ) -> None:
     """Run the plan: each step, its gates, a checkpoint commit; roll back on a failed gate.
@@ -141,11 +182,18 @@ def run(
         if (keep or with_hooks) and not dry_run:
             raise UsageError("--keep and --with-hooks go with --dry-run")
         request = RunRequest(
-            plan=plan, repo=repo or Path.cwd(), dry_run=dry_run, keep=keep,
-            with_hooks=with_hooks or not dry_run, from_step=from_step, only=tuple(only or ()),
-            report=report, junit=junit, assume_yes=yes,
+            plan=plan,
+            repo=repo or Path.cwd(),
+            dry_run=dry_run,
+            keep=keep,
+            with_hooks=with_hooks or not dry_run,
+            from_step=from_step,
+            only=tuple(only or ()),
+            report=report,
+            junit=junit,
+            assume_yes=yes,
             command=" ".join(["runner", *sys.argv[1:]]),
-        )  # fmt: skip
+        )
         code = run_plan(request, _stdout, approver=_ask)
     raise typer.Exit(code)
 
@@ -166,15 +214,27 @@ def status(
 
 @app.command()
 def rollback(
-    files: Annotated[list[str] | None, typer.Argument(help="Files to restore, relative to "
-        "the repository root.", show_default=False)] = None,  # fmt: skip
+    files: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Files to restore, relative to the repository root.", show_default=False
+        ),
+    ] = None,
     plan: Annotated[Path, typer.Option("--plan", help="The plan file.")] = Path("phases.yaml"),
     repo: RepoOpt = None,
     all_steps: Annotated[bool, typer.Option("--all", help="Take back the whole plan.")] = False,
-    phase: Annotated[str | None, typer.Option("--phase", help="Take back one phase.",
-        show_default=False)] = None,  # fmt: skip
-    to: Annotated[str | None, typer.Option("--to", help="Restore FILEs as they were before "
-        "this step (default: before the plan's first step).", show_default=False)] = None,  # fmt: skip
+    phase: Annotated[
+        str | None, typer.Option("--phase", help="Take back one phase.", show_default=False)
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="Restore FILEs as they were before "
+            "this step (default: before the plan's first step).",
+            show_default=False,
+        ),
+    ] = None,
     traceback: TracebackOpt = False,
 ) -> None:
     """Take back files (FILE...), one phase (--phase) or the whole plan (--all).
@@ -190,9 +250,13 @@ def rollback(
         if to is not None and not files:
             raise UsageError("--to goes with FILEs")
         request = RollbackRequest(
-            plan=plan, repo=repo or Path.cwd(), files=tuple(files or ()), all_steps=all_steps,
-            phase=phase, to=to,
-        )  # fmt: skip
+            plan=plan,
+            repo=repo or Path.cwd(),
+            files=tuple(files or ()),
+            all_steps=all_steps,
+            phase=phase,
+            to=to,
+        )
         code = rollback_command(request, _stdout)
     raise typer.Exit(code)
 
@@ -207,10 +271,22 @@ def schema() -> None:
 
 @app.command()
 def demo(
-    directory: Annotated[Path | None, typer.Option("--dir", help="Where to create the sample "
-        "repository (default: a new temporary folder).", show_default=False)] = None,  # fmt: skip
-    fault: Annotated[bool, typer.Option("--fault", help="Inject a failing gate to watch the "
-        "automatic rollback, the saved patch and the on-rollback hooks.")] = False,  # fmt: skip
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            help="Where to create the sample repository (default: a new temporary folder).",
+            show_default=False,
+        ),
+    ] = None,
+    fault: Annotated[
+        bool,
+        typer.Option(
+            "--fault",
+            help="Inject a failing gate to watch the "
+            "automatic rollback, the saved patch and the on-rollback hooks.",
+        ),
+    ] = False,
     traceback: TracebackOpt = False,
 ) -> None:
     """Run the seed's plan on a fresh copy of the bundled sample repository."""

@@ -65,8 +65,10 @@ def run_plan(request: RunRequest, console: Console, *, approver: Approver) -> in
     observer = LiveObserver(console)
     if request.dry_run:
         with rehearsal_workspace(request.repo, keep=request.keep) as ws:
-            console.print(f"[bold]Rehearsal[/] of {escape(plan.name)} in {escape(str(ws.repo.root))}"
-                          " (a throwaway worktree of HEAD)")  # fmt: skip
+            console.print(
+                f"[bold]Rehearsal[/] of {escape(plan.name)} in {escape(str(ws.repo.root))}"
+                " (a throwaway worktree of HEAD)"
+            )
             with open_repository(request.repo) as origin:
                 if note := dirty_note(origin):
                     observer.notice(note)
@@ -89,8 +91,11 @@ def run_plan(request: RunRequest, console: Console, *, approver: Approver) -> in
 def plan_state(plan: Plan, repo_path: Path) -> dict[str, Any]:
     """The state ``status`` shows, from git alone (and the journal, for interruptions)."""
     with open_repository(repo_path) as repo:
-        branch = plan.settings.branch if plan.settings.branch and repo.branch_exists(
-            plan.settings.branch) else repo.current_branch()  # fmt: skip
+        branch = (
+            plan.settings.branch
+            if plan.settings.branch and repo.branch_exists(plan.settings.branch)
+            else repo.current_branch()
+        )
         head = repo.branch_sha(branch) if branch else repo.head()
         history = read_history(repo.plan_commits(plan.name, head=head or "HEAD"))
         state = StateDir(repo.common_dir)
@@ -107,12 +112,17 @@ def plan_state(plan: Plan, repo_path: Path) -> dict[str, Any]:
             status = "changed since checkpoint"
         else:
             status = "failed (continued)" if done.failed else "done"
-        steps.append({
-            "step": step.key, "title": step.title, "action": action_kind(step.action),
-            "status": status, "commit": done.sha if done else None,
-            "gates": list(done.gates) if done else [],
-            "followups": [str(f) for f in done.followups] if done else [],
-        })  # fmt: skip
+        steps.append(
+            {
+                "step": step.key,
+                "title": step.title,
+                "action": action_kind(step.action),
+                "status": status,
+                "commit": done.sha if done else None,
+                "gates": list(done.gates) if done else [],
+                "followups": [str(f) for f in done.followups] if done else [],
+            }
+        )
     pending = [s["step"] for s in steps if s["status"] == "pending"]
     return {
         "plan": plan.name,
@@ -136,15 +146,22 @@ def show_status(plan_path: Path, repo_path: Path, console: Console, *, as_json: 
     if as_json:
         console.print_json(json.dumps(state))
         return
-    table = Table(title=f"{plan.name} on {state['branch'] or 'detached HEAD'} "
-                  f"({state['done']}/{state['total']} steps)", title_justify="left")  # fmt: skip
+    table = Table(
+        title=f"{plan.name} on {state['branch'] or 'detached HEAD'} "
+        f"({state['done']}/{state['total']} steps)",
+        title_justify="left",
+    )
     for column in ("step", "status", "commit", "gates"):
         table.add_column(column)
     colors = {"done": "green", "pending": "dim", "changed since checkpoint": "yellow"}
     for s in state["steps"]:
         color = colors.get(s["status"], "red")
-        table.add_row(escape(s["step"]), f"[{color}]{s['status']}[/]",
-                      (s["commit"] or "")[:10], escape("; ".join(s["gates"])))  # fmt: skip
+        table.add_row(
+            escape(s["step"]),
+            f"[{color}]{s['status']}[/]",
+            (s["commit"] or "")[:10],
+            escape("; ".join(s["gates"])),
+        )
     console.print(table)
     if state["next"]:
         console.print(f"next: {escape(state['next'])} (`runner run` continues there)")
@@ -163,8 +180,10 @@ def show_status(plan_path: Path, repo_path: Path, console: Console, *, as_json: 
         console.print(f"\n[red]interrupted:[/] {escape(state['interrupted'])}")
     if state["running"]:
         owner = state["running"]
-        console.print(f"\n[yellow]a run is in progress[/]: pid {owner.get('pid')} "
-                      f"({escape(str(owner.get('command', '')))})")  # fmt: skip
+        console.print(
+            f"\n[yellow]a run is in progress[/]: pid {owner.get('pid')} "
+            f"({escape(str(owner.get('command', '')))})"
+        )
 
 
 def show_plan(plan_path: Path, repo_path: Path, console: Console) -> None:
@@ -173,8 +192,10 @@ def show_plan(plan_path: Path, repo_path: Path, console: Console) -> None:
     history = _history_or_empty(plan, repo_path)
     console.print(f"[bold]{escape(plan.name)}[/]: {escape(plan.description)}")
     s = plan.settings
-    console.print(f"[dim]rollback {s.rollback.value} by {s.rollback_mode.value}; "
-                  f"branch {s.branch or '(current)'}; timeout {s.timeout or 'none'}s[/]")  # fmt: skip
+    console.print(
+        f"[dim]rollback {s.rollback.value} by {s.rollback_mode.value}; "
+        f"branch {s.branch or '(current)'}; timeout {s.timeout or 'none'}s[/]"
+    )
     index = 0
     for phase in plan.phases:
         console.print(f"\n[bold]{escape(phase.id)}[/]  {escape(phase.title)}")
@@ -182,8 +203,10 @@ def show_plan(plan_path: Path, repo_path: Path, console: Console) -> None:
             index += 1
             mark = "[green]✓[/]" if step.key in history.done else " "
             gates = ", ".join(g.name for g in step.gates) or "-"
-            console.print(f" {mark} {index:>2}. {escape(step.key)}  [cyan]{action_kind(step.action)}"
-                          f"[/]  gates: {escape(gates)}  [dim]{escape(step.title)}[/]")  # fmt: skip
+            console.print(
+                f" {mark} {index:>2}. {escape(step.key)}  [cyan]{action_kind(step.action)}"
+                f"[/]  gates: {escape(gates)}  [dim]{escape(step.title)}[/]"
+            )
         if phase.gates:
             console.print(f"     phase gates: {escape(', '.join(g.name for g in phase.gates))}")
     hooks = plan.on_rollback

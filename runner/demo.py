@@ -38,10 +38,12 @@ _FAULT_STEP = Step(
     phase_id="import-migration",
     id="remove-bridge-too-early",
     title="Injected fault: delete the legacy constructor path before its callers migrate",
-    action=Delete((
-        "netra_backend/app/agents/supervisor/user_execution_engine.py"
-        "::UserExecutionEngine._legacy_positional_init",
-    )),  # fmt: skip
+    action=Delete(
+        (
+            "netra_backend/app/agents/supervisor/user_execution_engine.py"
+            "::UserExecutionEngine._legacy_positional_init",
+        )
+    ),
     gates=(
         Gate("mission-critical", PytestGate(("tests/mission_critical", "-q", "-x"))),
         Gate("golden-path", PytestGate(("tests/golden_path", "-q"))),
@@ -62,8 +64,13 @@ def run_demo(directory: Path | None, *, fault: bool, console: Console) -> int:
 
     console.rule("1. Rehearsal: the whole plan in a throwaway worktree")
     with rehearsal_workspace(target, keep=False) as ws:
-        rehearsal = execute_plan(plan, ws, replace(options, with_hooks=False), observer=observer,
-                                 approver=lambda _q: None)  # fmt: skip
+        rehearsal = execute_plan(
+            plan,
+            ws,
+            replace(options, with_hooks=False),
+            observer=observer,
+            approver=lambda _q: None,
+        )
     verdict = f"would stop at {rehearsal.stopped_at}" if rehearsal.stopped_at else "would complete"
     console.print(f"rehearsal: the real run {verdict}; the repository is untouched")
 
@@ -77,8 +84,9 @@ def run_demo(directory: Path | None, *, fault: bool, console: Console) -> int:
         console.rule("3. Partial file rollback")
         path, step = _TAKE_BACK
         console.print(f"$ runner rollback {path} --to {step}")
-        request = RollbackRequest(plan=_plan_path(), repo=target, files=(path,), to=step,
-                                  cwd=target)  # fmt: skip
+        request = RollbackRequest(
+            plan=_plan_path(), repo=target, files=(path,), to=step, cwd=target
+        )
         rollback_command(request, console)
     console.print(f"\nExplore: cd {escape(str(target))} && git log --stat")
     return report.exit_code
@@ -92,8 +100,12 @@ def _prepare(directory: Path | None) -> Path:
 
         msg = f"{directory} is not empty; the demo makes a fresh repository there"
         raise UsageError(msg)
-    shutil.copytree(SAMPLE / "netra", directory, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copytree(
+        SAMPLE / "netra",
+        directory,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     from runner.git import init_repository  # noqa: PLC0415
 
     init_repository(directory, message="Netra backend before the SSOT chat migration")

@@ -130,9 +130,13 @@ class _Run:
         self._preflight()
         start_head = rt.repo.head()
         rt.journal.write(
-            "run-started", run_id=rt.run_id, plan=rt.plan.name, head=start_head,
-            pid=os.getpid(), rehearsal=rt.ws.rehearsal,
-        )  # fmt: skip
+            "run-started",
+            run_id=rt.run_id,
+            plan=rt.plan.name,
+            head=start_head,
+            pid=os.getpid(),
+            rehearsal=rt.ws.rehearsal,
+        )
         stopped_at: str | None = None
         phase_rollback: RollbackRecord | None = None
         try:
@@ -202,7 +206,11 @@ class _Run:
         rt = self.rt
         rt.baselines.update(self.history.baselines)
         gates = [g for g in _all_gates(rt.plan) if isinstance(g.spec, ForbidImportsGate)]
-        ratio = [g.spec for g in gates if isinstance(g.spec, ForbidImportsGate) and g.spec.max_ratio is not None]
+        ratio = [
+            g.spec
+            for g in gates
+            if isinstance(g.spec, ForbidImportsGate) and g.spec.max_ratio is not None
+        ]
         missing = [s for s in ratio if baseline_key(s) not in rt.baselines]
         if not missing:
             return
@@ -211,9 +219,11 @@ class _Run:
         for spec in missing:
             key = baseline_key(spec)
             sites = find_import_sites(
-                rt.repo.root, spec.names, exclude=rt.plan.settings.exclude,
+                rt.repo.root,
+                spec.names,
+                exclude=rt.plan.settings.exclude,
                 source_roots=rt.plan.settings.source_roots,
-            )  # fmt: skip
+            )
             rt.baselines[key] = len(sites)
             self.pending_baselines.append(f"{key}={len(sites)}")
 
@@ -327,7 +337,7 @@ class _Run:
         from runner.codemods import apply_codemod  # noqa: PLC0415 - LibCST loads only here
 
         settings = self.rt.plan.settings
-        assert not isinstance(action, RunAction)  # noqa: S101 - narrowed by the caller
+        assert not isinstance(action, RunAction)
         return apply_codemod(
             action,
             self.rt.repo.root,
@@ -376,7 +386,9 @@ class _Run:
         patch = rt.ws.state.rollbacks / f"{rt.run_id}-{step.phase_id}-{step.id}-leftovers.patch"
         files = rt.repo.save_patch(sha, patch)
         rt.repo.reset_hard(sha)
-        self._notice(f"{step.key}: gates left {files} changed file(s); saved as {patch} and removed")
+        self._notice(
+            f"{step.key}: gates left {files} changed file(s); saved as {patch} and removed"
+        )
 
     def _message(self, step: Step, result: StepResult, *, failed: bool) -> str:
         plan = self.rt.plan
@@ -399,7 +411,9 @@ class _Run:
 
     # --- failure -----------------------------------------------------------------------
 
-    def _fail(self, step: Step, result: StepResult, checkpoint: str, phase_start: str) -> StepResult:
+    def _fail(
+        self, step: Step, result: StepResult, checkpoint: str, phase_start: str
+    ) -> StepResult:
         rt = self.rt
         if step.on_failure is OnFailure.CONTINUE:
             committed = self._commit(step, result, failed=True)
@@ -415,22 +429,29 @@ class _Run:
             Rollback.PLAN: self._plan_start(),
         }[scope]
         record = roll_back(
-            rt, target=target, scope=scope.value, mode=rt.plan.settings.rollback_mode,
+            rt,
+            target=target,
+            scope=scope.value,
+            mode=rt.plan.settings.rollback_mode,
             label=step.key,
-        )  # fmt: skip
+        )
         rt.journal.write("step-finished", step=step.key, status="rolled back")
         return replace(result, status=StepStatus.ROLLED_BACK, rollback=record)
 
     def _plan_start(self) -> str:
         first = self.history.first_step_commit
-        committed_now = [r.commit for r in self.results if r.commit and r.status is StepStatus.PASSED]
+        committed_now = [
+            r.commit for r in self.results if r.commit and r.status is StepStatus.PASSED
+        ]
         if first is not None:
             return self.rt.repo.parent(first.sha)
         if committed_now:
             return self.rt.repo.parent(committed_now[0])
         return self.rt.repo.head()
 
-    def _phase_gates(self, phase: Phase, phase_start: str) -> tuple[str | None, RollbackRecord | None]:
+    def _phase_gates(
+        self, phase: Phase, phase_start: str
+    ) -> tuple[str | None, RollbackRecord | None]:
         rt = self.rt
         label = f"phase {phase.id}"
         ctx = rt.gate_context(label, phase=phase.id)
@@ -450,18 +471,25 @@ class _Run:
         scope = rt.plan.settings.rollback
         target = self._plan_start() if scope is Rollback.PLAN else phase_start
         record = roll_back(
-            rt, target=target, scope="plan" if scope is Rollback.PLAN else "phase",
-            mode=rt.plan.settings.rollback_mode, label=f"phase-{phase.id}",
-        )  # fmt: skip
+            rt,
+            target=target,
+            scope="plan" if scope is Rollback.PLAN else "phase",
+            mode=rt.plan.settings.rollback_mode,
+            label=f"phase-{phase.id}",
+        )
         return label, record
 
     def _interrupted(self, step: Step, checkpoint: str) -> None:
         """Ctrl-C or SIGTERM inside a step: take the step back, then let the signal go on."""
         rt = self.rt
         record = roll_back(
-            rt, target=checkpoint, scope="step", mode=RollbackMode.RESET,
-            label=f"{step.key}-interrupted", hooks=False,
-        )  # fmt: skip
+            rt,
+            target=checkpoint,
+            scope="step",
+            mode=RollbackMode.RESET,
+            label=f"{step.key}-interrupted",
+            hooks=False,
+        )
         where = f"; its changes are saved as {record.patch}" if record.patch else ""
         self._notice(f"interrupted during {step.key}: rolled back to its checkpoint{where}")
 

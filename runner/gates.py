@@ -86,7 +86,9 @@ def _from_completed(
     gate: Gate, done: Completed, *, ctx: GateContext, summary: str = "", passed: bool | None = None
 ) -> GateResult:
     ok = done.ok if passed is None else passed and not done.timed_out
-    status = GateStatus.TIMED_OUT if done.timed_out else GateStatus.PASSED if ok else GateStatus.FAILED
+    status = (
+        GateStatus.TIMED_OUT if done.timed_out else GateStatus.PASSED if ok else GateStatus.FAILED
+    )
     if done.timed_out:
         summary = "timed out; process group killed"
     elif not ok and not summary:
@@ -233,4 +235,3 @@ def _failed(result: GateResult) -> GateResult:
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
-

@@ -123,9 +123,20 @@ class Repository:
 
     # --- plumbing ----------------------------------------------------------------------
 
-    def _git(self, *args: str, **kwargs: Any) -> Any:  # noqa: ANN401 - str, or bytes if asked
+    def _git(self, *args: str, **kwargs: Any) -> str:  # noqa: ANN401 - GitPython's options
+        return str(self._call(*args, **kwargs))
+
+    def _git_bytes(self, *args: str) -> bytes:
+        """Raw stdout, trailing newline kept: patches must apply byte for byte."""
+        out = self._call(*args, stdout_as_string=False, strip_newline_in_stdout=False)
+        if not isinstance(out, bytes):
+            msg = f"git {args[0]} returned {type(out).__name__}, not bytes"
+            raise TypeError(msg)
+        return out
+
+    def _call(self, *args: str, **kwargs: Any) -> object:  # noqa: ANN401 - GitPython's options
         try:
-            out = getattr(self._repo.git, args[0].replace("-", "_"))(*args[1:], **kwargs)
+            out: object = getattr(self._repo.git, args[0].replace("-", "_"))(*args[1:], **kwargs)
         except gitpython.GitCommandError as e:
             stderr = (e.stderr or "").strip().removeprefix("stderr:").strip(" '\n")
             msg = f"git {args[0]} failed: {stderr or e}"
@@ -183,8 +194,13 @@ class Repository:
         """Tracked changes and untracked, not ignored files (``git status --porcelain``)."""
         # GIT_OPTIONAL_LOCKS=0: no opportunistic index refresh, so asking never writes the
         # index (a rehearsal promises the user's index stays byte for byte as it was).
-        out = self._git("status", "--porcelain", "-z", "--untracked-files=normal",
-                        env={"GIT_OPTIONAL_LOCKS": "0"})  # fmt: skip
+        out = self._git(
+            "status",
+            "--porcelain",
+            "-z",
+            "--untracked-files=normal",
+            env={"GIT_OPTIONAL_LOCKS": "0"},
+        )
         entries = [e for e in out.split("\0") if e]
         return [e[3:] for e in entries if len(e) > 3 and e[2] == " "]
 
@@ -243,10 +259,7 @@ class Repository:
         number of files in it (0: nothing to save; the file is still written, empty).
         """
         self.stage_all()
-        patch: bytes = self._git(
-            "diff", "--cached", "--binary", "--no-color", "--full-index", base,
-            stdout_as_string=False, strip_newline_in_stdout=False,
-        )  # fmt: skip
+        patch = self._git_bytes("diff", "--cached", "--binary", "--no-color", "--full-index", base)
         dest.parent.mkdir(parents=True, exist_ok=True)
         _write_durably(dest, patch)
         return len(self.staged_paths(base))
@@ -300,8 +313,13 @@ class Repository:
         """
         fmt = f"%H{_FIELD_SEP}%s{_FIELD_SEP}%B{_FIELD_SEP}%(trailers:only,unfold){_RECORD_SEP}"
         out = self._git(
-            "log", "--first-parent", "--reverse", "-E",
-            f"--grep=^Runner-Plan: {re.escape(plan_name)}$", f"--format={fmt}", head,
+            "log",
+            "--first-parent",
+            "--reverse",
+            "-E",
+            f"--grep=^Runner-Plan: {re.escape(plan_name)}$",
+            f"--format={fmt}",
+            head,
         )
         return [_parse_record(r) for r in out.split(_RECORD_SEP) if r.strip()]
 

@@ -80,7 +80,7 @@ def run_command(
     shell = isinstance(command, str)
     start = time.monotonic()
     with log.open("wb") as out:
-        proc = subprocess.Popen(  # noqa: S602 - a string command runs through the shell by contract
+        proc = subprocess.Popen(
             command if shell else list(command),
             shell=shell,
             cwd=cwd,

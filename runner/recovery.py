@@ -105,9 +105,13 @@ def recover(rt: Runtime, what: Interruption) -> list[str]:
         return notices
     if repo.dirty_paths():
         record = roll_back(
-            rt, target=target, scope="step", mode=RollbackMode.RESET,
-            label=f"recovered-{what.step}", hooks=False,
-        )  # fmt: skip
+            rt,
+            target=target,
+            scope="step",
+            mode=RollbackMode.RESET,
+            label=f"recovered-{what.step}",
+            hooks=False,
+        )
         notices.append(_saved(record.patch, f"restored checkpoint {target[:12]}"))
     return notices
 

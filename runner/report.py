@@ -36,8 +36,11 @@ _STYLE = {
     StepStatus.STOPPED: ("■", "red"),
     StepStatus.NOT_RUN: ("-", "dim"),
 }
-_GATE_STYLE = {GateStatus.PASSED: ("✓", "green"), GateStatus.FAILED: ("✗", "red"),
-               GateStatus.TIMED_OUT: ("⏱", "red")}  # fmt: skip
+_GATE_STYLE = {
+    GateStatus.PASSED: ("✓", "green"),
+    GateStatus.FAILED: ("✗", "red"),
+    GateStatus.TIMED_OUT: ("⏱", "red"),
+}
 
 
 class LiveObserver:
@@ -88,8 +91,9 @@ class LiveObserver:
 
     def rollback_finished(self, record: RollbackRecord) -> None:
         """Where the tree went back to and where the discarded diff is."""
-        self.console.print(f"  [red]↺ rolled back ({record.scope}, {record.mode})[/] to "
-                           f"{record.target[:10]}")  # fmt: skip
+        self.console.print(
+            f"  [red]↺ rolled back ({record.scope}, {record.mode})[/] to {record.target[:10]}"
+        )
         for hook in record.hooks:
             mark, color = _GATE_STYLE[hook.status]
             self.console.print(f"    [{color}]{mark}[/] on-rollback {escape(hook.summary)}")
@@ -100,13 +104,18 @@ def render_summary(report: RunReport, console: Console) -> None:
     title = "Rehearsal" if report.rehearsal else "Run"
     table = Table(title=f"{title} of {report.plan}: {report.seconds:.1f}s", title_justify="left")
     for column in ("step", "status", "time", "gates", "files", "sites", "commit"):
-        table.add_column(column, justify="right" if column in ("time", "files", "sites") else "left")
+        table.add_column(
+            column, justify="right" if column in ("time", "files", "sites") else "left"
+        )
     for step in report.steps:
         mark, color = _STYLE[step.status]
         passed = sum(1 for g in step.gates if g.passed)
         failed = step.failed_gate
-        gates = f"{failed.name} {failed.status.value}" if failed else (
-            f"{passed} passed" if step.gates else "")  # fmt: skip
+        gates = (
+            f"{failed.name} {failed.status.value}"
+            if failed
+            else (f"{passed} passed" if step.gates else "")
+        )
         table.add_row(
             escape(step.key),
             f"[{color}]{mark} {step.status.value}[/]",
@@ -117,8 +126,8 @@ def render_summary(report: RunReport, console: Console) -> None:
             step.commit[:10] if step.commit else "",
         )
     console.print(table)
-    for phase, gates in report.phase_gates:
-        text = ", ".join(f"{g.name} {g.status.value} {g.seconds:.1f}s" for g in gates)
+    for phase, results in report.phase_gates:
+        text = ", ".join(f"{g.name} {g.status.value} {g.seconds:.1f}s" for g in results)
         console.print(f"phase {escape(phase)} gates: {escape(text)}")
     followups = [(s.key, f) for s in report.steps for f in s.followups]
     if followups:
@@ -148,9 +157,17 @@ def _render_rehearsal(report: RunReport, console: Console) -> None:
 
 
 def _render_failure(report: RunReport, console: Console) -> None:
-    failed = next((s for s in report.steps if s.status in
-                   (StepStatus.ROLLED_BACK, StepStatus.STOPPED, StepStatus.FAILED)), None)  # fmt: skip
-    bad_phase = next(((p, g) for p, gates in report.phase_gates for g in gates if not g.passed), None)
+    failed = next(
+        (
+            s
+            for s in report.steps
+            if s.status in (StepStatus.ROLLED_BACK, StepStatus.STOPPED, StepStatus.FAILED)
+        ),
+        None,
+    )
+    bad_phase = next(
+        ((p, g) for p, gates in report.phase_gates for g in gates if not g.passed), None
+    )
     if failed is None and bad_phase is None:
         if report.steps and not report.stopped_at:
             console.print(f"\n[green]done[/]: HEAD {report.head[:10]}")
@@ -163,17 +180,23 @@ def _render_failure(report: RunReport, console: Console) -> None:
         log = gate.log if gate else None
         rollback = failed.rollback
     else:
-        assert bad_phase is not None  # noqa: S101 - one of the two is set
+        assert bad_phase is not None
         phase, gate = bad_phase
-        console.print(f"\n[red bold]phase {escape(phase)}: gate '{gate.name}' {gate.status.value}[/]")
+        console.print(
+            f"\n[red bold]phase {escape(phase)}: gate '{gate.name}' {gate.status.value}[/]"
+        )
         tail, log, rollback = gate.output_tail, gate.log, report.rollback
     if tail:
-        console.print("[dim]" + escape("\n".join("  | " + line for line in tail.splitlines())) + "[/]")
+        console.print(
+            "[dim]" + escape("\n".join("  | " + line for line in tail.splitlines())) + "[/]"
+        )
     if log:
         console.print(f"  full output: {escape(log)}")
     if failed is not None and failed.status is StepStatus.STOPPED:
-        console.print("  stopped as the plan says (on-failure: stop): the tree is left as the step"
-                      " left it, uncommitted")  # fmt: skip
+        console.print(
+            "  stopped as the plan says (on-failure: stop): the tree is left as the step"
+            " left it, uncommitted"
+        )
     if rollback is not None:
         _render_rollback(rollback, console)
 
@@ -189,7 +212,9 @@ def _render_rollback(record: RollbackRecord, console: Console) -> None:
         console.print(f"  the discarded commits stay reachable as {record.backup_ref}")
     for result in (*record.hooks, *record.verify):
         mark, color = _GATE_STYLE[result.status]
-        console.print(f"  [{color}]{mark}[/] on-rollback {escape(result.name)}: {escape(result.summary)}")
+        console.print(
+            f"  [{color}]{mark}[/] on-rollback {escape(result.name)}: {escape(result.summary)}"
+        )
     if not record.verified:
         console.print("  [red]the rolled-back tree did not pass on-rollback verification[/]")
 
@@ -212,11 +237,18 @@ def write_junit(report: RunReport, path: Path) -> None:
     cases = [(s.key, g) for s in report.steps for g in s.gates]
     cases += [(f"phase {p}", g) for p, gates in report.phase_gates for g in gates]
     failures = sum(1 for _, g in cases if not g.passed)
-    suite = ET.Element("testsuite", name=f"runner:{report.plan}", tests=str(len(cases)),
-                       failures=str(failures), errors="0", time=f"{report.seconds:.3f}")  # fmt: skip
+    suite = ET.Element(
+        "testsuite",
+        name=f"runner:{report.plan}",
+        tests=str(len(cases)),
+        failures=str(failures),
+        errors="0",
+        time=f"{report.seconds:.3f}",
+    )
     for classname, gate in cases:
-        case = ET.SubElement(suite, "testcase", classname=classname, name=gate.name,
-                             time=f"{gate.seconds:.3f}")  # fmt: skip
+        case = ET.SubElement(
+            suite, "testcase", classname=classname, name=gate.name, time=f"{gate.seconds:.3f}"
+        )
         if not gate.passed:
             failure = ET.SubElement(case, "failure", message=f"{gate.status.value}: {gate.summary}")
             failure.text = gate.output_tail

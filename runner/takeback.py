@@ -17,14 +17,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from runner.context import QuietObserver, Runtime, Workspace
+from runner.context import Runtime, Workspace
 from runner.errors import PreconditionError, UsageError
-from runner.history import T_PLAN, T_ROLLBACK_FILE, T_ROLLBACK_TO, PlanHistory, read_history
+from runner.history import T_PLAN, T_ROLLBACK_FILE, T_ROLLBACK_TO, T_STEP, PlanHistory, read_history
 from runner.journal import Journal, Lock
 from runner.model import Plan
 from runner.report import LiveObserver
-from runner.rollback import critical_section, roll_back, run_rollback_hooks
 from runner.results import RollbackRecord
+from runner.rollback import critical_section, roll_back, run_rollback_hooks
 from runner.workspace import real_workspace
 
 __all__ = ["RollbackRequest", "rollback_command"]
@@ -55,13 +55,16 @@ def rollback_command(request: RollbackRequest, console: Console) -> int:
                 console.print(f"[yellow]note:[/] {escape(lock.notice)}")
             rt = _runtime(plan, ws, console)
             rt.journal.open()
-            rt.journal.write("run-started", run_id=rt.run_id, plan=plan.name,
-                             head=ws.repo.head(), pid=os.getpid(), rehearsal=False)  # fmt: skip
+            rt.journal.write(
+                "run-started",
+                run_id=rt.run_id,
+                plan=plan.name,
+                head=ws.repo.head(),
+                pid=os.getpid(),
+                rehearsal=False,
+            )
             try:
-                if request.files:
-                    record = _files(rt, request)
-                else:
-                    record = _range(rt, request)
+                record = _files(rt, request) if request.files else _range(rt, request)
             finally:
                 rt.journal.write("run-finished", status="rollback")
                 rt.journal.close(archive_as=rt.run_id)
@@ -71,10 +74,13 @@ def rollback_command(request: RollbackRequest, console: Console) -> int:
 
 def _runtime(plan: Plan, ws: Workspace, console: Console) -> Runtime:
     return Runtime(
-        plan=plan, ws=ws, journal=Journal(ws.state), observer=LiveObserver(console)
-        if console else QuietObserver(), approver=lambda _q: None,
+        plan=plan,
+        ws=ws,
+        journal=Journal(ws.state),
+        observer=LiveObserver(console),
+        approver=lambda _q: None,
         run_id=time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6],
-    )  # fmt: skip
+    )
 
 
 def _history(rt: Runtime) -> PlanHistory:
@@ -93,14 +99,16 @@ def _range(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
             ids = ", ".join(p.id for p in rt.plan.phases)
             raise UsageError(f"--phase {request.phase}: no such phase (phases: {ids})")
         keys = [s.key for s in phase.steps]
-        mine = [c for c in live if c.trailer("Runner-Step") in keys]
+        mine = [c for c in live if c.trailer(T_STEP) in keys]
         if not mine:
-            raise UsageError(f"phase {phase.id} has no step done on this branch: nothing to take back")
-        later = [c.trailer("Runner-Step") for c in live[live.index(mine[0]):] if c not in mine]
+            raise UsageError(
+                f"phase {phase.id} has no step done on this branch: nothing to take back"
+            )
+        later = [str(c.trailer(T_STEP)) for c in live[live.index(mine[0]) :] if c not in mine]
         if later:
             raise UsageError(
-                f"steps of later phases are done on top of phase {phase.id} ({', '.join(map(str, later))}); "
-                "take those back first, or use --all"
+                f"steps of later phases are done on top of phase {phase.id} "
+                f"({', '.join(later)}); take those back first, or use --all"
             )
         target, scope = repo.parent(mine[0].sha), "phase"
     else:
@@ -108,8 +116,13 @@ def _range(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
         if first is None:
             raise UsageError("no step of this plan is done on this branch: nothing to take back")
         target, scope = repo.parent(first.sha), "plan"
-    return roll_back(rt, target=target, scope=scope, mode=rt.plan.settings.rollback_mode,
-                     label=f"rollback-{request.phase or 'all'}")  # fmt: skip
+    return roll_back(
+        rt,
+        target=target,
+        scope=scope,
+        mode=rt.plan.settings.rollback_mode,
+        label=f"rollback-{request.phase or 'all'}",
+    )
 
 
 def _files(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
@@ -122,7 +135,8 @@ def _files(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
     dirty = set(repo.dirty_paths())
     if repo.staged_paths():
         raise PreconditionError("the index has staged changes; commit or unstage them first")
-    present, absent = [], []
+    present: list[str] = []
+    absent: list[str] = []
     for path in paths:
         if path in dirty:
             raise PreconditionError(f"{path} has uncommitted changes; commit or discard them first")
@@ -138,10 +152,12 @@ def _files(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
     files_trailers = "\n".join(f"{T_ROLLBACK_FILE}: {p}" for p in paths)
     message = (
         f"{rt.plan.name}: roll back {len(paths)} file(s) to {label}\n\n"
-        + "\n".join(f"  {p}" + (" (created by the plan: removed)" if p in absent else "")
-                    for p in paths)  # fmt: skip
+        + "\n".join(
+            f"  {p}" + (" (created by the plan: removed)" if p in absent else "") for p in paths
+        )
         + "\n\nCodemod steps of the plan leave these files alone from now on.\n\n"
-        f"{T_PLAN}: {rt.plan.name}\n{files_trailers}\n{T_ROLLBACK_TO}: {request.to or 'plan-start'}\n"
+        f"{T_PLAN}: {rt.plan.name}\n{files_trailers}\n"
+        f"{T_ROLLBACK_TO}: {request.to or 'plan-start'}\n"
     )
     with critical_section():
         rt.journal.write("rollback-files-started", files=paths, head=head)
@@ -149,7 +165,8 @@ def _files(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
         sha = repo.commit(message)
         rt.journal.write("rollback-files-committed", sha=sha)
     record = run_rollback_hooks(
-        rt, RollbackRecord(scope="files", mode="commit", target=target, patch=None, files=len(paths))
+        rt,
+        RollbackRecord(scope="files", mode="commit", target=target, patch=None, files=len(paths)),
     )
     if not record.verified:
         with critical_section():
@@ -207,8 +224,10 @@ def _resolves_inside(path: Path, root: Path) -> bool:
 
 def _require_clean(rt: Runtime) -> None:
     if dirty := rt.repo.dirty_paths():
-        raise PreconditionError(f"the working tree has uncommitted changes ({', '.join(dirty[:5])}); "
-                                "commit or stash them first")  # fmt: skip
+        raise PreconditionError(
+            f"the working tree has uncommitted changes ({', '.join(dirty[:5])}); "
+            "commit or stash them first"
+        )
 
 
 def _render(record: RollbackRecord, console: Console) -> None:
@@ -223,10 +242,18 @@ def _render(record: RollbackRecord, console: Console) -> None:
             console.print(f"  the discarded commits stay reachable as {record.backup_ref}")
     for result in (*record.hooks, *record.verify):
         color = "green" if result.passed else "red"
-        console.print(f"  [{color}]{result.status.value}[/] on-rollback {escape(result.name)}: "
-                      f"{escape(result.summary)}")  # fmt: skip
+        console.print(
+            f"  [{color}]{result.status.value}[/] on-rollback {escape(result.name)}: "
+            f"{escape(result.summary)}"
+        )
         if not result.passed and result.output_tail:
-            console.print("[dim]" + escape("\n".join("  | " + x for x in result.output_tail.splitlines())) + "[/]")
+            console.print(
+                "[dim]"
+                + escape("\n".join("  | " + x for x in result.output_tail.splitlines()))
+                + "[/]"
+            )
     if not record.verified:
-        console.print("[red]on-rollback verification failed[/]"
-                      + (": the rollback commit was undone" if record.scope == "files" else ""))
+        console.print(
+            "[red]on-rollback verification failed[/]"
+            + (": the rollback commit was undone" if record.scope == "files" else "")
+        )

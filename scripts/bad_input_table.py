@@ -10,12 +10,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))
 
-from bad_plan_corpus import cases  # noqa: E402 - after the path set-up above
-
-from runner.errors import PlanError  # noqa: E402
+from runner.errors import PlanError  # noqa: E402 - after the path set-up above
 from runner.plan import parse_plan  # noqa: E402
+from tests.bad_plan_corpus import cases  # noqa: E402
 
 OUTPUT = ROOT / "docs" / "bad-input.md"
 

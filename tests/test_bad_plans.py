@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
-from bad_plan_corpus import CORPUS, GENERATED, Case, cases
 
 from runner.errors import PlanError
 from runner.plan import load_plan
+from tests.bad_plan_corpus import CORPUS, GENERATED, Case, cases
 
 CASES = cases()
 

@@ -62,7 +62,9 @@ def trailers(repo: Path, rev: str = "HEAD") -> str:
     return git("log", "-1", "--format=%(trailers)", rev, cwd=repo)
 
 
-def test_failed_gate_rolls_back_the_step_and_saves_its_diff(repo, plan_file, tmp_path):
+def test_failed_gate_rolls_back_the_step_and_saves_its_diff(
+    repo: Path, plan_file: Path, tmp_path: Path
+) -> None:
     plan = three_step_plan(plan_file, tmp_path)
     report = tmp_path / "report.json"
     done = run_cli("run", str(plan), "--report", str(report), cwd=repo)
@@ -89,7 +91,9 @@ def test_failed_gate_rolls_back_the_step_and_saves_its_diff(repo, plan_file, tmp
     assert data["exit_code"] == 1
 
 
-def test_checkpoint_commits_carry_the_contract_trailers(repo, plan_file, tmp_path):
+def test_checkpoint_commits_carry_the_contract_trailers(
+    repo: Path, plan_file: Path, tmp_path: Path
+) -> None:
     plan = three_step_plan(plan_file, tmp_path)
     (repo / "fix.txt").write_text("fixed\n")
     git("add", "fix.txt", cwd=repo)
@@ -106,7 +110,9 @@ def test_checkpoint_commits_carry_the_contract_trailers(repo, plan_file, tmp_pat
     assert "Runner-Gate: ok passed in" in found
 
 
-def test_plan_rollback_by_revert_keeps_history_and_restores_the_start(repo, plan_file, tmp_path):
+def test_plan_rollback_by_revert_keeps_history_and_restores_the_start(
+    repo: Path, plan_file: Path, tmp_path: Path
+) -> None:
     plan = three_step_plan(plan_file, tmp_path, "  rollback: plan\n  rollback-mode: revert")
     start_tree = git("rev-parse", "HEAD^{tree}", cwd=repo)
 
@@ -122,7 +128,9 @@ def test_plan_rollback_by_revert_keeps_history_and_restores_the_start(repo, plan
     assert reverted.strip() == git("rev-parse", "HEAD~1", cwd=repo)
 
 
-def test_rollback_by_reset_keeps_discarded_commits_reachable(repo, plan_file, tmp_path):
+def test_rollback_by_reset_keeps_discarded_commits_reachable(
+    repo: Path, plan_file: Path, tmp_path: Path
+) -> None:
     plan = three_step_plan(plan_file, tmp_path, "  rollback: phase")
     start = head(repo)
 
@@ -135,7 +143,7 @@ def test_rollback_by_reset_keeps_discarded_commits_reachable(repo, plan_file, tm
     assert git("log", "-1", "--format=%s", refs, cwd=repo) == "demo-plan: work/first: First change"
 
 
-def test_resume_after_a_fix_skips_passed_steps(repo, plan_file, tmp_path):
+def test_resume_after_a_fix_skips_passed_steps(repo: Path, plan_file: Path, tmp_path: Path) -> None:
     plan = three_step_plan(plan_file, tmp_path)
     assert run_cli("run", str(plan), cwd=repo).returncode == 1
     first = head(repo)
@@ -155,7 +163,9 @@ def test_resume_after_a_fix_skips_passed_steps(repo, plan_file, tmp_path):
     assert state["steps"][0]["commit"] == first
 
 
-def test_status_reads_the_same_state_from_a_fresh_clone(repo, plan_file, tmp_path):
+def test_status_reads_the_same_state_from_a_fresh_clone(
+    repo: Path, plan_file: Path, tmp_path: Path
+) -> None:
     plan = three_step_plan(plan_file, tmp_path)
     run_cli("run", str(plan), cwd=repo)
     clone = tmp_path / "clone"
@@ -167,7 +177,9 @@ def test_status_reads_the_same_state_from_a_fresh_clone(repo, plan_file, tmp_pat
     assert state["next"] == "work/second"
 
 
-def test_a_changed_step_is_reported_not_silently_skipped(repo, plan_file, tmp_path):
+def test_a_changed_step_is_reported_not_silently_skipped(
+    repo: Path, plan_file: Path, tmp_path: Path
+) -> None:
     plan = three_step_plan(plan_file, tmp_path)
     run_cli("run", str(plan), cwd=repo)
     plan.write_text(plan.read_text().replace("echo one > one.txt", "echo uno > one.txt"))
@@ -188,7 +200,9 @@ def test_a_changed_step_is_reported_not_silently_skipped(repo, plan_file, tmp_pa
         ("merge", "a merge is in progress"),
     ],
 )
-def test_refused_preconditions_exit_2_and_change_nothing(repo, plan_file, tmp_path, setup, expected):
+def test_refused_preconditions_exit_2_and_change_nothing(
+    repo: Path, plan_file: Path, tmp_path: Path, setup: str, expected: str
+) -> None:
     plan = three_step_plan(plan_file, tmp_path)
     if setup == "dirty":
         (repo / "app.py").write_text("edited\n")
@@ -208,7 +222,7 @@ def test_refused_preconditions_exit_2_and_change_nothing(repo, plan_file, tmp_pa
     assert (git("status", "--porcelain", cwd=repo), head(repo)) == before
 
 
-def test_not_a_repository_and_unborn_branch_are_refused(tmp_path, plan_file):
+def test_not_a_repository_and_unborn_branch_are_refused(tmp_path: Path, plan_file: Path) -> None:
     plan = three_step_plan(plan_file, tmp_path)
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -221,8 +235,12 @@ def test_not_a_repository_and_unborn_branch_are_refused(tmp_path, plan_file):
     assert "no commits yet" in done.stderr
 
 
-def test_a_second_run_while_one_holds_the_lock_exits_2_naming_the_holder(repo, plan_file, tmp_path):
-    write_plan(plan_file, """\
+def test_a_second_run_while_one_holds_the_lock_exits_2_naming_the_holder(
+    repo: Path, plan_file: Path, tmp_path: Path
+) -> None:
+    write_plan(
+        plan_file,
+        """\
         version: 1
         name: slow
         phases:
@@ -230,10 +248,16 @@ def test_a_second_run_while_one_holds_the_lock_exits_2_naming_the_holder(repo, p
             steps:
               - id: s
                 gate: [{run: "sleep 4"}]
-        """)
+        """,
+    )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    first = subprocess.Popen([sys.executable, "-m", "runner", "run", str(plan_file)], cwd=repo,
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    first = subprocess.Popen(
+        [sys.executable, "-m", "runner", "run", str(plan_file)],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         lock_info = repo / ".git/runner/lock.json"
         for _ in range(100):
@@ -248,9 +272,13 @@ def test_a_second_run_while_one_holds_the_lock_exits_2_naming_the_holder(repo, p
     assert first.returncode == 0
 
 
-def test_a_timed_out_gate_leaves_no_process_behind(repo, plan_file, tmp_path):
+def test_a_timed_out_gate_leaves_no_process_behind(
+    repo: Path, plan_file: Path, tmp_path: Path
+) -> None:
     marker = f"runner-test-{os.getpid()}-{time.monotonic_ns()}"
-    write_plan(plan_file, f"""\
+    write_plan(
+        plan_file,
+        f"""\
         version: 1
         name: hang
         phases:
@@ -261,7 +289,8 @@ def test_a_timed_out_gate_leaves_no_process_behind(repo, plan_file, tmp_path):
                 gate:
                   - run: "sh -c 'sleep 1000; echo {marker}' & sleep 1000"
                     timeout: 1s
-        """)
+        """,
+    )
 
     done = run_cli("run", str(plan_file), cwd=repo)
 
@@ -272,9 +301,13 @@ def test_a_timed_out_gate_leaves_no_process_behind(repo, plan_file, tmp_path):
     assert leftover.stdout == ""
 
 
-def test_ctrl_c_during_a_step_rolls_it_back_and_exits_130(repo, plan_file, tmp_path):
+def test_ctrl_c_during_a_step_rolls_it_back_and_exits_130(
+    repo: Path, plan_file: Path, tmp_path: Path
+) -> None:
     marker = f"runner-int-{os.getpid()}-{time.monotonic_ns()}"
-    write_plan(plan_file, f"""\
+    write_plan(
+        plan_file,
+        f"""\
         version: 1
         name: interrupt
         phases:
@@ -283,10 +316,17 @@ def test_ctrl_c_during_a_step_rolls_it_back_and_exits_130(repo, plan_file, tmp_p
               - id: s
                 run: "echo half > app.py && echo new > new.txt && sh -c 'sleep 1000; echo {marker}'"
                 gate: [{{run: "true"}}]
-        """)
+        """,
+    )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    proc = subprocess.Popen([sys.executable, "-m", "runner", "run", str(plan_file)], cwd=repo,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runner", "run", str(plan_file)],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     for _ in range(200):
         if (repo / "new.txt").exists():
             break
@@ -305,8 +345,12 @@ def test_ctrl_c_during_a_step_rolls_it_back_and_exits_130(repo, plan_file, tmp_p
     assert leftover.stdout == ""
 
 
-def test_on_failure_stop_leaves_the_tree_and_continue_goes_on(repo, plan_file, tmp_path):
-    write_plan(plan_file, """\
+def test_on_failure_stop_leaves_the_tree_and_continue_goes_on(
+    repo: Path, plan_file: Path, tmp_path: Path
+) -> None:
+    write_plan(
+        plan_file,
+        """\
         version: 1
         name: modes
         phases:
@@ -322,7 +366,8 @@ def test_on_failure_stop_leaves_the_tree_and_continue_goes_on(repo, plan_file, t
                 on-failure: stop
               - id: never
                 run: "echo c > c.txt"
-        """)
+        """,
+    )
 
     done = run_cli("run", str(plan_file), cwd=repo)
 
@@ -337,12 +382,16 @@ def test_on_failure_stop_leaves_the_tree_and_continue_goes_on(repo, plan_file, t
     assert "uncommitted changes (b.txt)" in again.stderr
 
 
-def test_untracked_files_of_the_step_go_ignored_files_stay(repo, plan_file, tmp_path):
+def test_untracked_files_of_the_step_go_ignored_files_stay(
+    repo: Path, plan_file: Path, tmp_path: Path
+) -> None:
     (repo / ".gitignore").write_text("*.cache\n")
     git("add", ".gitignore", cwd=repo)
     git("commit", "-qm", "ignore caches", cwd=repo)
     (repo / "user.cache").write_text("precious\n")
-    write_plan(plan_file, """\
+    write_plan(
+        plan_file,
+        """\
         version: 1
         name: clean
         phases:
@@ -351,7 +400,8 @@ def test_untracked_files_of_the_step_go_ignored_files_stay(repo, plan_file, tmp_
               - id: s
                 run: "echo made > made.txt && echo gen > gen.cache && echo changed > user.cache"
                 gate: [{run: "false"}]
-        """)
+        """,
+    )
 
     assert run_cli("run", str(plan_file), cwd=repo).returncode == 1
 
@@ -360,8 +410,12 @@ def test_untracked_files_of_the_step_go_ignored_files_stay(repo, plan_file, tmp_
     assert (repo / "gen.cache").exists()
 
 
-def test_phase_gate_failure_rolls_back_the_phase(repo, plan_file, tmp_path):
-    write_plan(plan_file, """\
+def test_phase_gate_failure_rolls_back_the_phase(
+    repo: Path, plan_file: Path, tmp_path: Path
+) -> None:
+    write_plan(
+        plan_file,
+        """\
         version: 1
         name: phased
         phases:
@@ -372,7 +426,8 @@ def test_phase_gate_failure_rolls_back_the_phase(repo, plan_file, tmp_path):
                 run: "echo a > a.txt"
               - id: b
                 run: "echo b > b.txt"
-        """)
+        """,
+    )
     start = head(repo)
 
     done = run_cli("run", str(plan_file), cwd=repo)
@@ -382,8 +437,12 @@ def test_phase_gate_failure_rolls_back_the_phase(repo, plan_file, tmp_path):
     assert "phase p" in done.stdout
 
 
-def test_approve_gate_fails_without_a_terminal_unless_yes(repo, plan_file, tmp_path):
-    write_plan(plan_file, """\
+def test_approve_gate_fails_without_a_terminal_unless_yes(
+    repo: Path, plan_file: Path, tmp_path: Path
+) -> None:
+    write_plan(
+        plan_file,
+        """\
         version: 1
         name: approval
         phases:
@@ -392,7 +451,8 @@ def test_approve_gate_fails_without_a_terminal_unless_yes(repo, plan_file, tmp_p
               - id: s
                 run: "echo a > a.txt"
                 gate: [{approve: "Did staging validate?"}]
-        """)
+        """,
+    )
     refused = run_cli("run", str(plan_file), cwd=repo)
     assert refused.returncode == 1
     assert "no terminal to ask" in refused.stdout
@@ -402,17 +462,23 @@ def test_approve_gate_fails_without_a_terminal_unless_yes(repo, plan_file, tmp_p
     assert "approved by --yes" in trailers(repo)
 
 
-def test_pytest_gate_counts_come_from_junit_and_metric_reads_the_last_number(repo, plan_file):
-    (repo / "test_things.py").write_text(textwrap.dedent("""\
+def test_pytest_gate_counts_come_from_junit_and_metric_reads_the_last_number(
+    repo: Path, plan_file: Path
+) -> None:
+    (repo / "test_things.py").write_text(
+        textwrap.dedent("""\
         import pytest
-        def test_a(): pass
-        def test_b(): pass
+        def test_a() -> None: pass
+        def test_b() -> None: pass
         @pytest.mark.skip
-        def test_c(): pass
-        """))
+        def test_c() -> None: pass
+        """)
+    )
     git("add", "-A", cwd=repo)
     git("commit", "-qm", "tests", cwd=repo)
-    write_plan(plan_file, """\
+    write_plan(
+        plan_file,
+        """\
         version: 1
         name: counting
         phases:
@@ -423,7 +489,8 @@ def test_pytest_gate_counts_come_from_junit_and_metric_reads_the_last_number(rep
                   - pytest: "-q test_things.py"
                   - metric: "echo latency 640 ms; echo 650"
                     max: 700
-        """)
+        """,
+    )
 
     done = run_cli("run", str(plan_file), cwd=repo)
 
@@ -434,7 +501,9 @@ def test_pytest_gate_counts_come_from_junit_and_metric_reads_the_last_number(rep
     assert git("status", "--porcelain", "--ignored", cwd=repo) == ""
 
 
-def test_from_and_only_select_steps_and_unknown_ones_are_refused(repo, plan_file, tmp_path):
+def test_from_and_only_select_steps_and_unknown_ones_are_refused(
+    repo: Path, plan_file: Path, tmp_path: Path
+) -> None:
     plan = three_step_plan(plan_file, tmp_path)
     report = tmp_path / "r.json"
 
@@ -448,7 +517,7 @@ def test_from_and_only_select_steps_and_unknown_ones_are_refused(repo, plan_file
     assert "did you mean 'work/second'" in bad.stderr
 
 
-def test_junit_has_one_case_per_gate(repo, plan_file, tmp_path):
+def test_junit_has_one_case_per_gate(repo: Path, plan_file: Path, tmp_path: Path) -> None:
     plan = three_step_plan(plan_file, tmp_path)
     junit = tmp_path / "gates.xml"
 
@@ -460,8 +529,10 @@ def test_junit_has_one_case_per_gate(repo, plan_file, tmp_path):
     assert 'classname="work/second" name="has-fix"' in text
 
 
-def test_gate_leftovers_are_saved_and_removed(repo, plan_file):
-    write_plan(plan_file, """\
+def test_gate_leftovers_are_saved_and_removed(repo: Path, plan_file: Path) -> None:
+    write_plan(
+        plan_file,
+        """\
         version: 1
         name: leftovers
         phases:
@@ -470,7 +541,8 @@ def test_gate_leftovers_are_saved_and_removed(repo, plan_file):
               - id: s
                 run: "echo a > a.txt"
                 gate: [{run: "echo report > coverage.txt"}]
-        """)
+        """,
+    )
 
     done = run_cli("run", str(plan_file), cwd=repo)
 
@@ -480,8 +552,10 @@ def test_gate_leftovers_are_saved_and_removed(repo, plan_file):
     assert "gates left 1 changed file(s)" in done.stdout
 
 
-def test_commands_see_the_contract_environment(repo, plan_file):
-    write_plan(plan_file, """\
+def test_commands_see_the_contract_environment(repo: Path, plan_file: Path) -> None:
+    write_plan(
+        plan_file,
+        """\
         version: 1
         name: env-plan
         settings:
@@ -490,16 +564,19 @@ def test_commands_see_the_contract_environment(repo, plan_file):
           - id: p
             steps:
               - id: s
-                run: "echo $RUNNER_PLAN $RUNNER_PHASE $RUNNER_STEP $RUNNER_DRY_RUN $GREETING > env.txt"
-        """)
+                run: echo $RUNNER_PLAN $RUNNER_PHASE $RUNNER_STEP $RUNNER_DRY_RUN $GREETING >env.txt
+        """,
+    )
 
     assert run_cli("run", str(plan_file), cwd=repo).returncode == 0
 
     assert (repo / "env.txt").read_text() == "env-plan p s 0 hello\n"
 
 
-def test_branch_setting_creates_and_uses_the_branch(repo, plan_file):
-    write_plan(plan_file, """\
+def test_branch_setting_creates_and_uses_the_branch(repo: Path, plan_file: Path) -> None:
+    write_plan(
+        plan_file,
+        """\
         version: 1
         name: branchy
         settings: {branch: migration/test}
@@ -508,7 +585,8 @@ def test_branch_setting_creates_and_uses_the_branch(repo, plan_file):
             steps:
               - id: s
                 run: "echo a > a.txt"
-        """)
+        """,
+    )
     main_before = git("rev-parse", "main", cwd=repo)
 
     assert run_cli("run", str(plan_file), cwd=repo).returncode == 0

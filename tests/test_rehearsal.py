@@ -79,14 +79,17 @@ def write(plan_file: Path, tmp_path: Path, gate_two: str = "ok") -> Path:
     return plan_file
 
 
-def test_a_passing_rehearsal_leaves_the_repository_untouched(lived_in, plan_file, tmp_path):
+def test_a_passing_rehearsal_leaves_the_repository_untouched(
+    lived_in: Path, plan_file: Path, tmp_path: Path
+) -> None:
     plan = write(plan_file, tmp_path)
     before = fingerprint(lived_in)
     report = tmp_path / "r.json"
     junit = tmp_path / "r.xml"
 
-    done = run_cli("run", str(plan), "--dry-run", "--report", str(report), "--junit", str(junit),
-                   cwd=lived_in)  # fmt: skip
+    done = run_cli(
+        "run", str(plan), "--dry-run", "--report", str(report), "--junit", str(junit), cwd=lived_in
+    )
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert fingerprint(lived_in) == before
@@ -99,7 +102,9 @@ def test_a_passing_rehearsal_leaves_the_repository_untouched(lived_in, plan_file
     assert junit.read_text().count("<testcase") == 2
 
 
-def test_a_failing_rehearsal_says_where_the_real_run_would_stop(lived_in, plan_file, tmp_path):
+def test_a_failing_rehearsal_says_where_the_real_run_would_stop(
+    lived_in: Path, plan_file: Path, tmp_path: Path
+) -> None:
     plan = write(plan_file, tmp_path, gate_two='{run: "false"}')
     before = fingerprint(lived_in)
 
@@ -112,7 +117,9 @@ def test_a_failing_rehearsal_says_where_the_real_run_would_stop(lived_in, plan_f
     assert not (tmp_path / "hook.log").exists()
 
 
-def test_with_hooks_runs_the_on_rollback_hooks(lived_in, plan_file, tmp_path):
+def test_with_hooks_runs_the_on_rollback_hooks(
+    lived_in: Path, plan_file: Path, tmp_path: Path
+) -> None:
     plan = write(plan_file, tmp_path, gate_two='{run: "false"}')
 
     run_cli("run", str(plan), "--dry-run", "--with-hooks", cwd=lived_in)
@@ -120,7 +127,9 @@ def test_with_hooks_runs_the_on_rollback_hooks(lived_in, plan_file, tmp_path):
     assert (tmp_path / "hook.log").read_text() == "hook\n"
 
 
-def test_a_timed_out_rehearsal_leaves_the_repository_untouched(lived_in, plan_file, tmp_path):
+def test_a_timed_out_rehearsal_leaves_the_repository_untouched(
+    lived_in: Path, plan_file: Path, tmp_path: Path
+) -> None:
     plan = write(plan_file, tmp_path, gate_two='{run: "sleep 100", timeout: 1s}')
     before = fingerprint(lived_in)
 
@@ -132,14 +141,20 @@ def test_a_timed_out_rehearsal_leaves_the_repository_untouched(lived_in, plan_fi
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_an_interrupted_rehearsal_leaves_the_repository_untouched(lived_in, plan_file, tmp_path,
-                                                                  sig, code):  # fmt: skip
+def test_an_interrupted_rehearsal_leaves_the_repository_untouched(
+    lived_in: Path, plan_file: Path, tmp_path: Path, sig: signal.Signals, code: int
+) -> None:
     started = tmp_path / "started"
     plan = write(plan_file, tmp_path, gate_two=f'{{run: "touch {started} && sleep 100"}}')
     before = fingerprint(lived_in)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "runner", "run", str(plan), "--dry-run"],
-                            cwd=lived_in, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runner", "run", str(plan), "--dry-run"],
+        cwd=lived_in,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     for _ in range(400):
         if started.exists():
             break
@@ -151,7 +166,9 @@ def test_an_interrupted_rehearsal_leaves_the_repository_untouched(lived_in, plan
     assert fingerprint(lived_in) == before
 
 
-def test_keep_leaves_the_worktree_for_inspection(lived_in, plan_file, tmp_path):
+def test_keep_leaves_the_worktree_for_inspection(
+    lived_in: Path, plan_file: Path, tmp_path: Path
+) -> None:
     plan = write(plan_file, tmp_path)
 
     done = run_cli("run", str(plan), "--dry-run", "--keep", cwd=lived_in)
@@ -163,9 +180,12 @@ def test_keep_leaves_the_worktree_for_inspection(lived_in, plan_file, tmp_path):
     git("worktree", "remove", "--force", str(kept), cwd=lived_in)
 
 
-def test_two_rehearsals_run_at_once_but_not_beside_a_real_run(tmp_path, plan_file):
+def test_two_rehearsals_run_at_once_but_not_beside_a_real_run(
+    tmp_path: Path, plan_file: Path
+) -> None:
     repo = make_repo(tmp_path / "repo", {"app.py": "x = 1\n"})
-    plan_file.write_text(textwrap.dedent("""\
+    plan_file.write_text(
+        textwrap.dedent("""\
         version: 1
         name: slow
         phases:
@@ -174,17 +194,25 @@ def test_two_rehearsals_run_at_once_but_not_beside_a_real_run(tmp_path, plan_fil
               - id: s
                 run: "echo a > a.txt"
                 gate: [{run: "sleep 2"}]
-        """))
+        """)
+    )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     argv = [sys.executable, "-m", "runner", "run", str(plan_file), "--dry-run"]
-    procs = [subprocess.Popen(argv, cwd=repo, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE) for _ in range(2)]  # fmt: skip
+    procs = [
+        subprocess.Popen(argv, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
     for proc in procs:
         proc.communicate(timeout=60)
     assert [p.returncode for p in procs] == [0, 0]
 
-    real = subprocess.Popen([sys.executable, "-m", "runner", "run", str(plan_file)], cwd=repo,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    real = subprocess.Popen(
+        [sys.executable, "-m", "runner", "run", str(plan_file)],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         for _ in range(200):
             if (repo / ".git/runner/lock.json").exists():
@@ -197,14 +225,16 @@ def test_two_rehearsals_run_at_once_but_not_beside_a_real_run(tmp_path, plan_fil
     assert "a real run holds the lock" in refused.stderr
 
 
-def test_keep_and_with_hooks_need_dry_run(repo, plan_file, tmp_path):
+def test_keep_and_with_hooks_need_dry_run(repo: Path, plan_file: Path, tmp_path: Path) -> None:
     write(plan_file, tmp_path)
     done = run_cli("run", str(plan_file), "--keep", cwd=repo)
     assert done.returncode == 2
     assert "go with --dry-run" in done.stderr
 
 
-def test_the_fingerprint_sees_what_a_real_run_changes(lived_in, plan_file, tmp_path):
+def test_the_fingerprint_sees_what_a_real_run_changes(
+    lived_in: Path, plan_file: Path, tmp_path: Path
+) -> None:
     """The control for every test above: the same plan, run for real, changes the print."""
     plan = write(plan_file, tmp_path)
     git("stash", "-q", "--include-untracked", cwd=lived_in)  # a real run needs a clean tree

@@ -37,17 +37,19 @@ on-rollback:
 
 @pytest.fixture
 def migrated(tmp_path: Path, plan_file: Path) -> Path:
-    repo = make_repo(tmp_path / "repo", {"a.py": "a1\n", "b.py": "b1\n", "c.py": "c1\n",
-                                         "untouched.py": "u\n"})  # fmt: skip
+    repo = make_repo(
+        tmp_path / "repo", {"a.py": "a1\n", "b.py": "b1\n", "c.py": "c1\n", "untouched.py": "u\n"}
+    )
     plan_file.write_text(PLAN.format(verify="ok"))
     done = run_cli("run", str(plan_file), cwd=repo)
     assert done.returncode == 0, done.stdout + done.stderr
     return repo
 
 
-def test_files_come_back_as_before_a_step_in_one_commit(migrated, plan_file):
-    done = run_cli("rollback", "a.py", "b.py", "--to", "first/edit-a", "--plan", str(plan_file),
-                   cwd=migrated)  # fmt: skip
+def test_files_come_back_as_before_a_step_in_one_commit(migrated: Path, plan_file: Path) -> None:
+    done = run_cli(
+        "rollback", "a.py", "b.py", "--to", "first/edit-a", "--plan", str(plan_file), cwd=migrated
+    )
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert (migrated / "a.py").read_text() == "a1\n"
@@ -62,7 +64,7 @@ def test_files_come_back_as_before_a_step_in_one_commit(migrated, plan_file):
     assert state["protected_files"] == ["a.py", "b.py"]
 
 
-def test_a_file_the_plan_created_is_removed(migrated, plan_file):
+def test_a_file_the_plan_created_is_removed(migrated: Path, plan_file: Path) -> None:
     done = run_cli("rollback", "created.py", "--plan", str(plan_file), cwd=migrated)
 
     assert done.returncode == 0, done.stderr
@@ -70,11 +72,12 @@ def test_a_file_the_plan_created_is_removed(migrated, plan_file):
     assert "created by the plan: removed" in git("log", "-1", "--format=%B", cwd=migrated)
 
 
-def test_paths_are_relative_to_the_current_directory(migrated, plan_file):
+def test_paths_are_relative_to_the_current_directory(migrated: Path, plan_file: Path) -> None:
     sub = migrated / "sub"
     sub.mkdir()
-    done = run_cli("rollback", "../c.py", "--repo", str(migrated), "--plan", str(plan_file),
-                   cwd=sub)  # fmt: skip
+    done = run_cli(
+        "rollback", "../c.py", "--repo", str(migrated), "--plan", str(plan_file), cwd=sub
+    )
     assert done.returncode == 0, done.stderr
     assert (migrated / "c.py").read_text() == "c1\n"
 
@@ -92,7 +95,9 @@ def test_paths_are_relative_to_the_current_directory(migrated, plan_file):
         ([], "exactly one of them"),
     ],
 )
-def test_refusals_exit_2_and_change_nothing(migrated, plan_file, tmp_path, args, expected):
+def test_refusals_exit_2_and_change_nothing(
+    migrated: Path, plan_file: Path, tmp_path: Path, args: list[str], expected: str
+) -> None:
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     (outside / "secret.py").write_text("s\n")
@@ -112,7 +117,7 @@ def test_refusals_exit_2_and_change_nothing(migrated, plan_file, tmp_path, args,
     assert git("status", "--porcelain", cwd=migrated) == status
 
 
-def test_a_failed_verify_gate_undoes_the_rollback_commit(migrated, plan_file):
+def test_a_failed_verify_gate_undoes_the_rollback_commit(migrated: Path, plan_file: Path) -> None:
     head = git("rev-parse", "HEAD", cwd=migrated)
     plan_file.write_text(PLAN.format(verify='{run: "test -f never"}'))
 
@@ -124,7 +129,9 @@ def test_a_failed_verify_gate_undoes_the_rollback_commit(migrated, plan_file):
     assert (migrated / "a.py").read_text() == "a3\n"
 
 
-def test_phase_rollback_refuses_while_later_phases_are_done_then_all_works(migrated, plan_file):
+def test_phase_rollback_refuses_while_later_phases_are_done_then_all_works(
+    migrated: Path, plan_file: Path
+) -> None:
     base = git("rev-list", "--max-parents=0", "HEAD", cwd=migrated)
 
     refused = run_cli("rollback", "--phase", "first", "--plan", str(plan_file), cwd=migrated)
@@ -142,10 +149,13 @@ def test_phase_rollback_refuses_while_later_phases_are_done_then_all_works(migra
     assert state["done"] == 0
 
 
-def test_revert_mode_all_adds_revert_commits(tmp_path, plan_file):
+def test_revert_mode_all_adds_revert_commits(tmp_path: Path, plan_file: Path) -> None:
     repo = make_repo(tmp_path / "repo", {"a.py": "a1\n", "b.py": "b1\n", "c.py": "c1\n"})
-    plan_file.write_text(PLAN.format(verify="ok").replace(
-        "version: 1\n", "version: 1\nsettings: {rollback-mode: revert}\n"))  # fmt: skip
+    plan_file.write_text(
+        PLAN.format(verify="ok").replace(
+            "version: 1\n", "version: 1\nsettings: {rollback-mode: revert}\n"
+        )
+    )
     assert run_cli("run", str(plan_file), cwd=repo).returncode == 0
     start_tree = git("rev-parse", "HEAD~3^{tree}", cwd=repo)
 
@@ -155,11 +165,14 @@ def test_revert_mode_all_adds_revert_commits(tmp_path, plan_file):
     assert git("rev-parse", "HEAD^{tree}", cwd=repo) == start_tree
     subjects = git("log", "--format=%s", "-3", cwd=repo).splitlines()
     # Reverted newest first, so the revert of the oldest step is on top.
-    assert subjects == ["files: revert first/edit-a", "files: revert first/edit-c",
-                        "files: revert second/edit-a-again"]  # fmt: skip
+    assert subjects == [
+        "files: revert first/edit-a",
+        "files: revert first/edit-c",
+        "files: revert second/edit-a-again",
+    ]
 
 
-def test_status_explains_a_rollback_in_git_log(migrated, plan_file):
+def test_status_explains_a_rollback_in_git_log(migrated: Path, plan_file: Path) -> None:
     run_cli("rollback", "b.py", "--to", "first/edit-a", "--plan", str(plan_file), cwd=migrated)
     log = git("log", "--format=%s", cwd=migrated).splitlines()
     assert log[0] == "files: roll back 1 file(s) to before first/edit-a"
