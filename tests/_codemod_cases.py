@@ -7,6 +7,7 @@ do (``libcst/codemod/_testing.py``): before, after, expected follow-ups.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from runner.model import (
     RewriteCall,
 )
 
-Files = dict[str, str | bytes]
+Files = Mapping[str, str | bytes]
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,11 @@ MOVE_SYMBOL = [
         "multi-name-keeps-others-in-place",
         move((OLD, NEW)),
         {"app.py": "from pkg.old import A, Engine, B\n\nEngine(A, B)\n"},
-        {"app.py": "from pkg.old import A, B\nfrom pkg.new import UserEngine\n\nUserEngine(A, B)\n"},
+        {
+            "app.py": (
+                "from pkg.old import A, B\nfrom pkg.new import UserEngine\n\nUserEngine(A, B)\n"
+            )
+        },
     ),
     Case(
         "multi-name-with-mapping-as",
@@ -127,8 +131,7 @@ MOVE_SYMBOL = [
         move((OLD, NEW, "Engine")),
         {
             "app.py": (
-                "from pkg.old import (  # legacy\n    A,\n    Engine,  # the engine\n"
-                "    B,\n)\n"
+                "from pkg.old import (  # legacy\n    A,\n    Engine,  # the engine\n    B,\n)\n"
             )
         },
         {
@@ -143,6 +146,17 @@ MOVE_SYMBOL = [
         move((OLD, NEW, "Engine")),
         {"app.py": "from pkg.old import (\n    A,\n    Engine\n)\n"},
         {"app.py": "from pkg.old import (\n    A\n)\nfrom pkg.new import UserEngine as Engine\n"},
+    ),
+    Case(
+        "parenthesised-comment-stays-with-its-name",
+        move((OLD, NEW, "Engine")),
+        {"app.py": "from pkg.old import (\n    A,  # about A\n    Engine,  # legacy\n)\n"},
+        {
+            "app.py": (
+                "from pkg.old import (\n    A,  # about A\n)\n"
+                "from pkg.new import UserEngine as Engine\n"
+            )
+        },
     ),
     Case(
         "backslash-continued-block-keeps-shape",
@@ -436,7 +450,7 @@ FOLLOW_UPS = [
             "tests/test_app.py": (
                 "from unittest import mock\nfrom pkg.old import Engine\n\n\n"
                 "@mock.patch('pkg.old.Engine')\ndef test_a(m):\n"
-                "    with mock.patch(\"pkg.old.Engine.run\"):\n        Engine()\n"
+                '    with mock.patch("pkg.old.Engine.run"):\n        Engine()\n'
                 "    return 'pkg.old.EngineX'\n"
             )
         },
@@ -444,7 +458,7 @@ FOLLOW_UPS = [
             "tests/test_app.py": (
                 "from unittest import mock\nfrom pkg.new import UserEngine as Engine\n\n\n"
                 "@mock.patch('pkg.old.Engine')\ndef test_a(m):\n"
-                "    with mock.patch(\"pkg.old.Engine.run\"):\n        Engine()\n"
+                '    with mock.patch("pkg.old.Engine.run"):\n        Engine()\n'
                 "    return 'pkg.old.EngineX'\n"
             )
         },
@@ -635,7 +649,11 @@ REWRITE_CALL = [
     Case(
         "no-await-renames-everywhere",
         call("pkg.util.make", "pkg.util.build"),
-        {"app.py": "from pkg import util\nfrom pkg.util import make as mk\n\nutil.make(1)\nmk(2)\n"},
+        {
+            "app.py": (
+                "from pkg import util\nfrom pkg.util import make as mk\n\nutil.make(1)\nmk(2)\n"
+            )
+        },
         {
             "app.py": (
                 "from pkg import util\nfrom pkg.util import make as mk\n\nutil.build(1)\n"
@@ -650,7 +668,8 @@ REWRITE_CALL = [
         {"app.py": "import os\nfrom pkg.new import UserEngine\n\nx = UserEngine(os)\n"},
         {
             "app.py": (
-                "import os\nfrom pkg.new import UserEngine\nfrom pkg.factory import build_engine\n\n"
+                "import os\nfrom pkg.new import UserEngine\n"
+                "from pkg.factory import build_engine\n\n"
                 "x = build_engine(os)\n"
             )
         },
@@ -712,7 +731,11 @@ DELETE = [
     Case(
         "delete-function",
         delete("pkg/util.py::legacy"),
-        {"pkg/util.py": "def a():\n    pass\n\n\ndef legacy():\n    pass\n\n\ndef b():\n    pass\n"},
+        {
+            "pkg/util.py": (
+                "def a():\n    pass\n\n\ndef legacy():\n    pass\n\n\ndef b():\n    pass\n"
+            )
+        },
         {"pkg/util.py": "def a():\n    pass\n\n\ndef b():\n    pass\n"},
     ),
     Case(
@@ -730,7 +753,11 @@ DELETE = [
     Case(
         "delete-first-method-no-blank-left-on-top",
         delete("pkg/new.py::Engine.a"),
-        {"pkg/new.py": "class Engine:\n    def a(self):\n        pass\n\n    def b(self):\n        pass\n"},
+        {
+            "pkg/new.py": (
+                "class Engine:\n    def a(self):\n        pass\n\n    def b(self):\n        pass\n"
+            )
+        },
         {"pkg/new.py": "class Engine:\n    def b(self):\n        pass\n"},
     ),
     Case(

@@ -360,6 +360,7 @@ class _Planner:
             if drop:
                 bind.fate = _Fate("drop")
                 self.plan.fates[id(bind.alias)] = bind.fate
+                self.plan.statements.add(id(bind.stmt))
 
 
 def _related(a: str, b: str) -> bool:
