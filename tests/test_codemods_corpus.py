@@ -350,6 +350,24 @@ MOVE_SYMBOL = [
         {"app.py": "from pkg.new import UserEngine as Engine  # noqa: F401\n"},
     ),
     Case(
+        "use-deep-inside-a-class-method",
+        move((OLD, NEW)),
+        {
+            "app.py": (
+                "from pkg.old import Engine\n\n\nclass A:\n    x = 1;  y = 2\n\n"
+                "    def a(self):\n        return 1\n\n    @property\n    def b(self):\n"
+                "        if self:\n            return Engine( 1 )\n"
+            )
+        },
+        {
+            "app.py": (
+                "from pkg.new import UserEngine\n\n\nclass A:\n    x = 1;  y = 2\n\n"
+                "    def a(self):\n        return 1\n\n    @property\n    def b(self):\n"
+                "        if self:\n            return UserEngine( 1 )\n"
+            )
+        },
+    ),
+    Case(
         "token-only-file-unchanged",
         move((OLD, NEW)),
         {"app.py": "old = 1\nEngine = 2\n"},
