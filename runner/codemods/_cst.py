@@ -93,5 +93,20 @@ def drop_aliases(aliases: Sequence[cst.ImportAlias], keep: Sequence[bool]) -> li
     """
     kept = [a for a, k in zip(aliases, keep, strict=True) if k]
     if kept and not keep[-1]:
-        kept[-1] = kept[-1].with_changes(comma=aliases[-1].comma)
+        kept[-1] = kept[-1].with_changes(comma=_last_comma(kept[-1].comma, aliases[-1].comma))
     return kept
+
+
+def _last_comma(
+    own: cst.Comma | cst.MaybeSentinel, last: cst.Comma | cst.MaybeSentinel
+) -> cst.Comma | cst.MaybeSentinel:
+    """The dropped last entry's comma, but keeping the new last entry's own line comment."""
+    if not (isinstance(own, cst.Comma) and isinstance(last, cst.Comma)):
+        return last
+    mine, theirs = own.whitespace_after, last.whitespace_after
+    if isinstance(mine, cst.ParenthesizedWhitespace) and isinstance(
+        theirs, cst.ParenthesizedWhitespace
+    ):
+        kept = theirs.with_changes(first_line=mine.first_line, empty_lines=mine.empty_lines)
+        return last.with_changes(whitespace_after=kept)
+    return last

@@ -9,16 +9,19 @@ file imports anything the action is about at all; only then is LibCST asked to p
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from runner.codemods import FollowUp
 from runner.codemods._resolve import FileModule, match_prefix, resolve_from
 
 __all__ = [
     "Binding",
+    "FileFacts",
     "MoveNames",
     "dotted_name",
+    "file_facts",
     "import_bindings",
     "move_followups",
     "overlaps",
@@ -180,3 +183,47 @@ def _string_reason(node: ast.Constant, names: MoveNames) -> str | None:
         return None
     old, new = names.froms[hit[0]], names.tos[hit[0]]
     return f"string target {node.value!r} names {old} (moved to {new}); update it by hand"
+
+
+@dataclass(slots=True)
+class FileFacts:
+    """Names a file uses or defines, and where: what LibCST would take a full walk to learn."""
+
+    #: Every occurrence of each name (uses, assignments, parameters, definitions).
+    names: Counter[str] = field(default_factory=Counter)
+    #: Lines where each name occurs as a ``Name`` (not as an attribute of something else).
+    lines: dict[str, set[int]] = field(default_factory=dict)
+    #: Strings listed in ``__all__``: names other modules import from this one.
+    public: set[str] = field(default_factory=set)
+    #: Lines covered by import statements.
+    import_lines: set[int] = field(default_factory=set)
+
+
+def file_facts(tree: ast.Module) -> FileFacts:
+    """One walk over the AST collecting :class:`FileFacts`."""
+    facts = FileFacts()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            facts.names[node.id] += 1
+            facts.lines.setdefault(node.id, set()).add(node.lineno)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            facts.names[node.name] += 1
+        elif isinstance(node, ast.arg):
+            facts.names[node.arg] += 1
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            facts.names.update(node.names)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            facts.import_lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+        elif isinstance(node, ast.Assign | ast.AugAssign):
+            _collect_public(node, facts.public)
+    return facts
+
+
+def _collect_public(node: ast.Assign | ast.AugAssign, public: set[str]) -> None:
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    if not any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+        return
+    if isinstance(node.value, ast.List | ast.Tuple):
+        for element in node.value.elts:
+            if isinstance(element, ast.Constant) and isinstance(element.value, str):
+                public.add(element.value)

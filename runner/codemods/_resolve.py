@@ -66,8 +66,8 @@ def resolve_from(module: FileModule | None, level: int, name: str | None) -> str
     if module is None:
         return None
     parts = module.package.split(".") if module.package else []
-    if level - 1 > len(parts) or (level - 1 == len(parts) and not name):
-        return None
+    if level > len(parts):
+        return None  # "attempted relative import beyond top-level package"
     base = parts[: len(parts) - (level - 1)]
     if name:
         base.append(name)

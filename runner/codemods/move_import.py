@@ -28,6 +28,7 @@ Star imports, dynamic imports and string targets are reported (see :mod:`._pyast
 
 from __future__ import annotations
 
+import ast
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,13 +47,16 @@ from runner.codemods._cst import (
 from runner.codemods._parallel import FileOutcome, read_source
 from runner.codemods._pyast import (
     Binding,
+    FileFacts,
     MoveNames,
+    file_facts,
     import_bindings,
     move_followups,
     overlaps,
     parse_source,
 )
 from runner.codemods._resolve import FileModule, match_prefix, resolve_from, split_dotted
+from runner.codemods._skip import SkippingTransformer, SkippingVisitor, statements_to_skip
 
 __all__ = ["MoveSpec", "move_file", "rewrite_module"]
 
@@ -88,18 +92,17 @@ class _Bind:
     fate: _Fate | None = None
 
 
-class _Scan(cst.CSTVisitor):
-    """Phase one: imports, name occurrences, attribute chains and ``__all__`` of a module."""
+class _Scan(SkippingVisitor):
+    """Phase one: the imports and attribute chains of the statements that matter."""
 
-    def __init__(self, file: FileModule | None) -> None:
-        super().__init__()
+    def __init__(self, file: FileModule | None, facts: FileFacts, skip: set[int]) -> None:
+        super().__init__(skip)
         self.file = file
         self.binds: list[_Bind] = []
         self.stars: list[tuple[cst.ImportFrom, str]] = []
-        self.names: Counter[str] = Counter()
+        self.names = facts.names
+        self.all_names = facts.public
         self.chains: list[list[tuple[cst.Name | cst.Attribute, str]]] = []
-        self.all_names: set[str] = set()
-        self._not_uses: set[int] = set()
         self._inner: set[int] = set()
 
     def visit_Import(self, node: cst.Import) -> bool:
@@ -128,7 +131,6 @@ class _Scan(cst.CSTVisitor):
         return False
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        self._not_uses.add(id(node.attr))
         if id(node) in self._inner:
             return
         chain: list[tuple[cst.Name | cst.Attribute, str]] = []
@@ -148,32 +150,6 @@ class _Scan(cst.CSTVisitor):
             text = f"{text}.{attr.attr.value}"
             chain[i] = (attr, text)
         self.chains.append(chain)
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.keyword is not None:
-            self._not_uses.add(id(node.keyword))
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if id(node) not in self._not_uses:
-            self.names[node.value] += 1
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if any(
-            isinstance(t.target, cst.Name) and t.target.value == "__all__" for t in node.targets
-        ):
-            self._collect_all(node.value)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if isinstance(node.target, cst.Name) and node.target.value == "__all__":
-            self._collect_all(node.value)
-
-    def _collect_all(self, value: cst.BaseExpression) -> None:
-        if isinstance(value, cst.List | cst.Tuple):
-            for element in value.elements:
-                if isinstance(element.value, cst.SimpleString):
-                    name = element.value.evaluated_value
-                    if isinstance(name, str):
-                        self.all_names.add(name)
 
 
 @dataclass(slots=True)
@@ -360,6 +336,7 @@ class _Planner:
             if drop:
                 bind.fate = _Fate("drop")
                 self.plan.fates[id(bind.alias)] = bind.fate
+                self.plan.statements.add(id(bind.stmt))
 
 
 def _related(a: str, b: str) -> bool:
@@ -369,11 +346,11 @@ def _related(a: str, b: str) -> bool:
 _Key = tuple[str, str, str]
 
 
-class _Apply(cst.CSTTransformer):
+class _Apply(SkippingTransformer):
     """Phase three: carry out the plan, touching only the nodes it names."""
 
-    def __init__(self, plan: _Plan, file: FileModule | None) -> None:
-        super().__init__()
+    def __init__(self, plan: _Plan, file: FileModule | None, skip: set[int]) -> None:
+        super().__init__(skip)
         self.plan = plan
         self.file = file
         self.depth = 0
@@ -603,16 +580,32 @@ class _Apply(cst.CSTTransformer):
         return stmt.with_changes(names=drop_aliases(list(stmt.names), keep))
 
 
+def _relevant_lines(facts: FileFacts, bindings: list[Binding], froms: tuple[str, ...]) -> set[int]:
+    """Lines that may change: every import, and every use of a name bound to a moved thing."""
+    lines = set(facts.import_lines)
+    for b in bindings:
+        if any(_related(b.imported, f) or _related(b.target, f) for f in froms):
+            lines |= facts.lines.get(b.local, set())
+    return lines
+
+
 def rewrite_module(
-    module: cst.Module, file: FileModule | None, spec: MoveSpec, path: str, lines: list[Binding]
+    module: cst.Module, tree: ast.Module, file: FileModule | None, spec: MoveSpec, path: str
 ) -> tuple[cst.Module, int, list[FollowUp]]:
-    """The rewritten module, the number of sites rewritten, and follow-ups found on the way."""
-    scan = _Scan(file)
+    """The rewritten module, the number of sites rewritten, and follow-ups found on the way.
+
+    ``tree`` is the same source parsed by ``ast``: it tells which statements can change, so
+    LibCST walks only those.
+    """
+    facts = file_facts(tree)
+    bindings = import_bindings(tree, file)
+    skip = statements_to_skip(module, tree, _relevant_lines(facts, bindings, spec.froms))
+    scan = _Scan(file, facts, skip)
     module.visit(scan)
-    plan = _Planner(scan, spec, path, lines).run()
+    plan = _Planner(scan, spec, path, bindings).run()
     if not plan.statements and not plan.replace and not plan.renames:
         return module, 0, plan.followups
-    return module.visit(_Apply(plan, file)), plan.sites, plan.followups
+    return module.visit(_Apply(plan, file, skip)), plan.sites, plan.followups
 
 
 def move_file(task: tuple[str, str, FileModule | None, MoveSpec]) -> FileOutcome:
@@ -633,7 +626,7 @@ def move_file(task: tuple[str, str, FileModule | None, MoveSpec]) -> FileOutcome
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as e:
         return FileOutcome(path, skipped=f"does not parse: {e.message} (line {e.raw_line})")
-    new_module, sites, more = rewrite_module(module, file, spec, path, import_bindings(tree, file))
+    new_module, sites, more = rewrite_module(module, tree, file, spec, path)
     new = new_module.bytes
     followups = sorted([*followups, *more], key=lambda f: f.line)
     return FileOutcome(path, new if new != source else None, sites, tuple(followups))

@@ -31,6 +31,7 @@ from runner.codemods._cst import build_dotted, chain_text, from_import
 from runner.codemods._parallel import FileOutcome, read_source
 from runner.codemods._pyast import Binding, dotted_name, import_bindings, parse_source
 from runner.codemods._resolve import FileModule
+from runner.codemods._skip import SkippingTransformer, statements_to_skip
 
 __all__ = ["CallSpec", "RewriteSpec", "rewrite_file"]
 
@@ -124,7 +125,7 @@ class _Needs:
     after_locals: set[str] = field(default_factory=set)
 
 
-class _Apply(cst.CSTTransformer):
+class _Apply(SkippingTransformer):
     """Rewrites matching calls where allowed; mirrors :class:`_AstCalls`' notion of async."""
 
     def __init__(
@@ -132,10 +133,12 @@ class _Apply(cst.CSTTransformer):
         names: dict[str, str],
         bindings: Sequence[Binding],
         spec: RewriteSpec,
+        *,
         taken: set[str],
         file: FileModule | None,
+        skip: set[int],
     ) -> None:
-        super().__init__()
+        super().__init__(skip)
         self.names = names
         self.bindings = bindings
         self.spec = spec
@@ -318,6 +321,7 @@ def rewrite_file(task: tuple[str, str, FileModule | None, RewriteSpec]) -> FileO
     except cst.ParserSyntaxError as e:
         return FileOutcome(path, skipped=f"does not parse: {e.message} (line {e.raw_line})")
     taken = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | set(names)
-    apply = _Apply(names, bindings, spec, taken, file)
+    skip = statements_to_skip(module, tree, {line for line, _, _ in finder.found})
+    apply = _Apply(names, bindings, spec, taken=taken, file=file, skip=skip)
     new = module.visit(apply).bytes
     return FileOutcome(path, new if new != source else None, apply.sites, followups)
