@@ -39,7 +39,9 @@ def sample(tmp_path: Path) -> Path:
     return make_repo(tmp_path / "repo", files)
 
 
-def test_a_move_import_step_rewrites_and_records_follow_ups(tmp_path: Path, plan_file: Path) -> None:
+def test_a_move_import_step_rewrites_and_records_follow_ups(
+    tmp_path: Path, plan_file: Path
+) -> None:
     repo = sample(tmp_path)
     plan_file.write_text(PLAN)
 
@@ -85,8 +87,9 @@ def test_a_failing_forbid_imports_gate_lists_every_remaining_site(
     tmp_path: Path, plan_file: Path
 ) -> None:
     repo = sample(tmp_path)
-    plan_file.write_text(PLAN.replace("max-ratio: 0.5", "max: 0").replace(
-        'exclude: ["vendor/**"]', "exclude: []"))  # fmt: skip
+    plan_file.write_text(
+        PLAN.replace("max-ratio: 0.5", "max: 0").replace('exclude: ["vendor/**"]', "exclude: []")
+    )
     plan_file.write_text(plan_file.read_text().replace("from: pkg.old.Engine", "from: pkg.other.X"))
 
     done = run_cli("run", str(plan_file), cwd=repo)

@@ -24,7 +24,6 @@ Star imports, dynamic imports and string targets are reported (see :mod:`._pyast
 """
 
 # LibCST and ast dispatch on visit_<NodeName> method names.
-# ruff: noqa: N802
 
 from __future__ import annotations
 

@@ -15,7 +15,6 @@ Line numbers for follow-ups come from the stdlib ``ast``, which applies the same
 """
 
 # LibCST and ast dispatch on visit_<NodeName> method names.
-# ruff: noqa: N802, N815
 
 from __future__ import annotations
 
