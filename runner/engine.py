@@ -183,8 +183,7 @@ class _Run:
         interruption = find_interruption(rt.ws.state)
         if interruption is not None:
             rt.ws.state.journal.replace(rt.ws.state.runs / f"{interruption.run_id}.jsonl")
-        rt.journal.open()
-        if interruption is not None:
+            rt.journal.open()  # recovery journals its own rollback
             for line in recover(rt, interruption):
                 self._notice(line)
         if dirty := repo.dirty_paths():
@@ -195,6 +194,8 @@ class _Run:
         if wanted and not rt.ws.rehearsal and branch != wanted:
             repo.switch_branch(wanted, create=not repo.branch_exists(wanted))
             self._notice(f"on branch {wanted}")
+        if interruption is None:
+            rt.journal.open()  # only now: a refused run leaves no journal behind
         self.history = read_history(repo.plan_commits(rt.plan.name))
         self._load_baselines()
         for key in self.history.done:
