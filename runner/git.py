@@ -29,6 +29,7 @@ __all__ = [
     "grep_files",
     "init_repository",
     "open_repository",
+    "tracked_files",
 ]
 
 #: Commits are made without the user's hooks and without signing, deliberately: the plan's
@@ -83,6 +84,17 @@ def grep_files(root: Path, tokens: Sequence[str], *, exclude: Sequence[str] = ()
                 return []
             raise
     return [p for p in out.split("\0") if p]
+
+
+def tracked_files(root: Path, folder: str) -> list[str]:
+    """Files git tracks under ``folder`` (repository-relative POSIX paths).
+
+    A ``delete`` of a folder removes these and nothing else: ignored and untracked files in it
+    are the user's, not the plan's.
+    """
+    with gitpython.Repo(root) as repo:
+        out: str = repo.git.ls_files("-z", "--full-name", "--", folder)
+    return sorted(p for p in out.split("\0") if p)
 
 
 def open_repository(path: Path) -> Repository:

@@ -98,3 +98,23 @@ def test_a_failing_forbid_imports_gate_lists_every_remaining_site(
     for site in ("a.py:1", "b.py:1", "c.py:1", "vendor/lib.py:1"):
         assert site in done.stdout
     assert git("status", "--porcelain", cwd=repo) == ""
+
+
+def test_deleting_a_folder_leaves_ignored_files_in_it(tmp_path: Path, plan_file: Path) -> None:
+    repo = make_repo(
+        tmp_path / "repo",
+        {".gitignore": "*.local\n", "pkg/compat/__init__.py": "", "pkg/compat/shim.py": "x = 1\n"},
+    )
+    (repo / "pkg/compat/settings.local").write_text("the user's own\n")
+    plan_file.write_text(
+        "version: 1\nname: cleanup\nphases:\n  - id: p\n    steps:\n"
+        "      - id: drop\n        delete: pkg/compat\n"
+    )
+
+    done = run_cli("run", str(plan_file), cwd=repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (repo / "pkg/compat/shim.py").exists()
+    assert (repo / "pkg/compat/settings.local").read_text() == "the user's own\n"
+    removed = git("show", "--name-status", "--format=", "HEAD", cwd=repo).splitlines()
+    assert removed == ["D\tpkg/compat/__init__.py", "D\tpkg/compat/shim.py"]

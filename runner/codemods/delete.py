@@ -82,11 +82,10 @@ def _check_path(root: Path, path: str) -> str | None:
 
 
 def _files_under(root: Path, folder: Path) -> list[str]:
-    return sorted(
-        p.relative_to(root).as_posix()
-        for p in folder.rglob("*")
-        if (p.is_file() or p.is_symlink()) and "__pycache__" not in p.parts
-    )
+    """Tracked files only: ignored and untracked files in the folder are not the plan's."""
+    from runner.git import tracked_files  # noqa: PLC0415 - GitPython only when deleting
+
+    return tracked_files(root, folder.relative_to(root).as_posix())
 
 
 def _plan_path(
