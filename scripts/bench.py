@@ -1000,7 +1000,8 @@ def _imports_libcst(cmd: Sequence[str], cwd: Path, env: dict[str, str]) -> bool:
 
 def _env(work: Path) -> dict[str, str]:
     config = work / "gitconfig"
-    config.touch()
+    # No automatic gc: a background repack after a commit would land in some other timing.
+    config.write_text("[gc]\n\tauto = 0\n[maintenance]\n\tauto = false\n")
     env = {
         k: v
         for k, v in os.environ.items()
