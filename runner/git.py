@@ -252,11 +252,27 @@ class Repository:
         out = self._git("diff", "--cached", "--name-only", "-z", "--no-renames", base)
         return [p for p in out.split("\0") if p]
 
-    def diffstat(self, base: str, head: str | None = None) -> str:
-        """``git diff --stat`` between two commits (or ``base`` and the index)."""
-        if head is None:
-            return self._git("diff", "--cached", "--stat", "--no-color", base)
-        return self._git("diff", "--stat", "--no-color", base, head)
+    def staged_stat(self, base: str) -> tuple[list[str], str]:
+        """Paths staged against ``base`` and a diffstat of them, from one ``--numstat`` call."""
+        out = self._git("diff", "--cached", "--numstat", "-z", "--no-renames", base)
+        paths: list[str] = []
+        lines: list[str] = []
+        added = deleted = 0
+        for entry in out.split("\0"):
+            plus, _, rest = entry.partition("\t")
+            minus, _, path = rest.partition("\t")
+            if not path:
+                continue
+            paths.append(path)
+            if plus == "-":
+                lines.append(f" {path} | binary")
+                continue
+            added, deleted = added + int(plus), deleted + int(minus)
+            lines.append(f" {path} | +{plus} -{minus}")
+        if paths:
+            total = f" {len(paths)} file(s) changed, {added} insertion(s), {deleted} deletion(s)"
+            lines.append(total)
+        return paths, "\n".join(lines)
 
     def changed_files(self, base: str, head: str) -> list[str]:
         """Paths that differ between two commits."""
@@ -274,7 +290,9 @@ class Repository:
         patch = self._git_bytes("diff", "--cached", "--binary", "--no-color", "--full-index", base)
         dest.parent.mkdir(parents=True, exist_ok=True)
         _write_durably(dest, patch)
-        return len(self.staged_paths(base))
+        # One "diff --git" header per file; content lines start with " ", "+", "-" or "\\",
+        # and binary hunks are base85, so counting headers needs no second git call.
+        return patch.count(b"\ndiff --git ") + patch.startswith(b"diff --git ")
 
     def commit(self, message: str) -> str:
         """Commit the index as it is; returns the new sha."""
