@@ -52,7 +52,10 @@ def roll_back(
     repo = rt.repo
     with critical_section():
         head = repo.head()
-        rt.journal.write("rollback-started", target=target, head=head, scope=scope, mode=mode.value)
+        rt.journal.write(
+            "rollback-started", target=target, head=head, scope=scope, mode=mode.value,
+            hooks=hooks,
+        )  # fmt: skip
         patch_path = _unique(rt.ws.state.rollbacks / f"{rt.run_id}-{_safe(label)}.patch")
         files = repo.save_patch(target, patch_path)
         if files == 0:
@@ -154,6 +157,8 @@ def _revert(rt: Runtime, target: str, commits: list[str]) -> tuple[str, ...]:
                 f"to retry, or reset to {target[:12]} if the branch is not shared."
             )
             raise RollbackIncomplete(msg) from None
+        # A crash point of its own: the next run skips what is reverted and goes on.
+        rt.journal.write("revert-committed", sha=made[-1], reverts=sha)
     return tuple(made)
 
 
