@@ -168,7 +168,9 @@ class _Run:
     def _preflight(self) -> None:
         """Refuse what a run must not start from; finish what a crashed run left."""
         rt, repo = self.rt, self.rt.repo
-        if what := repo.operation_in_progress():
+        interruption = find_interruption(rt.ws.state)
+        what = repo.operation_in_progress()
+        if what and not (interruption and interruption.left_behind(what)):
             msg = f"{what} is in progress in {repo.root}; finish or abort it first"
             raise PreconditionError(msg)
         branch = repo.current_branch()
@@ -176,7 +178,6 @@ class _Run:
         if branch is None and not rt.ws.rehearsal:
             msg = "HEAD is detached; check out the branch the migration should land on"
             raise PreconditionError(msg)
-        interruption = find_interruption(rt.ws.state)
         if interruption is not None:
             rt.ws.state.journal.replace(rt.ws.state.runs / f"{interruption.run_id}.jsonl")
         rt.journal.open()
