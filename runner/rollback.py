@@ -108,8 +108,10 @@ def run_rollback_hooks(rt: Runtime, record: RollbackRecord) -> RollbackRecord:
             timeout=plan.settings.timeout,
             log=rt.log_path("on-rollback", name),
         )
-        status = GateStatus.TIMED_OUT if done.timed_out else (
-            GateStatus.PASSED if done.ok else GateStatus.FAILED
+        status = (
+            GateStatus.TIMED_OUT
+            if done.timed_out
+            else (GateStatus.PASSED if done.ok else GateStatus.FAILED)
         )
         summary = describe(command) if done.ok else f"{describe(command)}: exit {done.returncode}"
         results.append(
