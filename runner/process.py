@@ -17,6 +17,7 @@ import os
 import shlex
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -95,18 +96,21 @@ def run_command(
     shell = isinstance(command, str)
     start = time.monotonic()
     with log.open("wb") as out:
-        proc = subprocess.Popen(  # a string command runs through the shell by contract
-            command if shell else list(command),
-            shell=shell,
-            cwd=cwd,
-            env={**env, OWNER_ENV: str(os.getpid())},
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with _signals_deferred() as pending:
+            proc = subprocess.Popen(  # a string command runs through the shell by contract
+                command if shell else list(command),
+                shell=shell,
+                cwd=cwd,
+                env={**env, OWNER_ENV: str(os.getpid())},
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         timed_out = False
         with _kill_group_on_exception(proc):
+            for signum in pending:
+                signal.raise_signal(signum)  # now the group is known and will be stopped
             try:
                 proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -171,6 +175,28 @@ def _orphan_groups(wanted: set[bytes]) -> set[int]:
             continue  # gone meanwhile, or not ours to read
     groups.discard(os.getpgrp())
     return groups
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[list[int]]:
+    """Record SIGINT and SIGTERM instead of acting on them while a child is being started.
+
+    A command that signals at once (or a Ctrl-C at the wrong moment) would otherwise raise
+    inside ``Popen``, before the caller knows the child's pid, and its process group would
+    outlive the runner. The caller re-raises what was recorded once it can stop the group.
+    Blocking the signals is no alternative: the child would inherit the blocked mask.
+    """
+    pending: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield pending  # handlers can only be swapped in the main thread; signals go there
+        return
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, lambda signum, _frame: pending.append(signum)) for s in held}
+    try:
+        yield pending
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
 
 
 @contextlib.contextmanager
