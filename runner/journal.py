@@ -19,6 +19,7 @@ import json
 import os
 import signal
 import socket
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -85,12 +86,15 @@ class StateDir:
 
     def ensure(self) -> None:
         """Create the directory, with a clear message when the git dir is not writable."""
-        try:
-            for d in (self.root, self.logs, self.rollbacks, self.runs, self.tmp):
+        for d in (self.root, self.logs, self.rollbacks, self.runs, self.tmp):
+            try:
                 d.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            msg = f"cannot write runner state under {self.root}: {e.strerror}"
-            raise PreconditionError(msg) from None
+                # An existing read-only folder passes mkdir; find out now, not mid-step.
+                with tempfile.TemporaryFile(dir=d):
+                    pass
+            except OSError as e:
+                msg = f"cannot write runner state under {d}: {e.strerror}"
+                raise PreconditionError(msg) from None
 
 
 class Lock:
@@ -105,7 +109,11 @@ class Lock:
 
     def acquire(self) -> None:
         """Take the lock or raise :class:`LockHeld` naming the holder."""
-        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            msg = f"cannot open the run lock {self._path}: {e.strerror}"
+            raise PreconditionError(msg) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -261,8 +269,9 @@ def run_id_of(events: list[Event]) -> str:
     start = next((e for e in events if e.name == "run-started"), None)
     if start is not None and start.get("run_id"):
         return str(start.get("run_id"))
-    first = time.strftime("%Y%m%d-%H%M%S", time.localtime(events[0].time)) if events else "0"
-    return f"{first}-unstarted-{os.getpid()}"
+    stamp = events[0].time if events else 0.0
+    micros = int(stamp % 1 * 1_000_000)
+    return f"{time.strftime('%Y%m%d-%H%M%S', time.localtime(stamp))}-{micros:06d}-unstarted"
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -43,7 +43,8 @@ class Interruption:
 
     def describe(self) -> str:
         """One sentence for ``status`` and for the notice before recovery."""
-        where = f"run {self.run_id} (pid {self.pid}) was interrupted after '{self.last_event}'"
+        pid = f" (pid {self.pid})" if self.pid is not None else ""
+        where = f"run {self.run_id}{pid} was interrupted after '{self.last_event}'"
         if self.rollback_target:
             return (
                 f"{where} while rolling back to {self.rollback_target[:12]}; the next "

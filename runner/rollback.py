@@ -78,6 +78,8 @@ def roll_back(
                 record = replace(record, backup_ref=ref)
             repo.reset_hard(target)
             record = replace(record, discarded=tuple(commits))
+        if left := repo.dirty_paths():
+            raise RollbackIncomplete(_unreached(left, target))
         rt.journal.write("rollback-done", target=target, patch=record.patch)
     if hooks:
         record = run_rollback_hooks(rt, record)
@@ -162,6 +164,19 @@ def _revert(rt: Runtime, target: str, commits: list[str]) -> tuple[str, ...]:
         # A crash point of its own: the next run skips what is reverted and goes on.
         rt.journal.write("revert-committed", sha=made[-1], reverts=sha)
     return tuple(made)
+
+
+def _unreached(paths: list[str], target: str) -> str:
+    """What a reset cannot take back: changes inside submodules or nested repositories."""
+    shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    first = paths[0].rstrip("/")
+    return (
+        f"rollback to {target[:12]} could not complete: changes inside {shown} (a submodule "
+        "or nested repository) are beyond a rollback's reach; they are kept, not saved in the "
+        f"patch. Look with `git -C {first} status`, discard them (`git -C {first} checkout -- "
+        f". && git -C {first} clean -fd`, or `git submodule update --force`), then run "
+        "`runner run` again to finish the rollback"
+    )
 
 
 def _unique(path: Path) -> Path:
