@@ -57,7 +57,7 @@ def roll_back(
             hooks=hooks,
         )  # fmt: skip
         patch_path = _unique(rt.ws.state.rollbacks / f"{rt.run_id}-{_safe(label)}.patch")
-        files = repo.save_patch(target, patch_path)
+        files = _save_patch(rt, target, patch_path)
         if files == 0:
             patch_path.unlink(missing_ok=True)
         commits = _commits_since(rt, target, head)
@@ -164,6 +164,19 @@ def _revert(rt: Runtime, target: str, commits: list[str]) -> tuple[str, ...]:
         # A crash point of its own: the next run skips what is reverted and goes on.
         rt.journal.write("revert-committed", sha=made[-1], reverts=sha)
     return tuple(made)
+
+
+def _save_patch(rt: Runtime, target: str, path: Path) -> int:
+    """The patch first, or nothing is discarded: a full disk stops the rollback here."""
+    try:
+        return rt.repo.save_patch(target, path)
+    except OSError as e:
+        msg = (
+            f"rollback to {target[:12]} could not start: saving the discarded diff as {path} "
+            f"failed ({e.strerror}); nothing was discarded, the tree still holds the changes. "
+            "Free space, then run `runner run` again to finish the rollback"
+        )
+        raise RollbackIncomplete(msg) from None
 
 
 def _unreached(paths: list[str], target: str) -> str:

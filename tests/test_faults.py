@@ -104,6 +104,36 @@ def test_a_full_disk_stops_with_a_clear_error_and_the_next_run_recovers(
     assert lost_contents(repo, snapshot) == []
 
 
+def test_a_patch_that_cannot_be_written_stops_the_rollback_before_anything_is_discarded(
+    repo: Path, plan_file: Path
+) -> None:
+    # The step takes the rollbacks folder away, so writing the patch fails as on a full disk.
+    plan_file.write_text("""\
+version: 1
+name: no-room
+phases:
+  - id: p
+    steps:
+      - id: s
+        run: "echo half > app.py && rm -r .git/runner/rollbacks && touch .git/runner/rollbacks"
+        gate: [{run: "false"}]
+""")
+
+    done = run_cli("run", str(plan_file), cwd=repo)
+
+    assert done.returncode == 3, done.stdout + done.stderr
+    one_line_error(done.stderr)
+    assert "nothing was discarded" in done.stderr
+    assert (repo / "app.py").read_text() == "half\n"  # kept: there was no patch to hold it
+    (repo / ".git/runner/rollbacks").unlink()
+    plan_file.write_text(plan_file.read_text().replace(" && rm -r", " # rm -r"))
+    again = run_cli("run", str(plan_file), cwd=repo)
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert "recovering:" in again.stdout
+    assert git("status", "--porcelain", cwd=repo) == ""
+    assert any("half" in p.read_text() for p in patches(repo))
+
+
 # --- Ctrl-C and SIGTERM ---------------------------------------------------------------
 
 SIGNAL_PLAN = """\
