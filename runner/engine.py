@@ -173,6 +173,10 @@ class _Run:
         if what and not (interruption and interruption.left_behind(what)):
             msg = f"{what} is in progress in {repo.root}; finish or abort it first"
             raise PreconditionError(msg)
+        if (lock := repo.git_dir / "index.lock").exists():  # else the first `git add` fails
+            msg = (f"{lock} exists: another git command is running here, or one was killed; "
+                   "if none is running, remove the file and run again")  # fmt: skip
+            raise PreconditionError(msg)
         branch = repo.current_branch()
         repo.head()  # refuses an unborn branch
         if branch is None and not rt.ws.rehearsal:
