@@ -105,6 +105,15 @@ def test_a_git_operation_left_half_done_is_refused_and_left_alone(
     assert (git("status", "--porcelain", cwd=repo), git("rev-parse", "HEAD", cwd=repo)) == before
 
 
+def test_a_stale_index_lock_is_refused_before_any_step_runs(repo: Path, plan_file: Path) -> None:
+    """``git commit`` killed mid-way leaves ``index.lock``; the first ``git add`` would fail."""
+    (repo / ".git/index.lock").touch()
+
+    refused(run_cli("run", str(plan(plan_file)), cwd=repo), "index.lock exists")
+
+    assert not (repo / "new.txt").exists()
+
+
 # --- submodules -----------------------------------------------------------------------
 
 
