@@ -62,6 +62,32 @@ def one_line_error(stderr: str) -> None:
     assert len(stderr.strip().splitlines()) == 1, stderr
 
 
+# --- other commands after a crash --------------------------------------------------------
+
+
+def test_after_a_crash_only_runner_run_may_write_a_journal(tmp_path: Path) -> None:
+    repo, plan = fresh_repo(tmp_path, crash_plan(MODES["reset"]))
+    killed = run_cli("run", str(plan), env={"RUNNER_FAULT": "kill:action-done:2"}, cwd=repo)
+    assert killed.returncode == -signal.SIGKILL
+
+    refusal = run_cli("rollback", "--all", "--plan", str(plan), cwd=repo)
+
+    assert refusal.returncode == 2
+    one_line_error(refusal.stderr)
+    assert "`runner run` to recover it first" in refusal.stderr
+    assert run_cli("run", str(plan), cwd=repo).returncode == 1
+
+
+def test_a_finished_journal_left_in_place_is_archived_not_overwritten(tmp_path: Path) -> None:
+    repo, plan = fresh_repo(tmp_path, crash_plan(MODES["reset"]))
+    killed = run_cli("run", str(plan), env={"RUNNER_FAULT": "kill:run-finished"}, cwd=repo)
+    assert killed.returncode == -signal.SIGKILL
+
+    assert run_cli("run", str(plan), cwd=repo).returncode == 1
+
+    assert len(list((repo / ".git/runner/runs").glob("*.jsonl"))) == 2
+
+
 # --- a full disk ----------------------------------------------------------------------
 
 
