@@ -172,15 +172,20 @@ class _Run:
     def _preflight(self) -> None:
         """Refuse what a run must not start from; finish what a crashed run left."""
         rt, repo = self.rt, self.rt.repo
-        if what := repo.operation_in_progress():
+        interruption = find_interruption(rt.ws.state)
+        what = repo.operation_in_progress()
+        if what and not (interruption and interruption.left_behind(what)):
             msg = f"{what} is in progress in {repo.root}; finish or abort it first"
+            raise PreconditionError(msg)
+        if (lock := repo.git_dir / "index.lock").exists():  # else the first `git add` fails
+            msg = (f"{lock} exists: another git command is running here, or one was killed; "
+                   "if none is running, remove the file and run again")  # fmt: skip
             raise PreconditionError(msg)
         branch = repo.current_branch()
         repo.head()  # refuses an unborn branch
         if branch is None and not rt.ws.rehearsal:
             msg = "HEAD is detached; check out the branch the migration should land on"
             raise PreconditionError(msg)
-        interruption = find_interruption(rt.ws.state)
         if interruption is not None:
             rt.ws.state.journal.replace(rt.ws.state.runs / f"{interruption.run_id}.jsonl")
             rt.journal.open()  # recovery journals its own rollback

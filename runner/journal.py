@@ -19,6 +19,7 @@ import json
 import os
 import signal
 import socket
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,12 +28,16 @@ from typing import Any, TextIO
 
 from runner.errors import LockHeld, PreconditionError
 
-__all__ = ["FAULT_ENV", "Event", "Journal", "Lock", "StateDir", "read_events"]
+__all__ = ["FAULT_ENV", "Event", "Journal", "Lock", "StateDir", "read_events", "run_id_of"]
 
 #: Fault injection for the crash-point suite: ``RUNNER_FAULT=kill:EVENT[:N]`` SIGKILLs the
 #: runner right after the Nth (default first) journal event named EVENT is durable;
-#: ``RUNNER_FAULT=enospc:EVENT`` makes writing that event fail as a full disk would.
+#: ``RUNNER_FAULT=enospc:EVENT[:N]`` makes writing that event fail as a full disk would;
+#: ``int:`` and ``term:`` send SIGINT or SIGTERM instead of SIGKILL, so tests can time a
+#: Ctrl-C to land exactly inside a commit or a rollback.
 FAULT_ENV = "RUNNER_FAULT"
+
+_FAULT_SIGNALS = {"kill": signal.SIGKILL, "int": signal.SIGINT, "term": signal.SIGTERM}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +86,15 @@ class StateDir:
 
     def ensure(self) -> None:
         """Create the directory, with a clear message when the git dir is not writable."""
-        try:
-            for d in (self.root, self.logs, self.rollbacks, self.runs, self.tmp):
+        for d in (self.root, self.logs, self.rollbacks, self.runs, self.tmp):
+            try:
                 d.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            msg = f"cannot write runner state under {self.root}: {e.strerror}"
-            raise PreconditionError(msg) from None
+                # An existing read-only folder passes mkdir; find out now, not mid-step.
+                with tempfile.TemporaryFile(dir=d):
+                    pass
+            except OSError as e:
+                msg = f"cannot write runner state under {d}: {e.strerror}"
+                raise PreconditionError(msg) from None
 
 
 class Lock:
@@ -101,7 +109,11 @@ class Lock:
 
     def acquire(self) -> None:
         """Take the lock or raise :class:`LockHeld` naming the holder."""
-        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            msg = f"cannot open the run lock {self._path}: {e.strerror}"
+            raise PreconditionError(msg) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -181,8 +193,23 @@ class Journal:
         self._counts: dict[str, int] = {}
 
     def open(self) -> None:
-        """Start a fresh journal for a new run."""
-        self._file = self._state.journal.open("w", encoding="utf-8")
+        """Start a fresh journal for a new run.
+
+        A journal left in place is never overwritten: a finished one (its owner died after
+        ``run-finished``, before archiving it) is archived now; an unfinished one is an
+        interrupted run that only ``runner run`` recovers, so anything else refuses.
+        """
+        path = self._state.journal
+        events = read_events(path)
+        if events and events[-1].name != "run-finished":
+            msg = (
+                f"the journal of an interrupted run is still in {path}; run `runner status` "
+                "to see where it stopped, and `runner run` to recover it first"
+            )
+            raise PreconditionError(msg)
+        if events:
+            path.replace(self._state.runs / f"{run_id_of(events)}.jsonl")
+        self._file = path.open("w", encoding="utf-8")
 
     def write(self, name: str, **fields: Any) -> None:  # noqa: ANN401 - JSON values
         """Append one event and make it durable before returning."""
@@ -200,13 +227,15 @@ class Journal:
             os.fsync(self._file.fileno())
         except OSError as e:
             msg = (
-                f"cannot write the journal {self._state.journal}: {e.strerror}. "
-                "The repository is as the last checkpoint left it plus the running step's "
-                "changes; free space, then run `runner status` to see them"
+                f"cannot write the journal {self._state.journal}: {e.strerror}; stopped "
+                f"before '{name}'. The repository may hold the running step's changes or a "
+                "half-done rollback: free space, then `runner status` shows where it stopped "
+                "and the next `runner run` restores the last checkpoint, saving any partial "
+                "diff as a patch"
             )
             raise PreconditionError(msg) from None
-        if fault == "kill":
-            os.kill(os.getpid(), signal.SIGKILL)
+        if fault in _FAULT_SIGNALS:
+            os.kill(os.getpid(), _FAULT_SIGNALS[fault])
 
     def close(self, *, archive_as: str | None) -> None:
         """Close the journal; a finished run's journal moves to ``runs/``."""
@@ -232,6 +261,17 @@ def read_events(path: Path) -> list[Event]:
                 name = str(data.pop("event"))
                 events.append(Event(name, float(data.pop("time", 0.0)), data))
     return events
+
+
+def run_id_of(events: list[Event]) -> str:
+    """The run id a journal's ``run-started`` records; one made from its first event's time
+    when the run died before writing it (during the recovery of an earlier run, say)."""
+    start = next((e for e in events if e.name == "run-started"), None)
+    if start is not None and start.get("run_id"):
+        return str(start.get("run_id"))
+    stamp = events[0].time if events else 0.0
+    micros = int(stamp % 1 * 1_000_000)
+    return f"{time.strftime('%Y%m%d-%H%M%S', time.localtime(stamp))}-{micros:06d}-unstarted"
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -261,4 +301,4 @@ def _fault_for(event: str, count: int) -> str | None:
     name, _, nth = rest.partition(":")
     if name != event or count != (int(nth) if nth.isdigit() else 1):
         return None
-    return kind if kind in ("kill", "enospc") else None
+    return kind if kind in ("enospc", *_FAULT_SIGNALS) else None

@@ -4,6 +4,10 @@ Every action and gate command runs in a session of its own (``start_new_session=
 a timeout or Ctrl-C can kill the whole group, grandchildren included (a test runner that
 spawns workers, a shell that backgrounds a ``sleep``). Output goes to a log file rather than
 a pipe: a grandchild that keeps the pipe open can then never block the runner.
+
+A runner killed with SIGKILL cannot stop its commands, so each one carries ``RUNNER_PID``
+(the runner's pid) in its environment: the next run finds what the dead one left running
+through ``/proc`` and stops it before it restores the tree (:func:`kill_orphans`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import os
 import shlex
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -20,7 +25,18 @@ from pathlib import Path
 
 from runner.model import Command
 
-__all__ = ["Completed", "build_env", "describe", "run_command", "terminate_group"]
+__all__ = [
+    "OWNER_ENV",
+    "Completed",
+    "build_env",
+    "describe",
+    "kill_orphans",
+    "run_command",
+    "terminate_group",
+]
+
+#: Set in every plan command's environment to the pid of the runner that started it.
+OWNER_ENV = "RUNNER_PID"
 
 #: Seconds between SIGTERM and SIGKILL when a command must stop (nox/popen.py does the same).
 GRACE_SECONDS = 3.0
@@ -80,18 +96,21 @@ def run_command(
     shell = isinstance(command, str)
     start = time.monotonic()
     with log.open("wb") as out:
-        proc = subprocess.Popen(
-            command if shell else list(command),
-            shell=shell,
-            cwd=cwd,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with _signals_deferred() as pending:
+            proc = subprocess.Popen(  # a string command runs through the shell by contract
+                command if shell else list(command),
+                shell=shell,
+                cwd=cwd,
+                env={**env, OWNER_ENV: str(os.getpid())},
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         timed_out = False
         with _kill_group_on_exception(proc):
+            for signum in pending:
+                signal.raise_signal(signum)  # now the group is known and will be stopped
             try:
                 proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -119,6 +138,65 @@ def terminate_group(proc: subprocess.Popen[bytes]) -> None:
     _signal_group(proc.pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=GRACE_SECONDS)
+
+
+def kill_orphans(owner_pid: int, repo_root: Path) -> int:
+    """Stop every process group a dead runner (``owner_pid``) started for ``repo_root``.
+
+    Matches both ``RUNNER_PID`` and ``RUNNER_REPO`` in ``/proc/PID/environ``, so a process
+    of another runner that happens to reuse the pid is left alone. Returns how many groups
+    were stopped (SIGTERM, then SIGKILL after :data:`GRACE_SECONDS`). Where ``/proc`` is
+    missing (macOS) nothing is found.
+    """
+    wanted = {f"{OWNER_ENV}={owner_pid}".encode(), f"RUNNER_REPO={repo_root}".encode()}
+    groups = _orphan_groups(wanted)
+    for pgid in groups:
+        _signal_group(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + GRACE_SECONDS
+    while (left := _orphan_groups(wanted)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pgid in left:
+        _signal_group(pgid, signal.SIGKILL)
+    return len(groups)
+
+
+def _orphan_groups(wanted: set[bytes]) -> set[int]:
+    """Process groups of live (not zombie) processes whose environment holds ``wanted``."""
+    groups: set[int] = set()
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            environ = set((entry / "environ").read_bytes().split(b"\0"))
+            if not wanted <= environ:
+                continue
+            state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
+            if state not in ("Z", "X"):
+                groups.add(os.getpgid(int(entry.name)))
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile, or not ours to read
+    groups.discard(os.getpgrp())
+    return groups
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[list[int]]:
+    """Record SIGINT and SIGTERM instead of acting on them while a child is being started.
+
+    A command that signals at once (or a Ctrl-C at the wrong moment) would otherwise raise
+    inside ``Popen``, before the caller knows the child's pid, and its process group would
+    outlive the runner. The caller re-raises what was recorded once it can stop the group.
+    Blocking the signals is no alternative: the child would inherit the blocked mask.
+    """
+    pending: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield pending  # handlers can only be swapped in the main thread; signals go there
+        return
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, lambda signum, _frame: pending.append(signum)) for s in held}
+    try:
+        yield pending
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
 
 
 @contextlib.contextmanager

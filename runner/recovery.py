@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from runner.context import Runtime
 from runner.history import T_STEP
-from runner.journal import Event, StateDir, read_events
+from runner.journal import Event, StateDir, read_events, run_id_of
 from runner.model import RollbackMode
+from runner.process import kill_orphans
 from runner.rollback import roll_back
 
 __all__ = ["Interruption", "find_interruption", "recover"]
@@ -33,10 +34,17 @@ class Interruption:
     rollback_target: str | None  # set when a rollback was under way
     rollback_mode: str | None
     rollback_scope: str | None
+    rollback_hooks: bool = True  # whether that rollback runs the on-rollback hooks
+
+    def left_behind(self, operation: str) -> bool:
+        """Whether a git operation in progress is this run's own: a revert-mode rollback
+        killed inside ``git revert --no-commit`` leaves ``REVERT_HEAD``; recovery ends it."""
+        return operation == "a revert" and self.rollback_mode == RollbackMode.REVERT.value
 
     def describe(self) -> str:
         """One sentence for ``status`` and for the notice before recovery."""
-        where = f"run {self.run_id} (pid {self.pid}) was interrupted after '{self.last_event}'"
+        pid = f" (pid {self.pid})" if self.pid is not None else ""
+        where = f"run {self.run_id}{pid} was interrupted after '{self.last_event}'"
         if self.rollback_target:
             return (
                 f"{where} while rolling back to {self.rollback_target[:12]}; the next "
@@ -58,20 +66,24 @@ def find_interruption(state: StateDir) -> Interruption | None:
     start = next((e for e in events if e.name == "run-started"), None)
     step, checkpoint = _open_step(events)
     target = mode = scope = None
+    hooks = True
     for e in events:
         if e.name == "rollback-started":
             target, mode, scope = e.get("target"), e.get("mode"), e.get("scope")
+            hooks = e.get("hooks") is not False
         elif e.name == "rollback-finished":
             target = mode = scope = None
+    pid = start.get("pid") if start else next((e.get("pid") for e in events if e.get("pid")), None)
     return Interruption(
-        run_id=str(start.get("run_id")) if start else "?",
-        pid=start.get("pid") if start else None,
+        run_id=run_id_of(events),
+        pid=pid if isinstance(pid, int) else None,
         last_event=events[-1].name,
         step=step,
         checkpoint=checkpoint,
         rollback_target=target,
         rollback_mode=mode,
         rollback_scope=scope,
+        rollback_hooks=hooks,
     )
 
 
@@ -79,6 +91,12 @@ def recover(rt: Runtime, what: Interruption) -> list[str]:
     """Put the repository right after ``what``; returns notices for the user."""
     repo = rt.repo
     notices = [f"recovering: {what.describe()}"]
+    if what.pid is not None and (stopped := kill_orphans(what.pid, repo.root)):
+        # A SIGKILLed runner cannot stop its commands; left alone they would keep writing
+        # into the tree while it is being restored.
+        notices.append(f"stopped {stopped} process(es) the interrupted run had started")
+    if (op := repo.operation_in_progress()) and what.left_behind(op):
+        repo.abort_revert()  # a half-made revert commit; the rollback below makes it anew
     if what.rollback_target:
         record = roll_back(
             rt,
@@ -86,6 +104,7 @@ def recover(rt: Runtime, what: Interruption) -> list[str]:
             scope=what.rollback_scope or "step",
             mode=RollbackMode(what.rollback_mode or "reset"),
             label=f"recovered-{what.run_id}",
+            hooks=what.rollback_hooks,
         )
         notices.append(_saved(record.patch, f"rollback to {what.rollback_target[:12]} finished"))
         return notices

@@ -52,9 +52,12 @@ def roll_back(
     repo = rt.repo
     with critical_section():
         head = repo.head()
-        rt.journal.write("rollback-started", target=target, head=head, scope=scope, mode=mode.value)
+        rt.journal.write(
+            "rollback-started", target=target, head=head, scope=scope, mode=mode.value,
+            hooks=hooks,
+        )  # fmt: skip
         patch_path = _unique(rt.ws.state.rollbacks / f"{rt.run_id}-{_safe(label)}.patch")
-        files = repo.save_patch(target, patch_path)
+        files = _save_patch(rt, target, patch_path)
         if files == 0:
             patch_path.unlink(missing_ok=True)
         commits = _commits_since(rt, target, head)
@@ -75,6 +78,8 @@ def roll_back(
                 record = replace(record, backup_ref=ref)
             repo.reset_hard(target)
             record = replace(record, discarded=tuple(commits))
+        if left := repo.dirty_paths():
+            raise RollbackIncomplete(_unreached(left, target))
         rt.journal.write("rollback-done", target=target, patch=record.patch)
     if hooks:
         record = run_rollback_hooks(rt, record)
@@ -156,7 +161,35 @@ def _revert(rt: Runtime, target: str, commits: list[str]) -> tuple[str, ...]:
                 f"to retry, or reset to {target[:12]} if the branch is not shared."
             )
             raise RollbackIncomplete(msg) from None
+        # A crash point of its own: the next run skips what is reverted and goes on.
+        rt.journal.write("revert-committed", sha=made[-1], reverts=sha)
     return tuple(made)
+
+
+def _save_patch(rt: Runtime, target: str, path: Path) -> int:
+    """The patch first, or nothing is discarded: a full disk stops the rollback here."""
+    try:
+        return rt.repo.save_patch(target, path)
+    except OSError as e:
+        msg = (
+            f"rollback to {target[:12]} could not start: saving the discarded diff as {path} "
+            f"failed ({e.strerror}); nothing was discarded, the tree still holds the changes. "
+            "Free space, then run `runner run` again to finish the rollback"
+        )
+        raise RollbackIncomplete(msg) from None
+
+
+def _unreached(paths: list[str], target: str) -> str:
+    """What a reset cannot take back: changes inside submodules or nested repositories."""
+    shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    first = paths[0].rstrip("/")
+    return (
+        f"rollback to {target[:12]} could not complete: changes inside {shown} (a submodule "
+        "or nested repository) are beyond a rollback's reach; they are kept, not saved in the "
+        f"patch. Look with `git -C {first} status`, discard them (`git -C {first} checkout -- "
+        f". && git -C {first} clean -fd`, or `git submodule update --force`), then run "
+        "`runner run` again to finish the rollback"
+    )
 
 
 def _unique(path: Path) -> Path:
