@@ -15,7 +15,7 @@ from typing import Protocol
 
 from runner.gates import Approver, GateContext, baseline_key
 from runner.git import Repository
-from runner.journal import Journal, StateDir
+from runner.journal import Journal, StateDir, file_label
 from runner.model import ForbidImportsGate, Gate, Plan, Step
 from runner.process import build_env
 from runner.results import GateResult, RollbackRecord, StepResult
@@ -133,5 +133,4 @@ class Runtime:
 
     def log_path(self, label: str, what: str) -> Path:
         """Where an action's or hook's full output goes."""
-        safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in label)
-        return self.ws.state.logs / self.run_id / f"{safe}.{what}.log"
+        return self.ws.state.logs / self.run_id / f"{file_label(label)}.{what}.log"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
+from runner.journal import file_label
 from runner.model import (
     ApproveGate,
     ForbidImportsGate,
@@ -77,7 +78,7 @@ def run_gate(gate: Gate, ctx: GateContext) -> GateResult:
 
 def _execute(gate: Gate, command: str | Sequence[str], ctx: GateContext) -> Completed:
     cmd = command if isinstance(command, str) else tuple(command)
-    log = ctx.log_dir / f"{_safe(ctx.label)}.gate-{_safe(gate.name)}.log"
+    log = _log_path(gate, ctx)
     timeout = gate.timeout if gate.timeout is not None else ctx.default_timeout
     return run_command(cmd, cwd=ctx.root, env=ctx.env, timeout=timeout, log=log)
 
@@ -93,7 +94,6 @@ def _from_completed(
         summary = "timed out; process group killed"
     elif not ok and not summary:
         summary = f"exit code {done.returncode}"
-    log = ctx.log_dir / f"{_safe(ctx.label)}.gate-{_safe(gate.name)}.log"
     return GateResult(
         name=gate.name,
         kind=gate.kind,
@@ -101,8 +101,12 @@ def _from_completed(
         seconds=done.seconds,
         summary=summary,
         output_tail="" if ok else done.tail(),
-        log=str(log),
+        log=str(_log_path(gate, ctx)),
     )
+
+
+def _log_path(gate: Gate, ctx: GateContext) -> Path:
+    return ctx.log_dir / f"{file_label(ctx.label)}.gate-{file_label(gate.name)}.log"
 
 
 def _run(gate: Gate, spec: RunGate, ctx: GateContext) -> GateResult:
@@ -115,7 +119,7 @@ def _pytest(gate: Gate, spec: PytestGate, ctx: GateContext) -> GateResult:
     ``python`` is the one on the plan's PATH, as for a ``run: python -m pytest`` gate, so
     the tests run in the project's environment, not in the one runner was installed in.
     """
-    xml = ctx.tmp_dir / f"{_safe(ctx.label)}.{_safe(gate.name)}.junit.xml"
+    xml = ctx.tmp_dir / f"{file_label(ctx.label)}.{file_label(gate.name)}.junit.xml"
     xml.unlink(missing_ok=True)
     python = shutil.which("python", path=ctx.env.get("PATH")) or "python3"
     argv = [python, "-m", "pytest", *spec.args, f"--junitxml={xml}", "-p", "no:cacheprovider"]
@@ -231,7 +235,3 @@ def _approve(gate: Gate, spec: ApproveGate, ctx: GateContext) -> GateResult:
 
 def _failed(result: GateResult) -> GateResult:
     return replace(result, status=GateStatus.FAILED)
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)

@@ -28,7 +28,16 @@ from typing import Any, TextIO
 
 from runner.errors import LockHeld, PreconditionError
 
-__all__ = ["FAULT_ENV", "Event", "Journal", "Lock", "StateDir", "read_events", "run_id_of"]
+__all__ = [
+    "FAULT_ENV",
+    "Event",
+    "Journal",
+    "Lock",
+    "StateDir",
+    "file_label",
+    "read_events",
+    "run_id_of",
+]
 
 #: Fault injection for the crash-point suite: ``RUNNER_FAULT=kill:EVENT[:N]`` SIGKILLs the
 #: runner right after the Nth (default first) journal event named EVENT is durable;
@@ -302,3 +311,8 @@ def _fault_for(event: str, count: int) -> str | None:
     if name != event or count != (int(nth) if nth.isdigit() else 1):
         return None
     return kind if kind in ("enospc", *_FAULT_SIGNALS) else None
+
+
+def file_label(text: str) -> str:
+    """``text`` (a step key, a gate name) as a safe part of a file name under ``.git/runner``."""
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in text)

@@ -25,7 +25,14 @@ from runner.results import (
     StepStatus,
 )
 
-__all__ = ["LiveObserver", "render_summary", "report_json", "write_json", "write_junit"]
+__all__ = [
+    "LiveObserver",
+    "render_rollback",
+    "render_summary",
+    "report_json",
+    "write_json",
+    "write_junit",
+]
 
 _STYLE = {
     StepStatus.PASSED: ("✓", "green"),
@@ -187,9 +194,7 @@ def _render_failure(report: RunReport, console: Console) -> None:
         )
         tail, log, rollback = gate.output_tail, gate.log, report.rollback
     if tail:
-        console.print(
-            "[dim]" + escape("\n".join("  | " + line for line in tail.splitlines())) + "[/]"
-        )
+        console.print(_indented(tail))
     if log:
         console.print(f"  full output: {escape(log)}")
     if failed is not None and failed.status is StepStatus.STOPPED:
@@ -198,11 +203,16 @@ def _render_failure(report: RunReport, console: Console) -> None:
             " left it, uncommitted"
         )
     if rollback is not None:
-        _render_rollback(rollback, console)
+        render_rollback(rollback, console)
 
 
-def _render_rollback(record: RollbackRecord, console: Console) -> None:
-    console.print(f"  rolled back ({record.scope}, by {record.mode}) to {record.target[:10]}")
+def render_rollback(record: RollbackRecord, console: Console) -> None:
+    """Where the tree went back to, what was saved, and how the on-rollback hooks went."""
+    if record.scope == "files":
+        what = f"{record.files} file(s) restored as of {record.target[:10]}"
+        console.print(f"[green]{what}[/]" if record.verified else f"[red]{what}, then undone[/]")
+    else:
+        console.print(f"  rolled back ({record.scope}, by {record.mode}) to {record.target[:10]}")
     if record.patch:
         console.print(f"  discarded diff ({record.files} file(s)) saved: {escape(record.patch)}")
         console.print(f"    re-apply with: git apply {escape(record.patch)}")
@@ -215,8 +225,17 @@ def _render_rollback(record: RollbackRecord, console: Console) -> None:
         console.print(
             f"  [{color}]{mark}[/] on-rollback {escape(result.name)}: {escape(result.summary)}"
         )
+        if not result.passed and result.output_tail:
+            console.print(_indented(result.output_tail))
     if not record.verified:
-        console.print("  [red]the rolled-back tree did not pass on-rollback verification[/]")
+        undone = ": the rollback commit was undone" if record.scope == "files" else ""
+        console.print(
+            f"  [red]the rolled-back tree did not pass on-rollback verification{undone}[/]"
+        )
+
+
+def _indented(text: str) -> str:
+    return "[dim]" + escape("\n".join("  | " + line for line in text.splitlines())) + "[/]"
 
 
 def report_json(report: RunReport) -> dict[str, Any]:

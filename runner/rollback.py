@@ -20,6 +20,7 @@ from runner.context import Runtime
 from runner.errors import GitError, RollbackIncomplete
 from runner.gates import run_gate
 from runner.history import T_PLAN, T_REVERTS, T_STEP
+from runner.journal import file_label
 from runner.model import RollbackMode
 from runner.process import describe, run_command
 from runner.results import GateResult, GateStatus, RollbackRecord
@@ -56,7 +57,7 @@ def roll_back(
             "rollback-started", target=target, head=head, scope=scope, mode=mode.value,
             hooks=hooks,
         )  # fmt: skip
-        patch_path = _unique(rt.ws.state.rollbacks / f"{rt.run_id}-{_safe(label)}.patch")
+        patch_path = _unique(rt.ws.state.rollbacks / f"{rt.run_id}-{file_label(label)}.patch")
         files = _save_patch(rt, target, patch_path)
         if files == 0:
             patch_path.unlink(missing_ok=True)
@@ -198,7 +199,3 @@ def _unique(path: Path) -> Path:
         n += 1
         path = path.with_name(f"{path.stem.rsplit('~', 1)[0]}~{n}.patch")
     return path
-
-
-def _safe(label: str) -> str:
-    return "".join(c if c.isalnum() or c in "._-" else "_" for c in label)

@@ -22,7 +22,7 @@ from runner.errors import PreconditionError, UsageError
 from runner.history import T_PLAN, T_ROLLBACK_FILE, T_ROLLBACK_TO, T_STEP, PlanHistory, read_history
 from runner.journal import Journal, Lock
 from runner.model import Plan
-from runner.report import LiveObserver
+from runner.report import LiveObserver, render_rollback
 from runner.results import RollbackRecord
 from runner.rollback import critical_section, roll_back, run_rollback_hooks
 from runner.workspace import real_workspace
@@ -68,7 +68,7 @@ def rollback_command(request: RollbackRequest, console: Console) -> int:
             finally:
                 rt.journal.write("run-finished", status="rollback")
                 rt.journal.close(archive_as=rt.run_id)
-    _render(record, console)
+    render_rollback(record, console)
     return 0 if record.verified else 1
 
 
@@ -227,33 +227,4 @@ def _require_clean(rt: Runtime) -> None:
         raise PreconditionError(
             f"the working tree has uncommitted changes ({', '.join(dirty[:5])}); "
             "commit or stash them first"
-        )
-
-
-def _render(record: RollbackRecord, console: Console) -> None:
-    if record.scope == "files":
-        what = f"{record.files} file(s) restored as of {record.target[:10]}"
-        console.print(f"[green]{what}[/]" if record.verified else f"[red]{what}, then undone[/]")
-    else:
-        console.print(f"rolled back the {record.scope} by {record.mode} to {record.target[:10]}")
-        if record.patch:
-            console.print(f"  discarded diff saved: {escape(record.patch)}")
-        if record.backup_ref:
-            console.print(f"  the discarded commits stay reachable as {record.backup_ref}")
-    for result in (*record.hooks, *record.verify):
-        color = "green" if result.passed else "red"
-        console.print(
-            f"  [{color}]{result.status.value}[/] on-rollback {escape(result.name)}: "
-            f"{escape(result.summary)}"
-        )
-        if not result.passed and result.output_tail:
-            console.print(
-                "[dim]"
-                + escape("\n".join("  | " + x for x in result.output_tail.splitlines()))
-                + "[/]"
-            )
-    if not record.verified:
-        console.print(
-            "[red]on-rollback verification failed[/]"
-            + (": the rollback commit was undone" if record.scope == "files" else "")
         )
