@@ -56,6 +56,21 @@ def make_repo(path: Path, files: dict[str, str] | None = None) -> Path:
     return path
 
 
+def processes_matching(marker: str) -> list[int]:
+    """Pids whose command line contains ``marker`` (a /proc scan: no pgrep needed)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+        if marker in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A repository with ``app.py`` committed on ``main``."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git, run_cli
+from tests.conftest import git, processes_matching, run_cli
 
 THREE_STEPS = """\
 version: 1
@@ -297,8 +297,7 @@ def test_a_timed_out_gate_leaves_no_process_behind(
     assert done.returncode == 1, done.stdout + done.stderr
     assert "timed out" in done.stdout
     assert (repo / "app.py").read_text() == "import pkg.old\n"
-    leftover = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True, check=False)
-    assert leftover.stdout == ""
+    assert processes_matching(marker) == []
 
 
 def test_ctrl_c_during_a_step_rolls_it_back_and_exits_130(
@@ -341,8 +340,7 @@ def test_ctrl_c_during_a_step_rolls_it_back_and_exits_130(
     patches = list((repo / ".git/runner/rollbacks").glob("*.patch"))
     assert len(patches) == 1
     assert "new.txt" in patches[0].read_text()
-    leftover = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True, check=False)
-    assert leftover.stdout == ""
+    assert processes_matching(marker) == []
 
 
 def test_on_failure_stop_leaves_the_tree_and_continue_goes_on(

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git, run_cli
+from tests.conftest import git, processes_matching, run_cli
 from tests.crashplan import (
     MODES,
     Outcome,
@@ -48,8 +48,7 @@ def marker() -> str:
 
 
 def leftovers(mark: str) -> str:
-    found = subprocess.run(["pgrep", "-f", mark], capture_output=True, text=True, check=False)
-    return found.stdout
+    return " ".join(str(pid) for pid in processes_matching(mark))
 
 
 def patches(repo: Path) -> list[Path]:
