@@ -58,3 +58,13 @@ def test_splice_matches_full_code_generation(name: str) -> None:
     assert module_bytes(module, module, tree, source) == module.bytes
     for new in _variants(module):
         assert module_bytes(module, new, tree, source) == new.bytes
+
+
+def test_untouched_statement_keeps_bytes_libcst_would_not_write_back() -> None:
+    source = b"import os\n\ntry:\n    pass\nexcept OSError :\n    pass\n"
+    module = cst.parse_module(source)
+    assert b"except OSError:" in module.bytes  # LibCST's code generation drops the space
+    body = list(module.body)
+    new = module.with_changes(body=[cst.parse_statement("import sys\n"), *body[1:]])
+    out = module_bytes(module, new, ast.parse(source), source)
+    assert out == b"import sys\n\ntry:\n    pass\nexcept OSError :\n    pass\n"

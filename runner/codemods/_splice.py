@@ -2,9 +2,8 @@
 
 LibCST's code generation walks every node of the module, and costs about a third of the parse
 itself; but a codemod touches a few statements of a file, and LibCST hands the others back as
-the very same objects. Since LibCST reproduces its input exactly (form feeds apart, see
-:data:`_LOSSY`), the text of an untouched top-level statement is its slice of the source: only
-new or rebuilt statements need generating.
+the very same objects. LibCST reproduces its input, so the text of an untouched top-level
+statement is its slice of the source: only new or rebuilt statements need generating.
 
 A top-level statement's slice runs from its leading comment and blank lines to the start of
 the next statement's; where it starts is known from the ``ast`` twin's first line (decorators
@@ -12,7 +11,12 @@ included) minus the text of the LibCST statement's ``leading_lines``. That rests
 ``\\n`` line ends, on each statement starting a line of its own, and on the module ending with
 a newline; any file where one of these might not hold (``\\r``, a backslash continuation in
 front of a statement, a slice that is not what it should be) gets LibCST's full code
-generation instead, so the bytes are always the ones ``Module.bytes`` would give.
+generation instead.
+
+Where LibCST's code generation is not exact, the two differ: it drops the space in
+``except E :`` and a form feed before a statement. An untouched statement now keeps its bytes
+(as :mod:`._skip` means it to); files with a form feed, and modules nothing changed in, still
+get ``Module.bytes``, as before.
 """
 
 from __future__ import annotations
