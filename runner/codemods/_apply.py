@@ -5,11 +5,17 @@ The engine-facing functions in :mod:`runner.codemods` delegate here. Candidates 
 ``Engine``, or to module ``pkg.old`` by containing ``old``); files the plan must not touch
 (``exclude`` globs, paths taken back by a partial rollback) are never read. Every candidate is
 parsed before any file is written, and only the parent process writes.
+
+``git grep`` runs in a thread while the codemod's module (and with it LibCST, ~150 ms) is
+imported: the one waits on a subprocess, the other on the interpreter, so neither waits for
+the other. LibCST is thereby loaded before the process pool forks its workers, which inherit
+it instead of importing it again each.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
@@ -29,20 +35,26 @@ __all__ = ["run_move_import", "run_rewrite_call"]
 _S = TypeVar("_S")
 
 
+def _grep(
+    pool: ThreadPoolExecutor, root: Path, tokens: Sequence[str], exclude: Sequence[str]
+) -> Future[list[str]]:
+    """``git grep`` for the candidates, started in ``pool`` (see the module doc)."""
+    from runner.git import grep_files  # noqa: PLC0415 - GitPython loads only when a codemod runs
+
+    return pool.submit(grep_files, root, tokens, exclude=exclude)
+
+
 def _run(
     root: Path,
-    tokens: Sequence[str],
+    found: list[str],
     worker: Callable[[tuple[str, str, FileModule | None, _S]], FileOutcome],
     spec: _S,
     *,
-    exclude: Sequence[str],
     protected: Collection[str],
     source_roots: Sequence[str],
     jobs: int | None,
 ) -> CodemodResult:
-    from runner.git import grep_files  # noqa: PLC0415 - GitPython loads only when a codemod runs
-
-    paths = [p for p in grep_files(root, tokens, exclude=exclude) if not is_protected(p, protected)]
+    paths = [p for p in found if not is_protected(p, protected)]
     tasks = [(str(root), p, file_module(p, source_roots), spec) for p in paths]
     outcomes = map_files(worker, tasks, jobs)
     for outcome in outcomes:
@@ -78,24 +90,26 @@ def run_move_import(
     jobs: int | None,
 ) -> CodemodResult:
     """``move-import`` over the repository at ``root``."""
-    from runner.codemods.move_import import MoveSpec, move_file  # noqa: PLC0415 - LibCST on demand
-
     moves = action.moves
-    spec = MoveSpec(
-        froms=tuple(m.from_ for m in moves),
-        tos=tuple(m.to for m in moves),
-        aliases=tuple(m.as_ for m in moves),
-        symbol_parents=tuple(
-            split_dotted(m.from_)[0] for m in moves if _is_symbol(root, source_roots, m.from_)
-        ),
-    )
     tokens = sorted({split_dotted(m.from_)[1] for m in moves})
+    with ThreadPoolExecutor(1) as threads:
+        found = _grep(threads, root, tokens, exclude)
+        from runner.codemods.move_import import MoveSpec, move_file  # noqa: PLC0415 - LibCST
+
+        spec = MoveSpec(
+            froms=tuple(m.from_ for m in moves),
+            tos=tuple(m.to for m in moves),
+            aliases=tuple(m.as_ for m in moves),
+            symbol_parents=tuple(
+                split_dotted(m.from_)[0] for m in moves if _is_symbol(root, source_roots, m.from_)
+            ),
+        )
+        paths = found.result()
     return _run(
         root,
-        tokens,
+        paths,
         move_file,
         spec,
-        exclude=exclude,
         protected=protected,
         source_roots=source_roots,
         jobs=jobs,
@@ -112,21 +126,27 @@ def run_rewrite_call(
     jobs: int | None,
 ) -> CodemodResult:
     """``rewrite-call`` over the repository at ``root``."""
-    from runner.codemods.rewrite_call import CallSpec, RewriteSpec, rewrite_file  # noqa: PLC0415
-
-    spec = RewriteSpec(
-        tuple(
-            CallSpec(r.from_, r.to, r.await_, symbol_module(root, source_roots, r.to))
-            for r in action.rewrites
-        )
-    )
     tokens = sorted({split_dotted(r.from_)[1] for r in action.rewrites})
+    with ThreadPoolExecutor(1) as threads:
+        found = _grep(threads, root, tokens, exclude)
+        from runner.codemods.rewrite_call import (  # noqa: PLC0415 - LibCST
+            CallSpec,
+            RewriteSpec,
+            rewrite_file,
+        )
+
+        spec = RewriteSpec(
+            tuple(
+                CallSpec(r.from_, r.to, r.await_, symbol_module(root, source_roots, r.to))
+                for r in action.rewrites
+            )
+        )
+        paths = found.result()
     return _run(
         root,
-        tokens,
+        paths,
         rewrite_file,
         spec,
-        exclude=exclude,
         protected=protected,
         source_roots=source_roots,
         jobs=jobs,

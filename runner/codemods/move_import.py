@@ -53,9 +53,11 @@ from runner.codemods._pyast import (
     move_followups,
     overlaps,
     parse_source,
+    walk_nodes,
 )
 from runner.codemods._resolve import FileModule, match_prefix, resolve_from, split_dotted
 from runner.codemods._skip import SkippingTransformer, SkippingVisitor, statements_to_skip
+from runner.codemods._splice import module_bytes
 
 __all__ = ["MoveSpec", "move_file", "rewrite_module"]
 
@@ -589,15 +591,23 @@ def _relevant_lines(facts: FileFacts, bindings: list[Binding], froms: tuple[str,
 
 
 def rewrite_module(
-    module: cst.Module, tree: ast.Module, file: FileModule | None, spec: MoveSpec, path: str
+    module: cst.Module,
+    tree: ast.Module,
+    file: FileModule | None,
+    spec: MoveSpec,
+    path: str,
+    *,
+    nodes: list[ast.AST] | None = None,
 ) -> tuple[cst.Module, int, list[FollowUp]]:
     """The rewritten module, the number of sites rewritten, and follow-ups found on the way.
 
     ``tree`` is the same source parsed by ``ast``: it tells which statements can change, so
-    LibCST walks only those.
+    LibCST walks only those. ``nodes`` is :func:`walk_nodes` of ``tree``, if already known.
     """
-    facts = file_facts(tree)
-    bindings = import_bindings(tree, file)
+    if nodes is None:
+        nodes = walk_nodes(tree)
+    facts = file_facts(tree, nodes)
+    bindings = import_bindings(tree, file, nodes)
     skip = statements_to_skip(module, tree, _relevant_lines(facts, bindings, spec.froms))
     scan = _Scan(file, facts, skip)
     module.visit(scan)
@@ -616,16 +626,17 @@ def move_file(task: tuple[str, str, FileModule | None, MoveSpec]) -> FileOutcome
     tree = parse_source(source)
     if isinstance(tree, str):
         return FileOutcome(path, skipped=tree)
+    nodes = walk_nodes(tree)
     followups = move_followups(
-        tree, path, file, MoveNames(spec.froms, spec.tos, spec.symbol_parents)
+        tree, path, file, MoveNames(spec.froms, spec.tos, spec.symbol_parents), nodes
     )
-    if not overlaps(tree, file, spec.froms):
+    if not overlaps(tree, file, spec.froms, nodes):
         return FileOutcome(path, followups=tuple(followups))
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as e:
         return FileOutcome(path, skipped=f"does not parse: {e.message} (line {e.raw_line})")
-    new_module, sites, more = rewrite_module(module, tree, file, spec, path)
-    new = new_module.bytes
+    new_module, sites, more = rewrite_module(module, tree, file, spec, path, nodes=nodes)
+    new = module_bytes(module, new_module, tree, source)
     followups = sorted([*followups, *more], key=lambda f: f.line)
     return FileOutcome(path, new if new != source else None, sites, tuple(followups))

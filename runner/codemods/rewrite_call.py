@@ -28,9 +28,16 @@ import libcst as cst
 from runner.codemods import FollowUp
 from runner.codemods._cst import build_dotted, chain_text, from_import
 from runner.codemods._parallel import FileOutcome, read_source
-from runner.codemods._pyast import Binding, dotted_name, import_bindings, parse_source
+from runner.codemods._pyast import (
+    Binding,
+    dotted_name,
+    import_bindings,
+    parse_source,
+    walk_nodes,
+)
 from runner.codemods._resolve import FileModule
 from runner.codemods._skip import SkippingTransformer, statements_to_skip
+from runner.codemods._splice import module_bytes
 
 __all__ = ["CallSpec", "RewriteSpec", "rewrite_file"]
 
@@ -304,7 +311,8 @@ def rewrite_file(task: tuple[str, str, FileModule | None, RewriteSpec]) -> FileO
     tree = parse_source(source)
     if isinstance(tree, str):
         return FileOutcome(path, skipped=tree)
-    bindings = import_bindings(tree, file)
+    nodes = walk_nodes(tree)
+    bindings = import_bindings(tree, file, nodes)
     names = _resolver(bindings)
     finder = _AstCalls(names, spec)
     finder.visit(tree)
@@ -319,8 +327,8 @@ def rewrite_file(task: tuple[str, str, FileModule | None, RewriteSpec]) -> FileO
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as e:
         return FileOutcome(path, skipped=f"does not parse: {e.message} (line {e.raw_line})")
-    taken = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | set(names)
+    taken = {n.id for n in nodes if isinstance(n, ast.Name)} | set(names)
     skip = statements_to_skip(module, tree, {line for line, _, _ in finder.found})
     apply = _Apply(names, bindings, spec, taken=taken, file=file, skip=skip)
-    new = module.visit(apply).bytes
+    new = module_bytes(module, module.visit(apply), tree, source)
     return FileOutcome(path, new if new != source else None, apply.sites, followups)
