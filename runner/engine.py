@@ -300,7 +300,10 @@ class _Run:
             result = self._act(step, result)
             rt.journal.write("action-done", step=step.key, ok=not result.message)
             with critical_section():
-                repo.stage_all()
+                if step.action is None or isinstance(step.action, RunAction):
+                    repo.stage_all()  # a command may have written anywhere
+                else:
+                    repo.stage_paths(result.changed)  # a codemod wrote these and nothing else
                 changed, diffstat = repo.staged_stat(checkpoint)
                 result = replace(result, changed=tuple(changed), diffstat=diffstat)
             if not result.message:
@@ -333,7 +336,11 @@ class _Run:
             return replace(result, message=f"action {why}", output_tail=done.tail())
         outcome = self._codemod(action)
         result = replace(
-            result, sites=outcome.sites, followups=outcome.followups, skipped=outcome.skipped
+            result,
+            changed=outcome.changed,
+            sites=outcome.sites,
+            followups=outcome.followups,
+            skipped=outcome.skipped,
         )
         if outcome.errors:
             return replace(result, message="action failed: " + "; ".join(outcome.errors))

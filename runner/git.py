@@ -252,6 +252,18 @@ class Repository:
         out = self._git("diff", "--cached", "--name-only", "-z", "--no-renames", base)
         return [p for p in out.split("\0") if p]
 
+    def stage_paths(self, paths: Sequence[str]) -> None:
+        """Stage exactly ``paths`` (changes, new files, deletions): a codemod knows what it
+        wrote, and ``git add -A`` over the whole tree costs ~0.25 s on 10,000 files."""
+        if not paths:
+            return
+        listing = self.git_dir / "runner-pathspec"
+        listing.write_bytes(b"\0".join(p.encode() for p in paths))
+        try:
+            self._git("add", "-A", f"--pathspec-from-file={listing}", "--pathspec-file-nul")
+        finally:
+            listing.unlink(missing_ok=True)
+
     def staged_stat(self, base: str) -> tuple[list[str], str]:
         """Paths staged against ``base`` and a diffstat of them, from one ``--numstat`` call."""
         out = self._git("diff", "--cached", "--numstat", "-z", "--no-renames", base)

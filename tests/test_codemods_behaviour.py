@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from runner.codemods import apply_codemod, find_import_sites
+from runner.codemods._parallel import guarded
 from tests._codemod_cases import call, delete, git, make_repo, move, pinned_git
 
 __all__ = ["pinned_git"]
@@ -138,3 +139,16 @@ def test_import_is_light() -> None:
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
     )
     assert done.stdout.strip() == "[]"
+
+
+def _explode(task: tuple[str, str, None, None]) -> object:
+    raise RuntimeError("codemod bug on " + task[1])
+
+
+def test_a_file_that_breaks_the_codemod_is_skipped_not_fatal() -> None:
+    outcome = guarded(_explode, ("/repo", "pkg/odd.py", None, None))  # type: ignore[arg-type]
+
+    assert outcome.path == "pkg/odd.py"
+    assert outcome.new_source is None
+    assert outcome.skipped is not None
+    assert "RuntimeError: codemod bug on pkg/odd.py" in outcome.skipped

@@ -383,6 +383,39 @@ MOVE_SYMBOL = [
 
 MOVE_MODULE = [
     Case(
+        "module-to-top-level-from-parent-import",
+        move(("os.path", "posixpath")),
+        {"a.py": 'from os import path\n\ny = path.join("a")\n'},
+        {"a.py": 'import posixpath\n\ny = posixpath.join("a")\n'},
+        sites=1,
+    ),
+    Case(
+        "module-to-top-level-from-parent-import-as",
+        move(("os.path", "posixpath")),
+        {"a.py": 'from os import path as p\n\ny = p.join("a")\n'},
+        {"a.py": 'import posixpath as p\n\ny = p.join("a")\n'},
+        sites=1,
+    ),
+    Case(
+        "module-to-top-level-through-parent-attribute",
+        move(("os.path", "posixpath")),
+        {"a.py": 'import os\n\nz = os.path.exists("a")\n'},
+        {"a.py": 'import posixpath\n\nz = posixpath.exists("a")\n'},
+        sites=1,
+    ),
+    Case(
+        "untouched-spacing-stays-byte-identical-in-a-file-with-no-site",
+        move((OLD, NEW)),
+        {
+            "a.py": (
+                "import pkg.old\n\n# Engine lives elsewhere now\nx = pkg.old.Other\n"
+                "try:\n    pass\nexcept ValueError :\n    pass\n"
+            )
+        },
+        {},
+        sites=0,
+    ),
+    Case(
         "import-mock-becomes-from-unittest",
         move(("mock", "unittest.mock")),
         {"tests/test_x.py": "import mock\n\nmock.patch('os.getcwd')\n"},

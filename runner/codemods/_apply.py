@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
 from runner.codemods import CodemodResult
-from runner.codemods._parallel import FileOutcome, is_protected, map_files
+from runner.codemods._parallel import FileOutcome, guarded, is_protected, map_files
 from runner.codemods._resolve import (
     FileModule,
     file_module,
@@ -56,14 +57,20 @@ def _run(
 ) -> CodemodResult:
     paths = [p for p in found if not is_protected(p, protected)]
     tasks = [(str(root), p, file_module(p, source_roots), spec) for p in paths]
-    outcomes = map_files(worker, tasks, jobs)
-    for outcome in outcomes:
-        if outcome.new_source is not None and outcome.skipped is None:
-            (root / outcome.path).write_bytes(outcome.new_source)
+    outcomes = map_files(partial(guarded, worker), tasks, jobs)
+    # A file is written only where a site was rewritten: LibCST may normalise untouched
+    # spacing (``except E :``), and a file the codemod did not change must stay byte-identical.
+    written = [
+        (o.path, o.new_source)
+        for o in outcomes
+        if o.new_source is not None and o.sites and o.skipped is None
+    ]
+    for path, data in written:
+        (root / path).write_bytes(data)
     from runner.codemods import SkippedFile  # noqa: PLC0415 - cycle-free at call time
 
     return CodemodResult(
-        changed=tuple(sorted(o.path for o in outcomes if o.new_source is not None)),
+        changed=tuple(sorted(path for path, _ in written)),
         sites=sum(o.sites for o in outcomes),
         followups=tuple(f for o in outcomes for f in o.followups),
         skipped=tuple(SkippedFile(o.path, o.skipped) for o in outcomes if o.skipped is not None),

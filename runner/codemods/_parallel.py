@@ -18,7 +18,14 @@ from typing import TypeVar
 
 from runner.codemods import FollowUp
 
-__all__ = ["POOL_THRESHOLD", "FileOutcome", "is_protected", "map_files", "read_source"]
+__all__ = [
+    "POOL_THRESHOLD",
+    "FileOutcome",
+    "guarded",
+    "is_protected",
+    "map_files",
+    "read_source",
+]
 
 #: Below this many candidates the pool's start-up (~50 ms a worker) costs more than parsing
 #: in-process.
@@ -61,6 +68,20 @@ def map_files(
     chunksize = max(1, math.ceil(len(tasks) / (workers * CHUNKS_PER_WORKER)))
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(func, tasks, chunksize=chunksize))
+
+
+def guarded(func: Callable[[_T], FileOutcome], task: _T) -> FileOutcome:
+    """``func(task)``, or a skipped file when the codemod fails on it.
+
+    One file that trips a codemod bug (or LibCST) must not stop a migration of thousands:
+    that file is left byte-identical and reported with the error, the others go on.
+    """
+    try:
+        return func(task)
+    except Exception as e:  # noqa: BLE001 - reported as a skipped file, never swallowed
+        path = task[1] if isinstance(task, tuple) and len(task) > 1 else "?"
+        why = f"the codemod failed on this file ({type(e).__name__}: {e}); left unchanged"
+        return FileOutcome(path=str(path), skipped=why)
 
 
 def read_source(root: Path, path: str) -> bytes | str:

@@ -75,7 +75,11 @@ class MoveSpec:
 
 @dataclass(slots=True)
 class _Fate:
-    """One imported name's fate: ``kind`` is ``import``, ``from``, ``to_from`` or ``drop``."""
+    """One imported name's fate: ``import``, ``from``, ``to_from``, ``plain`` or ``drop``.
+
+    ``plain`` is a ``from parent import old`` whose new home is a top-level module
+    (``os.path`` → ``posixpath``): it becomes ``import posixpath as path``.
+    """
 
     kind: str
     module: str = ""
@@ -245,7 +249,7 @@ class _Planner:
         if local != bind.local:
             self.plan.renames[bind.local] = local
             self.targets.setdefault(local, set()).add(new)
-        return _Fate("from", module, name, local)
+        return _Fate("from" if module else "plain", module, name, local)
 
     def _keep_local(self, bind: _Bind, name: str, new: str) -> bool:
         """Renaming uses is unsafe where the old name is public or ambiguous, or the new taken."""
@@ -481,8 +485,18 @@ class _Apply(SkippingTransformer):
             here, after = self._rewrite_from(stmt)
         level = len(stmt.relative) if isinstance(stmt, cst.ImportFrom) else 0
         for module, name, local in self.plan.appended.get(id(stmt), []):
-            after.append(from_import(self.file, level, module, [(name, local)]))
+            after.append(self._import_one(level, module, name, local))
         return here, after
+
+    def _import_one(
+        self, level: int, module: str, name: str, local: str | None
+    ) -> cst.BaseSmallStatement:
+        """``from module import name as local``, or ``import name as local`` for a top-level
+        module (``os.path`` moved to ``posixpath`` has no parent to import from)."""
+        if module or level:
+            return from_import(self.file, level, module, [(name, local or name)])
+        asname = None if local in (None, name) else cst.AsName(cst.Name(local))
+        return cst.Import([cst.ImportAlias(cst.Name(name), asname=asname)])
 
     def _rewrite_import(
         self, stmt: cst.Import
@@ -540,6 +554,9 @@ class _Apply(SkippingTransformer):
                 assert fate is not None
                 names.append((fate.name, fate.local or fate.name))
             after.append(from_import(self.file, level, module_name, names))
+        for fate in fates:
+            if fate is not None and fate.kind == "plain":
+                after.append(self._import_one(0, "", fate.name, fate.local))
         return here, after
 
     # --- one import per module-level binding ------------------------------------------
