@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -28,7 +27,7 @@ from runner.history import (
     followups_block,
     read_history,
 )
-from runner.journal import Journal, Lock
+from runner.journal import Journal, Lock, new_run_id
 from runner.model import (
     Action,
     ForbidImportsGate,
@@ -103,7 +102,7 @@ def execute_plan(
             journal=Journal(ws.state),
             observer=observer,
             approver=approver,
-            run_id=time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6],
+            run_id=new_run_id(),
             assume_yes=options.assume_yes,
             with_hooks=options.with_hooks,
         )

@@ -21,6 +21,7 @@ import signal
 import socket
 import tempfile
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ __all__ = [
     "Lock",
     "StateDir",
     "file_label",
+    "new_run_id",
     "read_events",
     "run_id_of",
 ]
@@ -270,6 +272,11 @@ def read_events(path: Path) -> list[Event]:
                 name = str(data.pop("event"))
                 events.append(Event(name, float(data.pop("time", 0.0)), data))
     return events
+
+
+def new_run_id() -> str:
+    """A run's id: sortable by start time, unique among runs started in the same second."""
+    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
 
 
 def run_id_of(events: list[Event]) -> str:

@@ -9,8 +9,6 @@ gates run afterwards; a failed verification undoes the rollback commit.
 from __future__ import annotations
 
 import os
-import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +18,7 @@ from rich.markup import escape
 from runner.context import Runtime, Workspace
 from runner.errors import PreconditionError, UsageError
 from runner.history import T_PLAN, T_ROLLBACK_FILE, T_ROLLBACK_TO, T_STEP, PlanHistory, read_history
-from runner.journal import Journal, Lock
+from runner.journal import Journal, Lock, new_run_id
 from runner.model import Plan
 from runner.report import LiveObserver, render_rollback
 from runner.results import RollbackRecord
@@ -79,7 +77,7 @@ def _runtime(plan: Plan, ws: Workspace, console: Console) -> Runtime:
         journal=Journal(ws.state),
         observer=LiveObserver(console),
         approver=lambda _q: None,
-        run_id=time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6],
+        run_id=new_run_id(),
     )
 
 

@@ -31,7 +31,7 @@ from runner.model import (
 from runner.plan import load_plan, parse_duration, parse_plan
 from runner.planvalues import branch_problem, dotted_name_problem, path_problem
 
-EXAMPLE = Path(__file__).parent / "example_phases.yaml"  # PLAN-FORMAT.md's plan, verbatim
+EXAMPLE = Path(__file__).parent / "example_phases.yaml"  # docs/plan-format.md's plan, verbatim
 
 
 def plan_text(steps: str = "", *, extra: str = "", gates: str = "") -> str:

@@ -8,9 +8,11 @@ file was skipped), so the parent decides what reaches the disk.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import os
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,11 +65,28 @@ def map_files(
     included, is inherited rather than imported again in each worker.
     """
     workers = min(jobs or os.cpu_count() or 1, len(tasks))
-    if workers <= 1 or len(tasks) <= threshold:
-        return [func(t) for t in tasks]
-    chunksize = max(1, math.ceil(len(tasks) / (workers * CHUNKS_PER_WORKER)))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(func, tasks, chunksize=chunksize))
+    with _fewer_collections():  # forked workers inherit the setting
+        if workers <= 1 or len(tasks) <= threshold:
+            return [func(t) for t in tasks]
+        chunksize = max(1, math.ceil(len(tasks) / (workers * CHUNKS_PER_WORKER)))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(func, tasks, chunksize=chunksize))
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Collect cyclic garbage 100 times less often while parsing.
+
+    LibCST allocates millions of small nodes, and each 700 allocations start a collection
+    that scans them all again: ~60 ms of a 1.2 s codemod on 10,000 files. Collections still
+    happen (memory stays bounded), just rarely; the old thresholds come back afterwards.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(old[0] * 100, *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 def guarded(func: Callable[[_T], FileOutcome], task: _T) -> FileOutcome:
