@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -92,6 +93,27 @@ def run_cli(
         stdin=subprocess.DEVNULL,
         check=False,
     )
+
+
+def start_cli(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    """``python -m runner ARGS`` started in the background, for tests that signal or race it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "runner", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def wait_for(path: Path, *, seconds: float = 20) -> None:
+    """Poll until ``path`` exists (a run reached a known point), or give up quietly."""
+    deadline = time.monotonic() + seconds
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import git, processes_matching, run_cli
+from tests.conftest import git, processes_matching, run_cli, start_cli, wait_for
 
 THREE_STEPS = """\
 version: 1
@@ -250,20 +248,9 @@ def test_a_second_run_while_one_holds_the_lock_exits_2_naming_the_holder(
                 gate: [{run: "sleep 4"}]
         """,
     )
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    first = subprocess.Popen(
-        [sys.executable, "-m", "runner", "run", str(plan_file)],
-        cwd=repo,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    first = start_cli("run", str(plan_file), cwd=repo)
     try:
-        lock_info = repo / ".git/runner/lock.json"
-        for _ in range(100):
-            if lock_info.exists():
-                break
-            time.sleep(0.05)
+        wait_for(repo / ".git/runner/lock.json")
         second = run_cli("run", str(plan_file), cwd=repo)
     finally:
         first.communicate(timeout=30)
@@ -317,19 +304,8 @@ def test_ctrl_c_during_a_step_rolls_it_back_and_exits_130(
                 gate: [{{run: "true"}}]
         """,
     )
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "runner", "run", str(plan_file)],
-        cwd=repo,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    for _ in range(200):
-        if (repo / "new.txt").exists():
-            break
-        time.sleep(0.05)
+    proc = start_cli("run", str(plan_file), cwd=repo)
+    wait_for(repo / "new.txt")
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=30)

@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import signal
-import subprocess
-import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, git, make_repo, run_cli
+from tests.conftest import git, make_repo, run_cli, start_cli, wait_for
 
 PLAN = """\
 version: 1
@@ -147,18 +143,8 @@ def test_an_interrupted_rehearsal_leaves_the_repository_untouched(
     started = tmp_path / "started"
     plan = write(plan_file, tmp_path, gate_two=f'{{run: "touch {started} && sleep 100"}}')
     before = fingerprint(lived_in)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "runner", "run", str(plan), "--dry-run"],
-        cwd=lived_in,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    for _ in range(400):
-        if started.exists():
-            break
-        time.sleep(0.05)
+    proc = start_cli("run", str(plan), "--dry-run", cwd=lived_in)
+    wait_for(started)
     proc.send_signal(sig)
     proc.communicate(timeout=60)
 
@@ -196,28 +182,14 @@ def test_two_rehearsals_run_at_once_but_not_beside_a_real_run(
                 gate: [{run: "sleep 2"}]
         """)
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    argv = [sys.executable, "-m", "runner", "run", str(plan_file), "--dry-run"]
-    procs = [
-        subprocess.Popen(argv, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        for _ in range(2)
-    ]
+    procs = [start_cli("run", str(plan_file), "--dry-run", cwd=repo) for _ in range(2)]
     for proc in procs:
         proc.communicate(timeout=60)
     assert [p.returncode for p in procs] == [0, 0]
 
-    real = subprocess.Popen(
-        [sys.executable, "-m", "runner", "run", str(plan_file)],
-        cwd=repo,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    real = start_cli("run", str(plan_file), cwd=repo)
     try:
-        for _ in range(200):
-            if (repo / ".git/runner/lock.json").exists():
-                break
-            time.sleep(0.05)
+        wait_for(repo / ".git/runner/lock.json")
         refused = run_cli("run", str(plan_file), "--dry-run", cwd=repo)
     finally:
         real.communicate(timeout=60)
