@@ -129,7 +129,7 @@ class Lock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise LockHeld(_held_message(self._read_owner())) from None
+            raise LockHeld(_held_message(self._holder())) from None
         previous = self._read_owner()
         if previous and previous.get("host") != socket.gethostname():
             fcntl.flock(fd, fcntl.LOCK_UN)
@@ -179,6 +179,17 @@ class Lock:
     def owner(self) -> dict[str, Any] | None:
         """What ``lock.json`` says about the holder (or a dead one), if anything."""
         return self._read_owner()
+
+    def _holder(self, *, seconds: float = 1.0) -> dict[str, Any] | None:
+        """The live holder's record. A run writes ``lock.json`` just after taking the lock, so
+        one that won a race a moment ago may not have written it yet (or an older, dead
+        owner's is still there): wait a little for a record whose process is alive."""
+        deadline = time.monotonic() + seconds
+        owner = self._read_owner()
+        while not _alive_here(owner) and time.monotonic() < deadline:
+            time.sleep(0.02)
+            owner = self._read_owner()
+        return owner
 
     def _read_owner(self) -> dict[str, Any] | None:
         try:
@@ -298,6 +309,18 @@ def write_atomically(path: Path, data: bytes) -> None:
         f.flush()
         os.fsync(f.fileno())
     tmp.replace(path)
+
+
+def _alive_here(owner: Mapping[str, Any] | None) -> bool:
+    if not owner or owner.get("host") != socket.gethostname():
+        return bool(owner)  # another host's record: nothing to check from here
+    try:
+        os.kill(int(owner.get("pid", 0)), 0)
+    except (ProcessLookupError, ValueError, TypeError):
+        return False
+    except PermissionError:
+        return True
+    return int(owner.get("pid", 0)) > 0
 
 
 def _held_message(owner: Mapping[str, Any] | None) -> str:
