@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from runner.engine import RunOptions, execute_plan, select_steps
+from runner.errors import RunnerError
 from runner.gates import Approver
 from runner.git import open_repository
 from runner.history import PlanHistory, read_history
@@ -219,8 +220,6 @@ def show_plan(plan_path: Path, repo_path: Path, console: Console) -> None:
 
 
 def _history_or_empty(plan: Plan, repo_path: Path) -> PlanHistory:
-    from runner.errors import RunnerError  # noqa: PLC0415
-
     try:
         with open_repository(repo_path) as repo:
             return read_history(repo.plan_commits(plan.name))

@@ -216,21 +216,9 @@ class Repository:
         entries = [e for e in out.split("\0") if e]
         return [e[3:] for e in entries if len(e) > 3 and e[2] == " "]
 
-    def has_submodules(self) -> bool:
-        """Whether the tree has submodules (codemods never enter them)."""
-        return (self.root / ".gitmodules").exists()
-
-    def is_ancestor(self, older: str, newer: str) -> bool:
-        """Whether ``older`` is ``newer`` or one of its ancestors."""
-        return self._git_ok("merge-base", "--is-ancestor", older, newer)
-
     def parent(self, sha: str) -> str:
         """The first parent of ``sha``."""
         return self._git("rev-parse", "--verify", f"{sha}^")
-
-    def tree_of(self, sha: str) -> str:
-        """The tree id of a commit."""
-        return self._git("rev-parse", f"{sha}^{{tree}}")
 
     # --- branches ----------------------------------------------------------------------
 
@@ -388,10 +376,6 @@ class Repository:
             self._git("checkout", sha, "--", *present)
         if absent:
             self._git("rm", "-q", "--ignore-unmatch", "--", *absent)
-
-    def is_tracked(self, path: str) -> bool:
-        """Whether ``path`` is in the index."""
-        return bool(self._git("ls-files", "--", path))
 
     # --- worktrees ---------------------------------------------------------------------
 

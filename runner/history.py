@@ -70,11 +70,15 @@ class PlanHistory:
     partial_rollbacks: tuple[CommitRecord, ...] = ()
 
     @property
+    def live_step_commits(self) -> tuple[CommitRecord, ...]:
+        """The commits of the steps that are done (not reverted), oldest first."""
+        live = {d.sha for d in self.done.values()}
+        return tuple(c for c in self.commits if c.sha in live)
+
+    @property
     def first_step_commit(self) -> CommitRecord | None:
         """The oldest live step commit: its parent is where the plan started."""
-        live = [c for c in self.commits if c.trailer(T_STEP) and c.sha not in self.reverted]
-        live = [c for c in live if not c.trailer(T_REVERTS)]
-        return live[0] if live else None
+        return next(iter(self.live_step_commits), None)
 
 
 def read_history(commits: Iterable[CommitRecord]) -> PlanHistory:

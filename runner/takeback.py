@@ -90,7 +90,7 @@ def _range(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
     repo = rt.repo
     _require_clean(rt)
     history = _history(rt)
-    live = [c for c in history.commits if c.sha in {d.sha for d in history.done.values()}]
+    live = list(history.live_step_commits)
     if request.phase is not None:
         phase = rt.plan.find_phase(request.phase)
         if phase is None:
