@@ -45,6 +45,7 @@ from runner.process import run_command
 from runner.recovery import find_interruption, recover
 from runner.results import GateResult, RollbackRecord, RunReport, StepResult, StepStatus
 from runner.rollback import critical_section, roll_back
+from runner.watch import TreeWatch
 
 __all__ = ["RunOptions", "execute_plan", "select_steps"]
 
@@ -109,6 +110,10 @@ def execute_plan(
         return _Run(rt, selected).execute()
 
 
+#: Gate kinds that run a command, which may leave files in the tree.
+_COMMAND_GATES = frozenset({"run", "pytest", "metric"})
+
+
 class _Run:
     """One execution of a plan; holds the little state that changes as steps pass."""
 
@@ -120,6 +125,9 @@ class _Run:
         self.notices: list[str] = []
         self.pending_baselines: list[str] = []
         self.history = PlanHistory()
+        self.checkpoint: str | None = None  # HEAD after our own last commit; None: ask git
+        self.watch: TreeWatch | None = None
+        self.watch_tried = False
 
     # --- the run -----------------------------------------------------------------------
 
@@ -147,6 +155,9 @@ class _Run:
             rt.journal.write("run-finished", status="interrupted")
             rt.journal.close(archive_as=rt.run_id)
             raise
+        finally:
+            if self.watch is not None:
+                self.watch.close()
         rt.journal.write("run-finished", status="stopped" if stopped_at else "done")
         rt.journal.close(archive_as=rt.run_id)
         return RunReport(
@@ -291,7 +302,8 @@ class _Run:
     def _run_step(self, step: Step, phase_start: str) -> StepResult:
         rt = self.rt
         repo = rt.repo
-        checkpoint = repo.head()
+        checkpoint = self.checkpoint or repo.head()
+        self.checkpoint = None  # until this step commits, HEAD is git's to tell
         started = time.monotonic()
         rt.journal.write("step-started", step=step.key, checkpoint=checkpoint)
         result = StepResult(step.key, step.title, action_kind(step.action), StepStatus.PASSED)
@@ -312,7 +324,7 @@ class _Run:
             raise
         result = replace(result, seconds=time.monotonic() - started)
         if not result.message:
-            return self._commit(step, result)
+            return self._commit(step, result, checkpoint)
         return self._fail(step, result, checkpoint, phase_start)
 
     def _act(self, step: Step, result: StepResult) -> StepResult:
@@ -361,6 +373,8 @@ class _Run:
     def _gate(self, step: Step, result: StepResult) -> StepResult:
         rt = self.rt
         ctx = rt.gate_context(step.key, phase=step.phase_id, step=step.id)
+        if any(g.kind in _COMMAND_GATES for g in step.gates) and (watch := self._watch()):
+            watch.settle()  # from here on, a change in the tree is the gates' doing
         gates: list[GateResult] = []
         for gate in step.gates:
             rt.observer.gate_started(step.key, gate)
@@ -376,17 +390,32 @@ class _Run:
             return replace(result, message=f"gate {failed.name} {failed.status.value}")
         return result
 
-    def _commit(self, step: Step, result: StepResult, *, failed: bool = False) -> StepResult:
+    def _commit(
+        self, step: Step, result: StepResult, checkpoint: str, *, failed: bool = False
+    ) -> StepResult:
         rt = self.rt
         message = self._message(step, result, failed=failed)
         with critical_section():
             rt.journal.write("commit-started", step=step.key)
-            sha = rt.repo.commit(message)
+            sha = rt.repo.commit(message, parent=checkpoint)
             self.pending_baselines.clear()
             rt.journal.write("step-committed", step=step.key, sha=sha)
-            if _may_write(result.gates) and rt.repo.dirty_paths():
+            if self._gates_may_have_written(result.gates) and rt.repo.dirty_paths():
                 self._discard_leftovers(step, sha)
+        self.checkpoint = sha
         return replace(result, commit=sha)
+
+    def _watch(self) -> TreeWatch | None:
+        """The tree watch, started on first use (runs whose gates only read need none)."""
+        if not self.watch_tried:
+            self.watch_tried = True
+            self.watch = TreeWatch.start(self.rt.repo.root)
+        return self.watch
+
+    def _gates_may_have_written(self, gates: tuple[GateResult, ...]) -> bool:
+        """Whether the leftover scan is needed: a gate ran a command, and the tree watch
+        (if any) saw something change while the gates ran."""
+        return _may_write(gates) and (self.watch is None or not self.watch.quiet())
 
     def _discard_leftovers(self, step: Step, sha: str) -> None:
         """Gates that wrote files (reports, caches not ignored): save them, then clean up.
@@ -428,7 +457,7 @@ class _Run:
     ) -> StepResult:
         rt = self.rt
         if step.on_failure is OnFailure.CONTINUE:
-            committed = self._commit(step, result, failed=True)
+            committed = self._commit(step, result, checkpoint, failed=True)
             return replace(committed, status=StepStatus.FAILED)
         if step.on_failure is OnFailure.STOP:
             rt.repo.reset_index()  # the tree stays as the step left it, unstaged
@@ -508,8 +537,8 @@ class _Run:
 
 def _may_write(gates: tuple[GateResult, ...]) -> bool:
     """Whether any gate ran a command (which may leave files); a full status scan costs
-    ~25 ms on 10,000 files, so steps whose gates only read the tree skip it."""
-    return any(g.kind in ("run", "pytest", "metric") for g in gates)
+    ~20 ms on 10,000 files, so steps whose gates only read the tree skip it."""
+    return any(g.kind in _COMMAND_GATES for g in gates)
 
 
 def _all_gates(plan: Plan) -> Iterator[Gate]:

@@ -294,17 +294,50 @@ class Repository:
         # and binary hunks are base85, so counting headers needs no second git call.
         return patch.count(b"\ndiff --git ") + patch.startswith(b"diff --git ")
 
-    def commit(self, message: str) -> str:
-        """Commit the index as it is; returns the new sha."""
+    def commit(self, message: str, *, parent: str | None = None) -> str:
+        """Commit the index as it is on top of ``parent`` (default HEAD); returns the sha.
+
+        Plumbing, not ``git commit``: ``write-tree`` + ``commit-tree`` + ``update-ref`` cost
+        ~6 ms on 10,000 files where ``git commit`` costs ~20 ms (it refreshes the index and
+        computes a full status only to print a summary). ``update-ref`` is given the old
+        value, so a branch that moved underneath the run is refused, never overwritten.
+        No hook runs and nothing is signed (see ``_COMMIT_FLAGS``).
+        """
+        parent = parent or self.head()
+        tree = self._git("write-tree")
+        with self._message_file(message) as path:
+            sha = self._git("commit-tree", "--no-gpg-sign", "-p", parent, "-F", path, tree)
+        subject = message.split("\n", 1)[0]
+        try:
+            self._git("update-ref", "-m", f"commit: {subject}", "HEAD", sha, parent)
+        except GitError:
+            now = self.head()
+            msg = (
+                f"HEAD moved to {now[:12]} while the step ran (it started at {parent[:12]}): a "
+                "gate or another process committed or reset; the step's changes stay staged. "
+                f"Look with `git log -3 {now[:12]}`, then run `runner run` again"
+            )
+            raise GitError(msg) from None
+        return sha
+
+    def _commit_porcelain(self, message: str) -> str:
+        """``git commit``, for the one place that needs its bookkeeping: it ends the
+        ``git revert --no-commit`` in progress (``MERGE_MSG``, sequencer state)."""
+        with self._message_file(message) as path:
+            self._git("commit", *_COMMIT_FLAGS, "--cleanup=verbatim", "-F", path)
+        return self.head()
+
+    @contextmanager
+    def _message_file(self, message: str) -> Iterator[str]:
+        """A commit message in a file: no argument-length limit, no shell quoting."""
         with tempfile.NamedTemporaryFile(
             "w", encoding="utf-8", dir=self.git_dir, prefix="runner-msg-", delete=False
         ) as f:
             f.write(message)
         try:
-            self._git("commit", *_COMMIT_FLAGS, "--cleanup=verbatim", "-F", f.name)
+            yield f.name
         finally:
             Path(f.name).unlink(missing_ok=True)
-        return self.head()
 
     def reset_index(self) -> None:
         """Unstage everything; the working tree keeps every change."""
@@ -323,7 +356,7 @@ class Repository:
         parents = self._git("rev-list", "--parents", "-n", "1", sha).split()
         mainline = ("-m", "1") if len(parents) > 2 else ()
         self._git("revert", "--no-commit", "--no-edit", *mainline, sha)
-        return self.commit(message)
+        return self._commit_porcelain(message)
 
     def abort_revert(self) -> None:
         """Leave a conflicted ``git revert --no-commit`` as if it had not started."""

@@ -526,6 +526,84 @@ def test_gate_leftovers_are_saved_and_removed(repo: Path, plan_file: Path) -> No
     assert "gates left 1 changed file(s)" in done.stdout
 
 
+@pytest.mark.parametrize(
+    ("action", "gate", "left"),
+    [
+        # A folder the action created and git cannot see (empty): watched from then on.
+        ("mkdir -p out && echo a > a.txt", "echo r > out/report.txt", "out/report.txt"),
+        # A folder the gate creates, several levels deep.
+        ("echo a > a.txt", "mkdir -p x/y && echo r > x/y/r.txt", "x/y/r.txt"),
+        # A tracked file the gate changes.
+        ("echo a > a.txt", "echo more >> app.py", "app.py"),
+        # A file the gate only makes executable.
+        ("echo a > a.txt", "chmod +x app.py", "app.py"),
+        # A folder the action moved, then the gate writes inside it.
+        ("mkdir -p d/e && mv d f && echo a > a.txt", "echo r > f/e/r.txt", "f/e/r.txt"),
+    ],
+)
+def test_gate_leftovers_are_found_wherever_they_land(
+    repo: Path, plan_file: Path, action: str, gate: str, left: str
+) -> None:
+    write_plan(
+        plan_file,
+        f"""\
+        version: 1
+        name: leftovers
+        phases:
+          - id: p
+            steps:
+              - id: first
+                run: "echo 0 > zero.txt"
+                gate: [{{run: "true"}}]
+              - id: s
+                run: "{action}"
+                gate: [{{run: "{gate}"}}]
+        """,
+    )
+
+    done = run_cli("run", str(plan_file), cwd=repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert git("status", "--porcelain", cwd=repo) == ""
+    assert "gates left 1 changed file(s)" in done.stdout
+    patch = next((repo / ".git" / "runner" / "rollbacks").glob("*-leftovers.patch"))
+    assert left in patch.read_text()
+    assert left not in git("show", "--name-only", "--format=", "HEAD", cwd=repo).split()
+
+
+def test_a_gate_that_moves_head_is_refused_and_the_next_run_goes_on(
+    repo: Path, plan_file: Path
+) -> None:
+    plan = """\
+        version: 1
+        name: mover
+        phases:
+          - id: p
+            steps:
+              - id: s
+                run: "echo a > a.txt"
+                gate: [{run: "GATE"}]
+        """
+    write_plan(plan_file, plan.replace("GATE", "git commit -q --allow-empty -m stray"))
+    start = head(repo)
+
+    done = run_cli("run", str(plan_file), cwd=repo)
+
+    assert done.returncode == 2
+    assert f"while the step ran (it started at {start[:12]})" in done.stderr
+    assert "Traceback" not in done.stderr
+    stray = head(repo)
+    assert git("log", "-1", "--format=%s", stray, cwd=repo) == "stray"  # not overwritten
+
+    write_plan(plan_file, plan.replace("GATE", "true"))
+    again = run_cli("run", str(plan_file), cwd=repo)
+
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "the branch moved since the interrupted run" in again.stdout
+    assert git("status", "--porcelain", cwd=repo) == ""
+    assert git("rev-list", "--count", f"{start}..HEAD", cwd=repo) == "2"  # stray + the step
+
+
 def test_commands_see_the_contract_environment(repo: Path, plan_file: Path) -> None:
     write_plan(
         plan_file,
