@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from runner.codemods import CodemodResult
 from runner.context import Observer, Runtime, Workspace
@@ -45,7 +46,7 @@ from runner.process import run_command
 from runner.recovery import find_interruption, recover
 from runner.results import GateResult, RollbackRecord, RunReport, StepResult, StepStatus
 from runner.rollback import critical_section, roll_back
-from runner.watch import TreeWatch
+from runner.watch import TreeWatch, WatchStarter
 
 __all__ = ["RunOptions", "execute_plan", "select_steps"]
 
@@ -127,14 +128,21 @@ class _Run:
         self.history = PlanHistory()
         self.checkpoint: str | None = None  # HEAD after our own last commit; None: ask git
         self.watch: TreeWatch | None = None
-        self.watch_tried = False
+        self.watch_starter: WatchStarter | None = None
+        self.settled = False  # the watch was settled after this step's files were staged
+        self.index_stamp: tuple[int, int, int] | None = None
 
     # --- the run -----------------------------------------------------------------------
 
     def execute(self) -> RunReport:
         rt = self.rt
         started = time.monotonic()
-        self._preflight()
+        self.watch_starter = WatchStarter(rt.repo.root)  # walks the tree during the preflight
+        try:
+            self._preflight()
+        except BaseException:
+            self._close_watch()
+            raise
         start_head = rt.repo.head()
         rt.journal.write(
             "run-started",
@@ -156,8 +164,7 @@ class _Run:
             rt.journal.close(archive_as=rt.run_id)
             raise
         finally:
-            if self.watch is not None:
-                self.watch.close()
+            self._close_watch()
         rt.journal.write("run-finished", status="stopped" if stopped_at else "done")
         rt.journal.close(archive_as=rt.run_id)
         return RunReport(
@@ -304,6 +311,7 @@ class _Run:
         repo = rt.repo
         checkpoint = self.checkpoint or repo.head()
         self.checkpoint = None  # until this step commits, HEAD is git's to tell
+        self.settled = False
         started = time.monotonic()
         rt.journal.write("step-started", step=step.key, checkpoint=checkpoint)
         result = StepResult(step.key, step.title, action_kind(step.action), StepStatus.PASSED)
@@ -315,8 +323,10 @@ class _Run:
                     repo.stage_all()  # a command may have written anywhere
                 else:
                     repo.stage_paths(result.changed)  # a codemod wrote these and nothing else
-                changed, diffstat = repo.staged_stat(checkpoint)
+                tree = repo.write_tree()  # what the checkpoint holds, whatever gates do
+                changed, diffstat = repo.tree_stat(checkpoint, tree)
                 result = replace(result, changed=tuple(changed), diffstat=diffstat)
+            self._settle()
             if not result.message:
                 result = self._gate(step, result)
         except (KeyboardInterrupt, Interrupted):
@@ -324,8 +334,8 @@ class _Run:
             raise
         result = replace(result, seconds=time.monotonic() - started)
         if not result.message:
-            return self._commit(step, result, checkpoint)
-        return self._fail(step, result, checkpoint, phase_start)
+            return self._commit(step, result, checkpoint, tree)
+        return self._fail(step, result, checkpoint, phase_start, tree)
 
     def _act(self, step: Step, result: StepResult) -> StepResult:
         action = step.action
@@ -373,8 +383,6 @@ class _Run:
     def _gate(self, step: Step, result: StepResult) -> StepResult:
         rt = self.rt
         ctx = rt.gate_context(step.key, phase=step.phase_id, step=step.id)
-        if any(g.kind in _COMMAND_GATES for g in step.gates) and (watch := self._watch()):
-            watch.settle()  # from here on, a change in the tree is the gates' doing
         gates: list[GateResult] = []
         for gate in step.gates:
             rt.observer.gate_started(step.key, gate)
@@ -391,13 +399,13 @@ class _Run:
         return result
 
     def _commit(
-        self, step: Step, result: StepResult, checkpoint: str, *, failed: bool = False
+        self, step: Step, result: StepResult, checkpoint: str, tree: str, *, failed: bool = False
     ) -> StepResult:
         rt = self.rt
         message = self._message(step, result, failed=failed)
         with critical_section():
             rt.journal.write("commit-started", step=step.key)
-            sha = rt.repo.commit(message, parent=checkpoint)
+            sha = rt.repo.commit(message, parent=checkpoint, tree=tree)
             self.pending_baselines.clear()
             rt.journal.write("step-committed", step=step.key, sha=sha)
             if self._gates_may_have_written(result.gates) and rt.repo.dirty_paths():
@@ -406,16 +414,39 @@ class _Run:
         return replace(result, commit=sha)
 
     def _watch(self) -> TreeWatch | None:
-        """The tree watch, started on first use (runs whose gates only read need none)."""
-        if not self.watch_tried:
-            self.watch_tried = True
-            self.watch = TreeWatch.start(self.rt.repo.root)
+        """The tree watch, once its walk is done (``None``: the tree cannot be watched)."""
+        if self.watch_starter is not None:
+            self.watch = self.watch_starter.get()
+            self.watch_starter = None
         return self.watch
+
+    def _settle(self) -> None:
+        """The working tree equals the index now: from here on, any change is news."""
+        if watch := self._watch():
+            watch.settle()
+            self.settled = True
+            self.index_stamp = _stamp(self.rt.repo.git_dir / "index")
+
+    def _close_watch(self) -> None:
+        if watch := self._watch():
+            watch.close()
+        self.watch = None
+
+    def _tree_is_staged(self) -> bool:
+        """Whether the working tree and the index are still as staged after the action:
+        the watch was settled then and has seen no change since, and no gate rewrote the
+        index (``git add``, or only a ``git status`` refreshing it): nothing to scan for."""
+        return (
+            self.settled
+            and self.watch is not None
+            and self.watch.quiet()
+            and _stamp(self.rt.repo.git_dir / "index") == self.index_stamp
+        )
 
     def _gates_may_have_written(self, gates: tuple[GateResult, ...]) -> bool:
         """Whether the leftover scan is needed: a gate ran a command, and the tree watch
         (if any) saw something change while the gates ran."""
-        return _may_write(gates) and (self.watch is None or not self.watch.quiet())
+        return _may_write(gates) and not self._tree_is_staged()
 
     def _discard_leftovers(self, step: Step, sha: str) -> None:
         """Gates that wrote files (reports, caches not ignored): save them, then clean up.
@@ -425,7 +456,7 @@ class _Run:
         """
         rt = self.rt
         patch = rt.ws.state.rollbacks / f"{rt.run_id}-{step.phase_id}-{step.id}-leftovers.patch"
-        files = rt.repo.save_patch(sha, patch)
+        files = rt.repo.save_patch(sha, patch).files
         rt.repo.reset_hard(sha)
         self._notice(
             f"{step.key}: gates left {files} changed file(s); saved as {patch} and removed"
@@ -453,11 +484,11 @@ class _Run:
     # --- failure -----------------------------------------------------------------------
 
     def _fail(
-        self, step: Step, result: StepResult, checkpoint: str, phase_start: str
+        self, step: Step, result: StepResult, checkpoint: str, phase_start: str, tree: str
     ) -> StepResult:
         rt = self.rt
         if step.on_failure is OnFailure.CONTINUE:
-            committed = self._commit(step, result, checkpoint, failed=True)
+            committed = self._commit(step, result, checkpoint, tree, failed=True)
             return replace(committed, status=StepStatus.FAILED)
         if step.on_failure is OnFailure.STOP:
             rt.repo.reset_index()  # the tree stays as the step left it, unstaged
@@ -475,6 +506,7 @@ class _Run:
             scope=scope.value,
             mode=rt.plan.settings.rollback_mode,
             label=step.key,
+            staged=self._tree_is_staged(),
         )
         rt.journal.write("step-finished", step=step.key, status="rolled back")
         return replace(result, status=StepStatus.ROLLED_BACK, rollback=record)
@@ -533,6 +565,15 @@ class _Run:
         )
         where = f"; its changes are saved as {record.patch}" if record.patch else ""
         self._notice(f"interrupted during {step.key}: rolled back to its checkpoint{where}")
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """Inode, size and mtime of ``path``: git replaces the index file whenever it writes."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _may_write(gates: tuple[GateResult, ...]) -> bool:

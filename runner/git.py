@@ -25,6 +25,7 @@ from runner.errors import GitError, PreconditionError
 __all__ = [
     "CommitRecord",
     "Repository",
+    "SavedPatch",
     "exclude_pathspecs",
     "grep_files",
     "init_repository",
@@ -37,8 +38,29 @@ __all__ = [
 #: (pre-commit's own ``commit()`` passes ``-n --no-gpg-sign`` for the same reason).
 _COMMIT_FLAGS = ("--quiet", "--no-verify", "--no-gpg-sign", "--allow-empty")
 
+#: A patch that ``git apply`` takes back whatever the user's diff settings (external diff
+#: tools, textconv filters, custom prefixes).
+_PATCH_FLAGS = (
+    "--binary",
+    "--full-index",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+)
+
 _RECORD_SEP = "\x1e"
 _FIELD_SEP = "\x1f"
+
+
+@dataclass(frozen=True, slots=True)
+class SavedPatch:
+    """What :meth:`Repository.save_patch` wrote: how many files, and whether a reset
+    might leave something behind that the caller must check for."""
+
+    files: int
+    may_leave_behind: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,9 +274,14 @@ class Repository:
         finally:
             listing.unlink(missing_ok=True)
 
-    def staged_stat(self, base: str) -> tuple[list[str], str]:
-        """Paths staged against ``base`` and a diffstat of them, from one ``--numstat`` call."""
-        out = self._git("diff", "--cached", "--numstat", "-z", "--no-renames", base)
+    def write_tree(self) -> str:
+        """The index as a tree object: what the next checkpoint will hold."""
+        return self._git("write-tree")
+
+    def tree_stat(self, base: str, tree: str) -> tuple[list[str], str]:
+        """Paths that differ between ``base`` and ``tree`` and a diffstat of them, from one
+        ``diff-tree --numstat`` (trees only: unchanged folders are skipped by their hash)."""
+        out = self._git("diff-tree", "-r", "--numstat", "-z", "--no-renames", base, tree)
         paths: list[str] = []
         lines: list[str] = []
         added = deleted = 0
@@ -279,23 +306,45 @@ class Repository:
         out = self._git("diff", "--name-only", "-z", "--no-renames", base, head)
         return [p for p in out.split("\0") if p]
 
-    def save_patch(self, base: str, dest: Path) -> int:
-        """Stage everything, write ``git diff --cached --binary BASE`` to ``dest``.
+    def save_patch(self, base: str, dest: Path, *, staged: bool = False) -> SavedPatch:
+        """Write every change between ``base`` and the working tree to ``dest`` as a patch.
 
-        The patch holds every change between ``base`` and the working tree, committed or
-        not, new files included, so ``git apply`` on ``base`` brings it all back. Returns the
-        number of files in it (0: nothing to save; the file is still written, empty).
+        Committed or not, new files included, so ``git apply`` on ``base`` brings it all
+        back. With no untracked file around (the usual case: a step's files are staged
+        before its gates run) the working tree is diffed against ``base`` directly; else
+        everything is staged first so new files are in the patch. ``staged``: the caller
+        knows the working tree equals the index, which then says it all without a look at
+        the working tree (~25 ms less on 10,000 files). The file is written even when empty.
         """
-        self.stage_all()
-        patch = self._git_bytes("diff", "--cached", "--binary", "--no-color", "--full-index", base)
+        untracked = (
+            ""
+            if staged
+            else self._git("ls-files", "--others", "--exclude-standard", "--directory", "-z")
+        )
+        if staged:
+            patch = self._git_bytes("diff", "--cached", *_PATCH_FLAGS, base)
+        elif untracked:
+            self.stage_all()
+            patch = self._git_bytes("diff", "--cached", *_PATCH_FLAGS, base)
+        else:
+            patch = self._git_bytes("diff", *_PATCH_FLAGS, base)
         dest.parent.mkdir(parents=True, exist_ok=True)
         _write_durably(dest, patch)
         # One "diff --git" header per file; content lines start with " ", "+", "-" or "\\",
         # and binary hunks are base85, so counting headers needs no second git call.
-        return patch.count(b"\ndiff --git ") + patch.startswith(b"diff --git ")
+        files = patch.count(b"\ndiff --git ") + patch.startswith(b"diff --git ")
+        # What a reset may not take back: nested repositories (untracked folders with their
+        # own .git) and submodules, whose changes show as "Subproject commit" lines.
+        beyond = (
+            bool(untracked)
+            or b"\nSubproject commit " in patch
+            or (self.root / ".gitmodules").exists()
+        )
+        return SavedPatch(files, beyond)
 
-    def commit(self, message: str, *, parent: str | None = None) -> str:
-        """Commit the index as it is on top of ``parent`` (default HEAD); returns the sha.
+    def commit(self, message: str, *, parent: str | None = None, tree: str | None = None) -> str:
+        """Commit ``tree`` (default: the index as it is) on top of ``parent`` (default HEAD);
+        returns the sha.
 
         Plumbing, not ``git commit``: ``write-tree`` + ``commit-tree`` + ``update-ref`` cost
         ~6 ms on 10,000 files where ``git commit`` costs ~20 ms (it refreshes the index and
@@ -304,7 +353,7 @@ class Repository:
         No hook runs and nothing is signed (see ``_COMMIT_FLAGS``).
         """
         parent = parent or self.head()
-        tree = self._git("write-tree")
+        tree = tree or self.write_tree()
         with self._message_file(message) as path:
             sha = self._git("commit-tree", "--no-gpg-sign", "-p", parent, "-F", path, tree)
         subject = message.split("\n", 1)[0]

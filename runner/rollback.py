@@ -19,6 +19,7 @@ from pathlib import Path
 from runner.context import Runtime
 from runner.errors import GitError, RollbackIncomplete
 from runner.gates import run_gate
+from runner.git import SavedPatch
 from runner.history import T_PLAN, T_REVERTS, T_STEP
 from runner.journal import file_label
 from runner.model import RollbackMode
@@ -43,9 +44,19 @@ def critical_section() -> Iterator[None]:
 
 
 def roll_back(
-    rt: Runtime, *, target: str, scope: str, mode: RollbackMode, label: str, hooks: bool = True
+    rt: Runtime,
+    *,
+    target: str,
+    scope: str,
+    mode: RollbackMode,
+    label: str,
+    hooks: bool = True,
+    staged: bool = False,
 ) -> RollbackRecord:
     """Bring the tree (and, in reset mode, the branch) back to ``target``.
+
+    ``staged``: the caller knows the working tree equals the index (a step staged its
+    files and nothing changed since), so the patch comes from the index alone.
 
     Raises :class:`RollbackIncomplete` (exit 3) when a revert conflicts: the message says
     what state the repository is in and how to recover.
@@ -58,7 +69,8 @@ def roll_back(
             hooks=hooks,
         )  # fmt: skip
         patch_path = _unique(rt.ws.state.rollbacks / f"{rt.run_id}-{file_label(label)}.patch")
-        files = _save_patch(rt, target, patch_path)
+        saved = _save_patch(rt, target, patch_path, staged=staged)
+        files = saved.files
         if files == 0:
             patch_path.unlink(missing_ok=True)
         commits = _commits_since(rt, target, head)
@@ -79,7 +91,7 @@ def roll_back(
                 record = replace(record, backup_ref=ref)
             repo.reset_hard(target)
             record = replace(record, discarded=tuple(commits))
-        if left := repo.dirty_paths():
+        if saved.may_leave_behind and (left := repo.dirty_paths()):
             raise RollbackIncomplete(_unreached(left, target))
         rt.journal.write("rollback-done", target=target, patch=record.patch)
     if hooks:
@@ -167,10 +179,10 @@ def _revert(rt: Runtime, target: str, commits: list[str]) -> tuple[str, ...]:
     return tuple(made)
 
 
-def _save_patch(rt: Runtime, target: str, path: Path) -> int:
+def _save_patch(rt: Runtime, target: str, path: Path, *, staged: bool) -> SavedPatch:
     """The patch first, or nothing is discarded: a full disk stops the rollback here."""
     try:
-        return rt.repo.save_patch(target, path)
+        return rt.repo.save_patch(target, path, staged=staged)
     except OSError as e:
         msg = (
             f"rollback to {target[:12]} could not start: saving the discarded diff as {path} "

@@ -21,9 +21,10 @@ import errno
 import os
 import struct
 import sys
+import threading
 from pathlib import Path
 
-__all__ = ["TreeWatch"]
+__all__ = ["TreeWatch", "WatchStarter"]
 
 _IN_MODIFY = 0x00000002
 _IN_ATTRIB = 0x00000004
@@ -95,10 +96,11 @@ class TreeWatch:
         return watch
 
     def close(self) -> None:
-        """Stop watching (the kernel drops every watch with the descriptor)."""
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+        """Stop watching. The kernel drops every watch with the descriptor, ~0.1 ms each
+        (17 ms for 200 folders), so a thread closes it while the run goes on."""
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            threading.Thread(target=os.close, args=(fd,), name="close-watch", daemon=True).start()
 
     def settle(self) -> None:
         """Start a quiet window: take in what happened so far, watching new folders."""
@@ -184,3 +186,26 @@ class TreeWatch:
                     self._stale = True  # the names held for the folders below are now wrong
                 elif created and parent is not None and name != b".git":
                     self._add_tree(parent + b"/" + name)
+
+
+class WatchStarter:
+    """Starts a :class:`TreeWatch` on a thread, so walking the tree (~10 ms per 200
+    folders) overlaps the git commands of the run's preflight; :meth:`get` waits for it.
+
+    Changes to the tree during the walk are safe: a folder created after its parent was
+    listed is reported by the parent's watch, a moved one makes the watch walk anew.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self._watch: TreeWatch | None = None
+        self._thread = threading.Thread(target=self._start, args=(root,), name="watch-tree")
+        self._thread.daemon = True
+        self._thread.start()
+
+    def _start(self, root: Path) -> None:
+        self._watch = TreeWatch.start(root)
+
+    def get(self) -> TreeWatch | None:
+        """The watch, or ``None`` where the tree cannot be watched."""
+        self._thread.join()
+        return self._watch

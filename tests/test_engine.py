@@ -89,6 +89,40 @@ def test_failed_gate_rolls_back_the_step_and_saves_its_diff(
     assert data["exit_code"] == 1
 
 
+@pytest.mark.parametrize("gate", ["echo g > gate.txt; false", "echo g >> app.py; false"])
+def test_a_failed_gate_that_wrote_files_has_them_in_the_patch_too(
+    repo: Path, plan_file: Path, gate: str
+) -> None:
+    write_plan(
+        plan_file,
+        f"""\
+        version: 1
+        name: writer
+        phases:
+          - id: p
+            steps:
+              - id: s
+                run: "echo a > a.txt && echo 'x = 1' >> app.py"
+                gate: [{{run: "{gate}"}}]
+        """,
+    )
+    start = head(repo)
+    before = (repo / "app.py").read_text()
+
+    done = run_cli("run", str(plan_file), cwd=repo)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert head(repo) == start
+    assert git("status", "--porcelain", cwd=repo) == ""
+    assert (repo / "app.py").read_text() == before
+    patch = next((repo / ".git" / "runner" / "rollbacks").glob("*.patch"))
+    git("apply", str(patch), cwd=repo)
+    assert (repo / "a.txt").read_text() == "a\n"
+    expected = before + "x = 1\n" + ("g\n" if "app.py" in gate else "")
+    assert (repo / "app.py").read_text() == expected
+    assert (repo / "gate.txt").exists() == ("gate.txt" in gate)
+
+
 def test_checkpoint_commits_carry_the_contract_trailers(
     repo: Path, plan_file: Path, tmp_path: Path
 ) -> None:
@@ -569,6 +603,33 @@ def test_gate_leftovers_are_found_wherever_they_land(
     patch = next((repo / ".git" / "runner" / "rollbacks").glob("*-leftovers.patch"))
     assert left in patch.read_text()
     assert left not in git("show", "--name-only", "--format=", "HEAD", cwd=repo).split()
+
+
+def test_a_gate_that_only_stages_changes_no_checkpoint(repo: Path, plan_file: Path) -> None:
+    (repo / ".gitignore").write_text("*.log\n")
+    git("add", ".gitignore", cwd=repo)
+    git("commit", "-qm", "ignore logs", cwd=repo)
+    write_plan(
+        plan_file,
+        """\
+        version: 1
+        name: stager
+        phases:
+          - id: p
+            steps:
+              - id: s
+                run: "echo a > a.txt && echo log > out.log"
+                gate: [{run: "git add -f out.log"}]
+              - id: t
+                run: "echo b > b.txt"
+        """,
+    )
+
+    done = run_cli("run", str(plan_file), cwd=repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert git("status", "--porcelain", cwd=repo) == ""
+    assert "out.log" not in git("log", "--name-only", "--format=", cwd=repo).split()
 
 
 def test_a_gate_that_moves_head_is_refused_and_the_next_run_goes_on(
