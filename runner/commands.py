@@ -9,22 +9,22 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from runner.engine import RunOptions, execute_plan, select_steps
 from runner.errors import RunnerError
-from runner.gates import Approver
 from runner.git import open_repository
 from runner.history import PlanHistory, read_history
+from runner.interruption import find_interruption
 from runner.journal import Lock, StateDir
 from runner.model import Plan, action_kind
-from runner.recovery import find_interruption
-from runner.report import LiveObserver, render_summary, write_json, write_junit
-from runner.workspace import dirty_note, real_workspace, rehearsal_workspace
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from runner.gates import Approver
 
 __all__ = ["RunRequest", "plan_state", "run_plan", "show_plan", "show_status"]
 
@@ -54,6 +54,11 @@ def _load(path: Path) -> Plan:
 
 def run_plan(request: RunRequest, console: Console, *, approver: Approver) -> int:
     """``runner run``: returns the exit code (0 done, 1 a gate failed)."""
+    # The engine loads only for a run: `status`, `plan` and `check` stay light.
+    from runner.engine import RunOptions, execute_plan, select_steps  # noqa: PLC0415
+    from runner.report import LiveObserver, render_summary, write_json, write_junit  # noqa: PLC0415
+    from runner.workspace import dirty_note, real_workspace, rehearsal_workspace  # noqa: PLC0415
+
     plan = _load(request.plan)
     options = RunOptions(
         from_step=request.from_step,
