@@ -29,7 +29,8 @@ def tree(tmp_path: Path) -> Path:
 @pytest.fixture
 def watch(tree: Path) -> Iterator[TreeWatch]:
     started = TreeWatch.start(tree)
-    assert started is not None
+    if started is None:  # a container without inotify: the engine scans, nothing to test
+        pytest.skip("inotify is not available here")
     yield started
     started.close()
 
