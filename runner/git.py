@@ -340,9 +340,7 @@ class Repository:
             patch = self._git_bytes("diff", *_PATCH_FLAGS, base)
         dest.parent.mkdir(parents=True, exist_ok=True)
         _write_durably(dest, patch)
-        # One "diff --git" header per file; content lines start with " ", "+", "-" or "\\",
-        # and binary hunks are base85, so counting headers needs no second git call.
-        files = patch.count(b"\ndiff --git ") + patch.startswith(b"diff --git ")
+        files = _files_in(patch)
         # What a reset may not take back: nested repositories (untracked folders with their
         # own .git) and submodules, whose changes show as "Subproject commit" lines.
         beyond = (
@@ -351,6 +349,14 @@ class Repository:
             or (self.root / ".gitmodules").exists()
         )
         return SavedPatch(files, beyond)
+
+    def save_paths_patch(self, base: str, paths: Sequence[str], dest: Path) -> int:
+        """Write the change of ``paths`` between ``base`` and the working tree to ``dest``;
+        returns how many files it holds (the file is written even when empty)."""
+        patch = self._git_bytes("diff", *_PATCH_FLAGS, base, "--", *paths)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        _write_durably(dest, patch)
+        return _files_in(patch)
 
     def commit(self, message: str, *, parent: str | None = None, tree: str | None = None) -> str:
         """Commit ``tree`` (default: the index as it is) on top of ``parent`` (default HEAD);
@@ -509,6 +515,12 @@ def _parse_record(raw: str) -> CommitRecord:
         if sep:
             pairs.append((key.strip(), value.strip()))
     return CommitRecord(sha.strip(), subject, body, tuple(pairs))
+
+
+def _files_in(patch: bytes) -> int:
+    """Files in a patch: one "diff --git" header each. Content lines start with " ", "+",
+    "-" or a backslash and binary hunks are base85, so no other line starts that way."""
+    return patch.count(b"\ndiff --git ") + patch.startswith(b"diff --git ")
 
 
 def _bulk_checkin_env() -> dict[str, str]:

@@ -16,6 +16,8 @@ from runner.model import RollbackMode
 __all__ = ["Interruption", "find_interruption"]
 
 _STEP_CLOSED = {"step-finished", "step-committed"}
+#: ``runner rollback FILE...`` (and recovery finishing one): these events close it.
+_FILES_CLOSED = {"rollback-files-undone", "rollback-files-restored", "rollback-files-verified"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,9 @@ class Interruption:
     rollback_mode: str | None
     rollback_scope: str | None
     rollback_hooks: bool = True  # whether that rollback runs the on-rollback hooks
+    files: tuple[str, ...] = ()  # a `runner rollback FILE...` under way: its files,
+    files_head: str | None = None  # HEAD before it,
+    files_commit: str | None = None  # and its commit once made
 
     def left_behind(self, operation: str) -> bool:
         """Whether a git operation in progress is this run's own: a revert-mode rollback
@@ -51,6 +56,19 @@ class Interruption:
                 f"{where} during step {self.step}; the next `runner run` restores its "
                 f"checkpoint {(self.checkpoint or '')[:12]}, saving the partial diff as a patch"
             )
+        if self.files:
+            shown = ", ".join(self.files[:3]) + (" ..." if len(self.files) > 3 else "")
+            if self.files_commit:
+                return (
+                    f"{where} after its file rollback commit {self.files_commit[:12]} "
+                    f"({shown}); the next `runner run` runs the on-rollback hooks and verify "
+                    "gates it did not finish (and undoes the commit if verification fails)"
+                )
+            return (
+                f"{where} while taking back {len(self.files)} file(s) ({shown}); the next "
+                f"`runner run` puts them back as they were at {(self.files_head or '')[:12]}, "
+                "saving the partial change as a patch"
+            )
         return f"{where} between steps; nothing to restore"
 
 
@@ -70,6 +88,7 @@ def find_interruption(state: StateDir) -> Interruption | None:
         elif e.name == "rollback-finished":
             target = mode = scope = None
     pid = start.get("pid") if start else next((e.get("pid") for e in events if e.get("pid")), None)
+    files, files_head, files_commit = _open_file_rollback(events)
     return Interruption(
         run_id=run_id_of(events),
         pid=pid if isinstance(pid, int) else None,
@@ -80,6 +99,9 @@ def find_interruption(state: StateDir) -> Interruption | None:
         rollback_mode=mode,
         rollback_scope=scope,
         rollback_hooks=hooks,
+        files=files,
+        files_head=files_head,
+        files_commit=files_commit,
     )
 
 
@@ -91,3 +113,18 @@ def _open_step(events: list[Event]) -> tuple[str | None, str | None]:
         elif e.name in _STEP_CLOSED and e.get("step") == step:
             step = checkpoint = None
     return step, checkpoint
+
+
+def _open_file_rollback(events: list[Event]) -> tuple[tuple[str, ...], str | None, str | None]:
+    files: tuple[str, ...] = ()
+    head = commit = None
+    for e in events:
+        if e.name == "rollback-files-started":
+            raw = e.get("files")
+            files = tuple(str(f) for f in raw) if isinstance(raw, list) else ()
+            head, commit = e.get("head"), None
+        elif e.name == "rollback-files-committed":
+            commit = e.get("sha")
+        elif e.name in _FILES_CLOSED:
+            files, head, commit = (), None, None
+    return files, head, commit

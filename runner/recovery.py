@@ -1,7 +1,9 @@
 """Put the repository right after an interrupted run (see :mod:`runner.interruption`).
 
 Inside a step: restore the step's checkpoint, saving the partial diff as a patch. Inside
-a rollback: finish the rollback. Between steps: nothing to do.
+a rollback: finish the rollback. Inside ``runner rollback FILE...``: put the files back as
+they were (before its commit) or finish its hooks and verify gates (after). Between steps:
+nothing to do.
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 from runner.context import Runtime
 from runner.history import T_STEP
 from runner.interruption import Interruption, find_interruption
+from runner.journal import file_label
 from runner.model import RollbackMode
 from runner.process import kill_orphans
-from runner.rollback import roll_back
+from runner.results import RollbackRecord
+from runner.rollback import critical_section, roll_back, run_rollback_hooks
 
 __all__ = ["Interruption", "find_interruption", "recover"]
 
@@ -37,6 +41,8 @@ def recover(rt: Runtime, what: Interruption) -> list[str]:
         )
         notices.append(_saved(record.patch, f"rollback to {what.rollback_target[:12]} finished"))
         return notices
+    if what.files:
+        return notices + _finish_file_rollback(rt, what)
     if not (what.step and what.checkpoint):
         return notices
     head = repo.head()
@@ -62,6 +68,55 @@ def recover(rt: Runtime, what: Interruption) -> list[str]:
         )
         notices.append(_saved(record.patch, f"restored checkpoint {target[:12]}"))
     return notices
+
+
+def _finish_file_rollback(rt: Runtime, what: Interruption) -> list[str]:
+    """An interrupted ``runner rollback FILE...``: before its commit, the named files go back
+    as they were at HEAD (their partial change saved as a patch; other files untouched);
+    after it, the hooks and verify gates it did not finish run, and a failed verification
+    undoes the commit, as the command itself would have."""
+    repo = rt.repo
+    head = repo.head()
+    expected = what.files_commit or what.files_head
+    if head != expected:
+        return [
+            f"the branch moved since the interrupted file rollback (HEAD {head[:12]}, expected "
+            f"{(expected or '?')[:12]}); its files are left as they are"
+        ]
+    files = list(what.files)
+    if what.files_commit is None:
+        patch = rt.ws.state.rollbacks / f"{rt.run_id}-{file_label('recovered-files')}.patch"
+        with critical_section():
+            rt.journal.write("rollback-files-started", files=files, head=head)
+            saved = repo.save_paths_patch(head, files, patch)
+            present = [p for p in files if repo.path_exists_at(head, p)]
+            absent = [p for p in files if p not in present]
+            repo.restore_paths(head, present, absent)
+            rt.journal.write("rollback-files-restored", head=head)
+        if not saved:
+            patch.unlink(missing_ok=True)
+        restored = f"{len(files)} file(s) back as they were at {head[:12]}"
+        return [_saved(str(patch) if saved else None, restored)]
+    with critical_section():
+        rt.journal.write("rollback-files-started", files=files, head=what.files_head)
+        rt.journal.write("rollback-files-committed", sha=head)
+    record = run_rollback_hooks(
+        rt,
+        RollbackRecord(scope="files", mode="commit", target=head, patch=None, files=len(files)),
+    )
+    if record.verified:
+        rt.journal.write("rollback-files-verified", sha=head)
+        return [f"file rollback {head[:12]} kept: its hooks and verify gates passed"]
+    undo = roll_back(
+        rt,
+        target=what.files_head or head,
+        scope="files",
+        mode=RollbackMode.RESET,
+        label="recovered-files-undone",
+        hooks=False,
+    )
+    rt.journal.write("rollback-files-undone", sha=head)
+    return [_saved(undo.patch, f"file rollback {head[:12]} failed verification and is undone")]
 
 
 def _is_commit_of(rt: Runtime, sha: str, step: str) -> bool:

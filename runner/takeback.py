@@ -170,6 +170,8 @@ def _files(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
         with critical_section():
             repo.reset_hard(head)  # the rollback commit is ours alone: undo it
             rt.journal.write("rollback-files-undone", sha=sha)
+    else:
+        rt.journal.write("rollback-files-verified", sha=sha)
     return record
 
 

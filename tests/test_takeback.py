@@ -177,3 +177,70 @@ def test_status_explains_a_rollback_in_git_log(migrated: Path, plan_file: Path) 
     log = git("log", "--format=%s", cwd=migrated).splitlines()
     assert log[0] == "files: roll back 1 file(s) to before first/edit-a"
     assert textwrap.dedent(log[1]) == "files: second/edit-a-again: edit-a-again"
+
+
+def test_a_file_rollback_killed_before_its_commit_is_put_back_by_the_next_run(
+    migrated: Path, plan_file: Path
+) -> None:
+    head = git("rev-parse", "HEAD", cwd=migrated)
+    killed = run_cli(
+        "rollback",
+        "a.py",
+        "created.py",
+        "--plan",
+        str(plan_file),
+        cwd=migrated,
+        env={"RUNNER_FAULT": "kill:rollback-files-started"},
+    )
+    assert killed.returncode == -9
+    # What a kill a moment later leaves: one file already restored, one already removed.
+    git("checkout", "HEAD~3", "--", "a.py", cwd=migrated)
+    git("rm", "-q", "created.py", cwd=migrated)
+    status = run_cli("status", str(plan_file), cwd=migrated)
+    assert "while taking back 2 file(s) (a.py, created.py)" in status.stdout
+
+    again = run_cli("run", str(plan_file), cwd=migrated)
+
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "2 file(s) back as they were at" in again.stdout
+    assert git("rev-parse", "HEAD", cwd=migrated) == head
+    assert git("status", "--porcelain", cwd=migrated) == ""
+    assert (migrated / "a.py").read_text() == "a3\n"
+    assert (migrated / "created.py").read_text() == "new\n"
+    patch = next((migrated / ".git" / "runner" / "rollbacks").glob("*recovered-files.patch"))
+    assert "a.py" in patch.read_text()
+    assert "created.py" in patch.read_text()
+
+
+@pytest.mark.parametrize(("verify", "kept"), [("ok", True), ('{run: "false"}', False)])
+def test_a_file_rollback_killed_after_its_commit_is_verified_by_the_next_run(
+    migrated: Path, plan_file: Path, verify: str, kept: bool
+) -> None:
+    head = git("rev-parse", "HEAD", cwd=migrated)
+    killed = run_cli(
+        "rollback",
+        "a.py",
+        "--plan",
+        str(plan_file),
+        cwd=migrated,
+        env={"RUNNER_FAULT": "kill:rollback-files-committed"},
+    )
+    assert killed.returncode == -9
+    commit = git("rev-parse", "HEAD", cwd=migrated)
+    assert commit != head
+    plan_file.write_text(PLAN.format(verify=verify))
+    status = run_cli("status", str(plan_file), cwd=migrated)
+    assert f"after its file rollback commit {commit[:12]}" in status.stdout
+
+    again = run_cli("run", str(plan_file), cwd=migrated)
+
+    assert git("status", "--porcelain", cwd=migrated) == ""
+    if kept:
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "kept: its hooks and verify gates passed" in again.stdout
+        assert git("rev-parse", "HEAD", cwd=migrated) == commit
+        assert (migrated / "a.py").read_text() == "a1\n"
+    else:
+        assert "failed verification and is undone" in again.stdout
+        assert git("rev-parse", "HEAD", cwd=migrated) == head
+        assert (migrated / "a.py").read_text() == "a3\n"
