@@ -17,6 +17,7 @@ from runner.codemods import CodemodResult
 from runner.context import Observer, Runtime, Workspace
 from runner.errors import Interrupted, PreconditionError, UsageError
 from runner.gates import Approver, baseline_key, run_gate
+from runner.git import quiet_folders
 from runner.history import (
     T_BASELINE,
     T_DIGEST,
@@ -137,7 +138,9 @@ class _Run:
     def execute(self) -> RunReport:
         rt = self.rt
         started = time.monotonic()
-        self.watch_starter = WatchStarter(rt.repo.root)  # walks the tree during the preflight
+        # The watch walks the tree on a thread while the preflight waits on git.
+        root = rt.repo.root
+        self.watch_starter = WatchStarter(root, lambda: quiet_folders(root))
         try:
             self._preflight()
         except BaseException:

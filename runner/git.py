@@ -30,6 +30,7 @@ __all__ = [
     "grep_files",
     "init_repository",
     "open_repository",
+    "quiet_folders",
     "tracked_files",
 ]
 
@@ -55,6 +56,9 @@ _PATCH_FLAGS = (
 #: 100-200 ms on a 10,000-file repository. Files that need a filter or a line-ending
 #: conversion are still stored by git the usual way.
 _PACK_FROM = 16
+
+#: More ignored folders than this (a pathspec each) and the tree watch simply watches them.
+_MAX_QUIET_FOLDERS = 1000
 
 _RECORD_SEP = "\x1e"
 _FIELD_SEP = "\x1f"
@@ -123,6 +127,32 @@ def tracked_files(root: Path, folder: str) -> list[str]:
     with gitpython.Repo(root) as repo:
         out: str = repo.git.ls_files("-z", "--full-name", "--", folder)
     return sorted(p for p in out.split("\0") if p)
+
+
+def quiet_folders(root: Path) -> list[str]:
+    """Ignored folders that hold no tracked file (``node_modules``, ``.venv``, ``build``):
+    nothing written there can ever be staged, so the tree watch leaves them out.
+
+    Runs on the tree watch's thread, hence a ``Repo`` of its own. Folders named by an
+    ignore rule but holding a tracked file (``git add -f``) stay in.
+    """
+    with gitpython.Repo(root) as repo:
+        out = repo.git.ls_files("-o", "-i", "--exclude-standard", "--directory", "-z")
+        listed = [p.rstrip("/") for p in out.split("\0") if p.endswith("/")]
+        if not listed or len(listed) > _MAX_QUIET_FOLDERS:
+            return []
+        # Listed too: folders whose files all happen to be ignored (a package holding only
+        # *.pyc); a new file there would not be. Only folders a rule ignores qualify.
+        try:
+            matched = repo.git.check_ignore("--", *listed)
+        except gitpython.GitCommandError as e:
+            if e.status != 1:  # 1: none of them is ignored by a rule
+                raise
+            return []
+        folders = matched.splitlines()
+        tracked = repo.git.ls_files("-z", "--", *folders)
+    holding = {p.rsplit("/", 1)[0] for p in tracked.split("\0") if p}
+    return [f for f in folders if not any(h == f or h.startswith(f + "/") for h in holding)]
 
 
 def open_repository(path: Path) -> Repository:

@@ -9,8 +9,10 @@ that wrote nothing produces no event, so the scan is skipped.
 
 It only ever *skips* a scan. Anything it cannot vouch for (not Linux, the watch limit
 reached, the event queue overflowed, any event at all in the gates' window) answers
-"maybe changed" and the engine scans as before. Events in ignored folders also count: a
-false alarm costs one scan, a missed change would cost a wrong checkpoint.
+"maybe changed" and the engine scans as before: a false alarm costs one scan, a missed
+change would cost a wrong checkpoint. Ignored folders that hold no tracked file
+(``node_modules``, ``.venv``) are not watched, since nothing written there can be staged;
+any other event counts, even for an ignored file.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import os
 import struct
 import sys
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 __all__ = ["TreeWatch", "WatchStarter"]
@@ -68,17 +71,19 @@ MAX_FOLDERS = 20_000
 class TreeWatch:
     """Every folder of a working tree under inotify; ``.git`` folders are left out."""
 
-    def __init__(self, root: Path, fd: int, libc: ctypes.CDLL) -> None:
+    def __init__(self, root: Path, fd: int, libc: ctypes.CDLL, skip: frozenset[bytes]) -> None:
         self.root = root
         self._fd = fd
         self._libc = libc
+        self._skip = skip
         self._folders: dict[int, bytes] = {}
         self._blind = False  # a folder we could not watch: scan every time from now on
         self._stale = False  # events lost or a folder moved: watch the tree anew at settle()
 
     @classmethod
-    def start(cls, root: Path) -> TreeWatch | None:
-        """Watch ``root``; ``None`` where inotify is not available (the engine scans)."""
+    def start(cls, root: Path, skip: Iterable[str] = ()) -> TreeWatch | None:
+        """Watch ``root`` but not the ``skip`` folders (relative paths: ignored folders no
+        tracked file lives in); ``None`` where inotify is not available (the engine scans)."""
         if not sys.platform.startswith("linux"):
             return None
         try:
@@ -88,7 +93,7 @@ class TreeWatch:
             return None
         if fd < 0:
             return None
-        watch = cls(root, fd, libc)
+        watch = cls(root, fd, libc, frozenset(os.fsencode(root / s) for s in skip))
         watch._add_tree(os.fsencode(root))
         if watch._blind:
             watch.close()
@@ -131,6 +136,8 @@ class TreeWatch:
         stack = [top]
         while stack:
             folder = stack.pop()
+            if folder in self._skip:
+                continue
             if not self._add(folder):
                 return
             try:
@@ -196,14 +203,18 @@ class WatchStarter:
     listed is reported by the parent's watch, a moved one makes the watch walk anew.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, skip: Callable[[], Iterable[str]] = tuple) -> None:
         self._watch: TreeWatch | None = None
-        self._thread = threading.Thread(target=self._start, args=(root,), name="watch-tree")
+        self._thread = threading.Thread(target=self._start, args=(root, skip), name="watch-tree")
         self._thread.daemon = True
         self._thread.start()
 
-    def _start(self, root: Path) -> None:
-        self._watch = TreeWatch.start(root)
+    def _start(self, root: Path, skip: Callable[[], Iterable[str]]) -> None:
+        try:
+            folders = list(skip())
+        except Exception:  # noqa: BLE001 - only an optimisation: watch everything instead
+            folders = []
+        self._watch = TreeWatch.start(root, folders)
 
     def get(self) -> TreeWatch | None:
         """The watch, or ``None`` where the tree cannot be watched."""

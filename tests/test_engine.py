@@ -605,6 +605,41 @@ def test_gate_leftovers_are_found_wherever_they_land(
     assert left not in git("show", "--name-only", "--format=", "HEAD", cwd=repo).split()
 
 
+@pytest.mark.parametrize(
+    ("gate", "left"), [("echo x > build/out.txt", False), ("echo y >> vendor/keep.txt", True)]
+)
+def test_ignored_folders_are_leftovers_only_for_their_tracked_files(
+    repo: Path, plan_file: Path, gate: str, left: bool
+) -> None:
+    (repo / ".gitignore").write_text("build/\nvendor/\n")
+    for name in ("build/old.txt", "vendor/keep.txt"):
+        (repo / name).parent.mkdir(exist_ok=True)
+        (repo / name).write_text("x\n")
+    git("add", ".gitignore", cwd=repo)
+    git("add", "-f", "vendor/keep.txt", cwd=repo)
+    git("commit", "-qm", "ignore build output", cwd=repo)
+    write_plan(
+        plan_file,
+        f"""\
+        version: 1
+        name: ignoring
+        phases:
+          - id: p
+            steps:
+              - id: s
+                run: "echo a > a.txt"
+                gate: [{{run: "{gate}"}}]
+        """,
+    )
+
+    done = run_cli("run", str(plan_file), cwd=repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ("gates left 1 changed file(s)" in done.stdout) == left
+    assert git("status", "--porcelain", cwd=repo) == ""
+    assert (repo / "vendor" / "keep.txt").read_text() == "x\n"
+
+
 def test_a_gate_that_only_stages_changes_no_checkpoint(repo: Path, plan_file: Path) -> None:
     (repo / ".gitignore").write_text("*.log\n")
     git("add", ".gitignore", cwd=repo)

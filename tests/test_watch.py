@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from runner import watch as watch_module
+from runner.git import quiet_folders
 from runner.watch import TreeWatch
+from tests.conftest import git, make_repo
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify")
 
@@ -111,3 +113,31 @@ def test_a_tree_beyond_the_folder_limit_is_not_watched(
     monkeypatch.setattr(watch_module, "MAX_FOLDERS", 2)
 
     assert TreeWatch.start(tree) is None  # the engine scans instead
+
+
+def test_skipped_folders_are_not_watched(tree: Path) -> None:
+    (tree / "node_modules" / "pkg").mkdir(parents=True)
+    started = TreeWatch.start(tree, skip=["node_modules"])
+    assert started is not None
+    try:
+        started.settle()
+        (tree / "node_modules" / "pkg" / "index.js").write_text("x\n")
+        assert started.quiet()
+        (tree / "a" / "new.py").write_text("n\n")
+        assert not started.quiet()
+    finally:
+        started.close()
+
+
+def test_quiet_folders_are_ignored_ones_without_tracked_files(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "repo",
+        {".gitignore": "build/\nvendor/\nnode_modules/\n*.pyc\n", "app.py": "x = 1\n"},
+    )
+    for name in ("build/out.o", "node_modules/a/b/c.js", "vendor/keep.txt", "pkg/m.pyc"):
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text("x\n")
+    git("add", "-f", "vendor/keep.txt", cwd=repo)
+    git("commit", "-qm", "vendored", cwd=repo)
+
+    assert sorted(quiet_folders(repo)) == ["build", "node_modules"]
