@@ -495,6 +495,42 @@ FOLLOW_UPS = [
         ),
     ),
     Case(
+        "string-annotations-of-a-renamed-name-are-follow-ups",
+        move((OLD, NEW)),
+        {
+            "app.py": (
+                "from pkg.old import Engine\n\n\n"
+                'def build(e: "Engine", n: "int") -> "list[Engine]":\n'
+                '    x: "Engine | None" = None\n'
+                "    return [Engine()]\n"
+            )
+        },
+        {
+            "app.py": (
+                "from pkg.new import UserEngine\n\n\n"
+                'def build(e: "Engine", n: "int") -> "list[Engine]":\n'
+                '    x: "Engine | None" = None\n'
+                "    return [UserEngine()]\n"
+            )
+        },
+        followups=(
+            "app.py:4: string annotation 'Engine' names Engine, renamed to UserEngine",
+            "app.py:4: string annotation 'list[Engine]' names Engine",
+            "app.py:5: string annotation 'Engine | None' names Engine",
+        ),
+    ),
+    Case(
+        "string-annotations-stay-right-when-the-name-is-kept",
+        move((OLD, NEW, "Engine")),
+        {"app.py": 'from pkg.old import Engine\n\n\ndef build(e: "Engine") -> None:\n    pass\n'},
+        {
+            "app.py": (
+                "from pkg.new import UserEngine as Engine\n\n\n"
+                'def build(e: "Engine") -> None:\n    pass\n'
+            )
+        },
+    ),
+    Case(
         "patch-strings-are-follow-ups",
         move((OLD, NEW, "Engine")),
         {

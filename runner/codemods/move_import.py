@@ -20,7 +20,9 @@ One pass per file applies every mapping. Rules, in the order a file is read:
 * ``to: builtins.X`` drops the import and renames uses to ``X``.
 * Module-level imports that end up identical are merged into the first.
 
-Star imports, dynamic imports and string targets are reported (see :mod:`._pyast`).
+Star imports, dynamic imports and string targets are reported (see :mod:`._pyast`), and
+so are annotations written as strings (``e: "Engine"``) that name a local the file renames:
+the code follows the new name, the string would not.
 """
 
 # LibCST and ast dispatch on visit_<NodeName> method names.
@@ -631,7 +633,43 @@ def rewrite_module(
     plan = _Planner(scan, spec, path, bindings).run()
     if not plan.statements and not plan.replace and not plan.renames:
         return module, 0, plan.followups
-    return module.visit(_Apply(plan, file, skip)), plan.sites, plan.followups
+    followups = [*plan.followups, *_string_annotations(nodes, path, plan.renames)]
+    return module.visit(_Apply(plan, file, skip)), plan.sites, followups
+
+
+def _string_annotations(nodes: list[ast.AST], path: str, renames: dict[str, str]) -> list[FollowUp]:
+    """Annotations written as strings (``x: "Engine"``) that name a renamed local: the code
+    is renamed, the string is not, and a type checker would then look up the old name."""
+    if not renames:
+        return []
+    found: list[tuple[int, int, str]] = []
+    for node in nodes:
+        for annotation in _annotations(node):
+            for const in ast.walk(annotation):
+                if not (isinstance(const, ast.Constant) and isinstance(const.value, str)):
+                    continue
+                try:
+                    expr = ast.parse(const.value.strip(), mode="eval")
+                except SyntaxError:
+                    continue
+                used = sorted(
+                    {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)} & renames.keys()
+                )
+                for old in used:
+                    reason = (
+                        f"string annotation {const.value!r} names {old}, renamed to "
+                        f"{renames[old]} in the code; update it by hand"
+                    )
+                    found.append((const.lineno, const.col_offset, reason))
+    return [FollowUp(path, line, reason) for line, _, reason in sorted(found)]
+
+
+def _annotations(node: ast.AST) -> list[ast.expr]:
+    if isinstance(node, ast.arg | ast.AnnAssign):
+        return [node.annotation] if node.annotation is not None else []
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return [node.returns] if node.returns is not None else []
+    return []
 
 
 def move_file(task: tuple[str, str, FileModule | None, MoveSpec]) -> FileOutcome:
