@@ -329,7 +329,7 @@ class _Run:
                 tree = repo.write_tree()  # what the checkpoint holds, whatever gates do
                 changed, diffstat = repo.tree_stat(checkpoint, tree)
                 result = replace(result, changed=tuple(changed), diffstat=diffstat)
-            self._settle()
+            self._settle(result.changed)
             if not result.message:
                 result = self._gate(step, result)
         except (KeyboardInterrupt, Interrupted):
@@ -423,9 +423,11 @@ class _Run:
             self.watch_starter = None
         return self.watch
 
-    def _settle(self) -> None:
+    def _settle(self, changed: tuple[str, ...]) -> None:
         """The working tree equals the index now: from here on, any change is news."""
         if watch := self._watch():
+            if any(path.rpartition("/")[2] == ".gitignore" for path in changed):
+                watch.watch_everything()  # ignored folders the watch skips may be so no more
             watch.settle()
             self.settled = True
             self.index_stamp = _stamp(self.rt.repo.git_dir / "index")

@@ -107,6 +107,13 @@ class TreeWatch:
         if fd >= 0:
             threading.Thread(target=os.close, args=(fd,), name="close-watch", daemon=True).start()
 
+    def watch_everything(self) -> None:
+        """Watch the skipped folders too, from the next :meth:`settle` on: a changed
+        ``.gitignore`` may have made them visible to git."""
+        if self._skip:
+            self._skip = frozenset()
+            self._stale = True
+
     def settle(self) -> None:
         """Start a quiet window: take in what happened so far, watching new folders."""
         self._read()

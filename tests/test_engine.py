@@ -640,6 +640,36 @@ def test_ignored_folders_are_leftovers_only_for_their_tracked_files(
     assert (repo / "vendor" / "keep.txt").read_text() == "x\n"
 
 
+def test_a_step_that_unignores_a_folder_has_gate_writes_there_seen(
+    repo: Path, plan_file: Path
+) -> None:
+    (repo / ".gitignore").write_text("build/\n")
+    (repo / "build").mkdir()
+    (repo / "build" / "old.txt").write_text("x\n")
+    git("add", ".gitignore", cwd=repo)
+    git("commit", "-qm", "ignore build output", cwd=repo)
+    write_plan(
+        plan_file,
+        """\
+        version: 1
+        name: unignoring
+        phases:
+          - id: p
+            steps:
+              - id: s
+                run: "echo '# nothing ignored' > .gitignore"
+                gate: [{run: "echo report > build/report.txt"}]
+        """,
+    )
+
+    done = run_cli("run", str(plan_file), cwd=repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "build/report.txt" not in git("show", "--name-only", "--format=", "HEAD", cwd=repo)
+    assert git("status", "--porcelain", cwd=repo) == ""
+    assert "gates left 1 changed file(s)" in done.stdout
+
+
 def test_a_gate_that_only_stages_changes_no_checkpoint(repo: Path, plan_file: Path) -> None:
     (repo / ".gitignore").write_text("*.log\n")
     git("add", ".gitignore", cwd=repo)
