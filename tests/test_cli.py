@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import ROOT, git, run_cli
+from tests.conftest import ROOT, git, make_repo, run_cli
 
 FIVE_MISTAKES = """\
 version: 1
@@ -68,3 +68,22 @@ def test_a_missing_plan_file_is_one_clear_line(repo: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
     assert "nowhere.yaml" in done.stderr
+
+
+def test_packages_of_the_migrated_repository_never_stand_in_for_runners_own(
+    tmp_path: Path, plan_file: Path
+) -> None:
+    broken = 'raise ImportError("the repository\'s own package, mid-migration")\n'
+    repo = make_repo(
+        tmp_path / "repo",
+        dict.fromkeys(("rich/__init__.py", "yaml/__init__.py", "git/__init__.py"), broken),
+    )
+    plan_file.write_text(
+        "version: 1\nname: shadow\nphases:\n  - id: p\n    steps:\n"
+        '      - id: s\n        run: "echo a > a.txt"\n'
+    )
+
+    for command in (("check", str(plan_file)), ("run", str(plan_file)), ("status", str(plan_file))):
+        done = run_cli(*command, cwd=repo)  # `python -m runner` in the repository
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "Traceback" not in done.stderr
