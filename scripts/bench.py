@@ -61,6 +61,7 @@ OLD, NEW = "pkg.old.Engine", "pkg.new.UserEngine"
 USER_SHARE = 0.02  # share of files that use the deprecated symbol
 OVERHEAD_STEPS = 50
 ROLLBACK_FILES = 200
+ROLLBACK_REPS = 5
 REHEARSAL_STEPS = 3
 MEMORY_LIMIT_MB = 300
 #: The issues set their codemod targets on this size; smaller sizes are context.
@@ -695,7 +696,10 @@ class Bench:
             "  git reset -q --hard HEAD\n  git clean -fdq\nfi\n",
         )
         journal, whole, bare_reset, bare_whole = [], [], [], []
-        for i in range(self.reps):
+        # Each side writes 200 files: the disk makes single samples vary by 2x, and a
+        # repetition costs a second, so a measuring run takes at least five (a smoke run one).
+        reps = self.reps if self.reps == 1 else max(self.reps, ROLLBACK_REPS)
+        for i in range(reps):
             repo = self.copy(n, f"rollback-runner-{i}")
             s = self.timed(
                 [*RUNNER, "run", str(plan), "--repo", str(repo)],
