@@ -558,7 +558,8 @@ def _bulk_checkin_env() -> dict[str, str]:
     is "big", so ``git add`` streams them all into one pack. Only that command sees it;
     the user's own ``-c`` settings, if any, are kept."""
     own = os.environ.get("GIT_CONFIG_PARAMETERS", "")
-    return {"GIT_CONFIG_PARAMETERS": f"{own} 'core.bigfilethreshold'='1'".strip()}
+    # 'key=value' rather than 'key'='value': the one form git read before 2.31 too.
+    return {"GIT_CONFIG_PARAMETERS": f"{own} 'core.bigfilethreshold=1'".strip()}
 
 
 def _write_durably(path: Path, data: bytes) -> None:

@@ -118,3 +118,29 @@ def test_deleting_a_folder_leaves_ignored_files_in_it(tmp_path: Path, plan_file:
     assert (repo / "pkg/compat/settings.local").read_text() == "the user's own\n"
     removed = git("show", "--name-status", "--format=", "HEAD", cwd=repo).splitlines()
     assert removed == ["D\tpkg/compat/__init__.py", "D\tpkg/compat/shim.py"]
+
+
+def test_many_rewritten_files_are_staged_into_one_pack_and_commit_intact(
+    tmp_path: Path, plan_file: Path
+) -> None:
+    files = {"pkg/__init__.py": "", "pkg/old.py": "class Engine:\n    pass\n"}
+    files |= {
+        f"app/m_{i:02d}.py": f"from pkg.old import Engine\n\nE{i} = Engine\n" for i in range(20)
+    }
+    repo = make_repo(tmp_path / "repo", files)
+    git("gc", "-q", cwd=repo)  # everything packed: one pack before the run
+    plan_file.write_text(
+        "version: 1\nname: many\nphases:\n  - id: p\n    steps:\n      - id: move\n"
+        "        move-import: {from: pkg.old.Engine, to: pkg.new.UserEngine}\n"
+    )
+
+    done = run_cli("run", str(plan_file), cwd=repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    packs = list((repo / ".git" / "objects" / "pack").glob("*.pack"))
+    assert len(packs) == 2  # the 20 new blobs went into one pack of their own
+    git("fsck", "--strict", "--no-dangling", cwd=repo)
+    assert git("show", "HEAD:app/m_07.py", cwd=repo) == (
+        "from pkg.new import UserEngine\n\nE7 = UserEngine"
+    )
+    assert git("status", "--porcelain", cwd=repo) == ""
