@@ -495,6 +495,41 @@ FOLLOW_UPS = [
         ),
     ),
     Case(
+        "a-class-attribute-of-the-same-name-keeps-the-local-name",
+        move((OLD, NEW)),
+        {
+            "app.py": (
+                "from pkg.old import Engine\n\n\nclass Holder:\n"
+                "    if True:\n        Engine = None\n\n"
+                "    def get(self):\n        return self.Engine or Engine()\n"
+            )
+        },
+        {
+            "app.py": (
+                "from pkg.new import UserEngine as Engine\n\n\nclass Holder:\n"
+                "    if True:\n        Engine = None\n\n"
+                "    def get(self):\n        return self.Engine or Engine()\n"
+            )
+        },
+    ),
+    Case(
+        "locals-in-functions-are-renamed-with-the-import",
+        move((OLD, NEW)),
+        {
+            "app.py": (
+                "from pkg.old import Engine\n\n\nclass Holder:\n    kind = Engine\n\n\n"
+                "def f():\n    Engine2 = Engine\n    return [Engine for _ in range(2)], Engine2\n"
+            )
+        },
+        {
+            "app.py": (
+                "from pkg.new import UserEngine\n\n\nclass Holder:\n    kind = UserEngine\n\n\n"
+                "def f():\n    Engine2 = UserEngine\n"
+                "    return [UserEngine for _ in range(2)], Engine2\n"
+            )
+        },
+    ),
+    Case(
         "string-annotations-of-a-renamed-name-are-follow-ups",
         move((OLD, NEW)),
         {

@@ -246,6 +246,9 @@ class FileFacts:
     public: set[str] = field(default_factory=set)
     #: Lines covered by import statements.
     import_lines: set[int] = field(default_factory=set)
+    #: Names a class body binds (``class C: Engine = None``): class attributes, which other
+    #: code reads as ``C.Engine``, so a rename must not reach them.
+    class_bound: set[str] = field(default_factory=set)
 
 
 def file_facts(tree: ast.Module, nodes: Sequence[ast.AST] | None = None) -> FileFacts:
@@ -260,6 +263,8 @@ def file_facts(tree: ast.Module, nodes: Sequence[ast.AST] | None = None) -> File
             facts.lines.setdefault(node.id, set()).add(node.lineno)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             facts.names[node.name] += 1
+            if isinstance(node, ast.ClassDef):
+                facts.class_bound |= _class_bindings(node.body)
         elif isinstance(node, ast.arg):
             facts.names[node.arg] += 1
         elif isinstance(node, ast.Global | ast.Nonlocal):
@@ -269,6 +274,31 @@ def file_facts(tree: ast.Module, nodes: Sequence[ast.AST] | None = None) -> File
         elif isinstance(node, ast.Assign | ast.AugAssign):
             _collect_public(node, facts.public)
     return facts
+
+
+def _class_bindings(body: list[ast.stmt]) -> set[str]:
+    """Names bound directly in a class body (through ``if``/``try``/``for``/``with`` blocks,
+    not inside methods or nested classes, which are scopes of their own)."""
+    bound: set[str] = set()
+    for stmt in body:
+        targets: list[ast.expr] = []
+        if isinstance(stmt, ast.Assign):
+            targets = stmt.targets
+        elif isinstance(stmt, ast.AnnAssign | ast.AugAssign | ast.For | ast.AsyncFor):
+            targets = [stmt.target]
+        elif isinstance(stmt, ast.With | ast.AsyncWith):
+            targets = [i.optional_vars for i in stmt.items if i.optional_vars is not None]
+        elif isinstance(stmt, ast.Import | ast.ImportFrom):
+            bound |= {(a.asname or a.name).split(".")[0] for a in stmt.names}
+        for target in targets:
+            bound |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+        if isinstance(stmt, ast.If | ast.For | ast.AsyncFor | ast.While | ast.With | ast.AsyncWith):
+            bound |= _class_bindings([*stmt.body, *getattr(stmt, "orelse", [])])
+        elif isinstance(stmt, ast.Try):
+            blocks = [*stmt.body, *stmt.orelse, *stmt.finalbody]
+            blocks += [s for h in stmt.handlers for s in h.body]
+            bound |= _class_bindings(blocks)
+    return bound
 
 
 def _collect_public(node: ast.Assign | ast.AugAssign, public: set[str]) -> None:

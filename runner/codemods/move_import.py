@@ -8,7 +8,9 @@ One pass per file applies every mapping. Rules, in the order a file is read:
   is rewritten in place. The local name is the file's ``as``, else the mapping's ``as``, else
   the new name, and uses in the file follow. The old local name is kept (``as Engine``) when
   renaming could change behaviour: in a package ``__init__`` (a re-export), when it is listed
-  in ``__all__``, bound by more than one import, or when the new name is already taken.
+  in ``__all__``, bound by more than one import, bound as a class attribute somewhere in the
+  file (``class C: Engine = None``, read elsewhere as ``C.Engine``), or when the new name is
+  already taken.
 * ``import old`` (a top-level module) keeps its local name: ``import mock`` becomes
   ``from unittest import mock``; ``import a.old as c`` becomes ``import a.new as c``;
   ``import a.old`` becomes ``import a.new`` and the chains ``a.old...`` become ``a.new...``.
@@ -109,6 +111,7 @@ class _Scan(SkippingVisitor):
         self.stars: list[tuple[cst.ImportFrom, str]] = []
         self.names = facts.names
         self.all_names = facts.public
+        self.class_bound = facts.class_bound
         self.chains: list[list[tuple[cst.Name | cst.Attribute, str]]] = []
         self._inner: set[int] = set()
 
@@ -254,13 +257,15 @@ class _Planner:
         return _Fate("from" if module else "plain", module, name, local)
 
     def _keep_local(self, bind: _Bind, name: str, new: str) -> bool:
-        """Renaming uses is unsafe where the old name is public or ambiguous, or the new taken."""
+        """Renaming uses is unsafe where the old name is public or ambiguous, or the new taken,
+        or where a class attribute of the same name would be renamed with it."""
         if name == bind.local:
             return True
         file = self.scan.file
         return (
             (file is not None and file.is_package)
             or bind.local in self.scan.all_names
+            or bind.local in self.scan.class_bound
             or self.bind_count[bind.local] > 1
             or self._taken(name, new)
         )
