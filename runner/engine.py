@@ -130,7 +130,8 @@ class _Run:
         self.checkpoint: str | None = None  # HEAD after our own last commit; None: ask git
         self.watch: TreeWatch | None = None
         self.watch_starter: WatchStarter | None = None
-        self.settled = False  # the watch was settled after this step's files were staged
+        # The index file as the watch was settled after this step's files were staged;
+        # None: not settled this step (no watch, or not yet).
         self.index_stamp: tuple[int, int, int] | None = None
 
     # --- the run -----------------------------------------------------------------------
@@ -147,6 +148,7 @@ class _Run:
             self._close_watch()
             raise
         start_head = rt.repo.head()
+        self.checkpoint = start_head  # the first step's checkpoint: nothing moves HEAD before it
         rt.journal.write(
             "run-started",
             run_id=rt.run_id,
@@ -314,7 +316,7 @@ class _Run:
         repo = rt.repo
         checkpoint = self.checkpoint or repo.head()
         self.checkpoint = None  # until this step commits, HEAD is git's to tell
-        self.settled = False
+        self.index_stamp = None
         started = time.monotonic()
         rt.journal.write("step-started", step=step.key, checkpoint=checkpoint)
         result = StepResult(step.key, step.title, action_kind(step.action), StepStatus.PASSED)
@@ -429,7 +431,6 @@ class _Run:
             if any(path.rpartition("/")[2] == ".gitignore" for path in changed):
                 watch.watch_everything()  # ignored folders the watch skips may be so no more
             watch.settle()
-            self.settled = True
             self.index_stamp = _stamp(self.rt.repo.git_dir / "index")
 
     def _close_watch(self) -> None:
@@ -442,7 +443,7 @@ class _Run:
         the watch was settled then and has seen no change since, and no gate rewrote the
         index (``git add``, or only a ``git status`` refreshing it): nothing to scan for."""
         return (
-            self.settled
+            self.index_stamp is not None
             and self.watch is not None
             and self.watch.quiet()
             and _stamp(self.rt.repo.git_dir / "index") == self.index_stamp

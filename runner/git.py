@@ -356,18 +356,15 @@ class Repository:
         knows the working tree equals the index, which then says it all without a look at
         the working tree (~25 ms less on 10,000 files). The file is written even when empty.
         """
-        untracked = (
-            ""
-            if staged
-            else self._git("ls-files", "--others", "--exclude-standard", "--directory", "-z")
+        untracked = ""
+        if not staged:
+            untracked = self._git("ls-files", "--others", "--exclude-standard", "--directory", "-z")
+            if untracked:
+                self.stage_all()  # new files reach the patch only through the index
+        index_holds_all = staged or bool(untracked)
+        patch = self._git_bytes(
+            "diff", *(["--cached"] if index_holds_all else []), *_PATCH_FLAGS, base
         )
-        if staged:
-            patch = self._git_bytes("diff", "--cached", *_PATCH_FLAGS, base)
-        elif untracked:
-            self.stage_all()
-            patch = self._git_bytes("diff", "--cached", *_PATCH_FLAGS, base)
-        else:
-            patch = self._git_bytes("diff", *_PATCH_FLAGS, base)
         dest.parent.mkdir(parents=True, exist_ok=True)
         _write_durably(dest, patch)
         files = _files_in(patch)

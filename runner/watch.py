@@ -132,8 +132,7 @@ class TreeWatch:
         when the folder names we hold may be wrong)."""
         for wd in list(self._folders):
             self._libc.inotify_rm_watch(self._fd, wd)
-        self._folders.clear()
-        self._read()  # the IN_IGNORED of the removals
+        self._read()  # the IN_IGNORED of the removals, and whatever else was queued
         self._folders.clear()
         self._stale = False
         self._add_tree(os.fsencode(self.root))
