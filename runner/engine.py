@@ -10,23 +10,15 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 
+from runner.checkpoint import checkpoint_message
 from runner.codemods import CodemodResult
 from runner.context import Observer, Runtime, Workspace
-from runner.errors import Interrupted, PreconditionError, UsageError
+from runner.errors import Interrupted, PreconditionError
 from runner.gates import Approver, baseline_key, run_gate
-from runner.git import quiet_folders
 from runner.history import (
-    T_BASELINE,
-    T_DIGEST,
-    T_GATE,
-    T_PLAN,
-    T_RESULT,
-    T_STEP,
     PlanHistory,
-    followups_block,
     read_history,
 )
 from runner.journal import Journal, Lock, new_run_id
@@ -47,41 +39,10 @@ from runner.process import run_command
 from runner.recovery import find_interruption, recover
 from runner.results import GateResult, RollbackRecord, RunReport, StepResult, StepStatus
 from runner.rollback import critical_section, roll_back
-from runner.watch import TreeWatch, WatchStarter
+from runner.selection import RunOptions, select_steps
+from runner.treeguard import TreeGuard, discard_leftovers
 
 __all__ = ["RunOptions", "execute_plan", "select_steps"]
-
-
-@dataclass(frozen=True, slots=True)
-class RunOptions:
-    """How to run: which steps, whether approvals are given, whether hooks run."""
-
-    from_step: str | None = None
-    only: tuple[str, ...] = ()
-    assume_yes: bool = False
-    with_hooks: bool = True
-    command: str = "runner run"
-
-
-def select_steps(plan: Plan, options: RunOptions) -> frozenset[str]:
-    """The step keys this run may execute (``--from``, ``--only``); unknown ids refuse."""
-    keys = [s.key for s in plan.steps]
-    chosen = set(keys)
-    if options.from_step is not None:
-        step = plan.find_step(options.from_step)
-        if step is None:
-            raise UsageError(_unknown_step(plan, options.from_step, "--from"))
-        chosen = set(keys[keys.index(step.key) :])
-    if options.only:
-        only: set[str] = set()
-        for item in options.only:
-            phase = plan.find_phase(item)
-            step = None if phase else plan.find_step(item)
-            if phase is None and step is None:
-                raise UsageError(_unknown_step(plan, item, "--only"))
-            only |= {s.key for s in phase.steps} if phase else {step.key} if step else set()
-        chosen &= only
-    return frozenset(chosen)
 
 
 def execute_plan(
@@ -112,10 +73,6 @@ def execute_plan(
         return _Run(rt, selected).execute()
 
 
-#: Gate kinds that run a command, which may leave files in the tree.
-_COMMAND_GATES = frozenset({"run", "pytest", "metric"})
-
-
 class _Run:
     """One execution of a plan; holds the little state that changes as steps pass."""
 
@@ -128,24 +85,17 @@ class _Run:
         self.pending_baselines: list[str] = []
         self.history = PlanHistory()
         self.checkpoint: str | None = None  # HEAD after our own last commit; None: ask git
-        self.watch: TreeWatch | None = None
-        self.watch_starter: WatchStarter | None = None
-        # The index file as the watch was settled after this step's files were staged;
-        # None: not settled this step (no watch, or not yet).
-        self.index_stamp: tuple[int, int, int] | None = None
+        self.guard = TreeGuard(rt.repo.root, rt.repo.git_dir)
 
     # --- the run -----------------------------------------------------------------------
 
     def execute(self) -> RunReport:
         rt = self.rt
         started = time.monotonic()
-        # The watch walks the tree on a thread while the preflight waits on git.
-        root = rt.repo.root
-        self.watch_starter = WatchStarter(root, lambda: quiet_folders(root))
         try:
             self._preflight()
         except BaseException:
-            self._close_watch()
+            self.guard.close()
             raise
         start_head = rt.repo.head()
         self.checkpoint = start_head  # the first step's checkpoint: nothing moves HEAD before it
@@ -169,7 +119,7 @@ class _Run:
             rt.journal.close(archive_as=rt.run_id)
             raise
         finally:
-            self._close_watch()
+            self.guard.close()
         rt.journal.write("run-finished", status="stopped" if stopped_at else "done")
         rt.journal.close(archive_as=rt.run_id)
         return RunReport(
@@ -316,7 +266,7 @@ class _Run:
         repo = rt.repo
         checkpoint = self.checkpoint or repo.head()
         self.checkpoint = None  # until this step commits, HEAD is git's to tell
-        self.index_stamp = None
+        self.guard.step_started()
         started = time.monotonic()
         rt.journal.write("step-started", step=step.key, checkpoint=checkpoint)
         result = StepResult(step.key, step.title, action_kind(step.action), StepStatus.PASSED)
@@ -331,7 +281,7 @@ class _Run:
                 tree = repo.write_tree()  # what the checkpoint holds, whatever gates do
                 changed, diffstat = repo.tree_stat(checkpoint, tree)
                 result = replace(result, changed=tuple(changed), diffstat=diffstat)
-            self._settle(result.changed)
+            self.guard.settle(result.changed)
             if not result.message:
                 result = self._gate(step, result)
         except (KeyboardInterrupt, Interrupted):
@@ -407,85 +357,16 @@ class _Run:
         self, step: Step, result: StepResult, checkpoint: str, tree: str, *, failed: bool = False
     ) -> StepResult:
         rt = self.rt
-        message = self._message(step, result, failed=failed)
+        message = checkpoint_message(rt.plan, step, result, self.pending_baselines, failed=failed)
         with critical_section():
             rt.journal.write("commit-started", step=step.key)
             sha = rt.repo.commit(message, parent=checkpoint, tree=tree)
             self.pending_baselines.clear()
             rt.journal.write("step-committed", step=step.key, sha=sha)
-            if self._gates_may_have_written(result.gates) and rt.repo.dirty_paths():
-                self._discard_leftovers(step, sha)
+            if self.guard.gates_may_have_written(result.gates) and rt.repo.dirty_paths():
+                self._notice(discard_leftovers(rt, step, sha))
         self.checkpoint = sha
         return replace(result, commit=sha)
-
-    def _watch(self) -> TreeWatch | None:
-        """The tree watch, once its walk is done (``None``: the tree cannot be watched)."""
-        if self.watch_starter is not None:
-            self.watch = self.watch_starter.get()
-            self.watch_starter = None
-        return self.watch
-
-    def _settle(self, changed: tuple[str, ...]) -> None:
-        """The working tree equals the index now: from here on, any change is news."""
-        if watch := self._watch():
-            if any(path.rpartition("/")[2] == ".gitignore" for path in changed):
-                watch.watch_everything()  # ignored folders the watch skips may be so no more
-            watch.settle()
-            self.index_stamp = _stamp(self.rt.repo.git_dir / "index")
-
-    def _close_watch(self) -> None:
-        if watch := self._watch():
-            watch.close()
-        self.watch = None
-
-    def _tree_is_staged(self) -> bool:
-        """Whether the working tree and the index are still as staged after the action:
-        the watch was settled then and has seen no change since, and no gate rewrote the
-        index (``git add``, or only a ``git status`` refreshing it): nothing to scan for."""
-        return (
-            self.index_stamp is not None
-            and self.watch is not None
-            and self.watch.quiet()
-            and _stamp(self.rt.repo.git_dir / "index") == self.index_stamp
-        )
-
-    def _gates_may_have_written(self, gates: tuple[GateResult, ...]) -> bool:
-        """Whether the leftover scan is needed: a gate ran a command, and the tree watch
-        (if any) saw something change while the gates ran."""
-        return _may_write(gates) and not self._tree_is_staged()
-
-    def _discard_leftovers(self, step: Step, sha: str) -> None:
-        """Gates that wrote files (reports, caches not ignored): save them, then clean up.
-
-        The commit holds what the action did; what the gates left behind is neither the
-        migration nor the user's, so it is saved as a patch and removed.
-        """
-        rt = self.rt
-        patch = rt.ws.state.rollbacks / f"{rt.run_id}-{step.phase_id}-{step.id}-leftovers.patch"
-        files = rt.repo.save_patch(sha, patch).files
-        rt.repo.reset_hard(sha)
-        self._notice(
-            f"{step.key}: gates left {files} changed file(s); saved as {patch} and removed"
-        )
-
-    def _message(self, step: Step, result: StepResult, *, failed: bool) -> str:
-        plan = self.rt.plan
-        body = [f"{action_kind(step.action)}: {len(result.changed)} file(s) changed"]
-        if result.sites:
-            body[0] += f", {result.sites} site(s) rewritten"
-        if block := followups_block(result.followups):
-            body.append(block)
-        trailers = [
-            f"{T_PLAN}: {plan.name}",
-            f"{T_STEP}: {step.key}",
-            f"{T_DIGEST}: {step.digest}",
-            *(f"{T_BASELINE}: {b}" for b in self.pending_baselines),
-            *(f"{T_GATE}: {g.trailer()}" for g in result.gates),
-        ]
-        if failed:
-            trailers.append(f"{T_RESULT}: failed (on-failure: continue)")
-        subject = f"{plan.name}: {step.key}: {step.title}"
-        return "\n\n".join([subject, *body, "\n".join(trailers)]) + "\n"
 
     # --- failure -----------------------------------------------------------------------
 
@@ -512,7 +393,7 @@ class _Run:
             scope=scope.value,
             mode=rt.plan.settings.rollback_mode,
             label=step.key,
-            staged=self._tree_is_staged(),
+            staged=self.guard.tree_is_staged(),
         )
         rt.journal.write("step-finished", step=step.key, status="rolled back")
         return replace(result, status=StepStatus.ROLLED_BACK, rollback=record)
@@ -573,33 +454,9 @@ class _Run:
         self._notice(f"interrupted during {step.key}: rolled back to its checkpoint{where}")
 
 
-def _stamp(path: Path) -> tuple[int, int, int] | None:
-    """Inode, size and mtime of ``path``: git replaces the index file whenever it writes."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def _may_write(gates: tuple[GateResult, ...]) -> bool:
-    """Whether any gate ran a command (which may leave files); a full status scan costs
-    ~20 ms on 10,000 files, so steps whose gates only read the tree skip it."""
-    return any(g.kind in _COMMAND_GATES for g in gates)
-
-
 def _all_gates(plan: Plan) -> Iterator[Gate]:
     for phase in plan.phases:
         yield from phase.gates
         for step in phase.steps:
             yield from step.gates
     yield from plan.on_rollback.verify
-
-
-def _unknown_step(plan: Plan, name: str, flag: str) -> str:
-    import difflib  # noqa: PLC0415 - only on this error path
-
-    candidates = [s.key for s in plan.steps] + [p.id for p in plan.phases]
-    close = difflib.get_close_matches(name, candidates, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else f"; steps are: {', '.join(candidates[:8])}"
-    return f"{flag} {name}: no such step or phase in {plan.path}{hint}"
