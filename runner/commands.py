@@ -20,6 +20,7 @@ from runner.history import PlanHistory, read_history
 from runner.interruption import find_interruption
 from runner.journal import Lock, StateDir
 from runner.model import Plan, action_kind
+from runner.pathquote import quote_path
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -181,7 +182,7 @@ def show_status(plan_path: Path, repo_path: Path, console: Console, *, as_json: 
     if state["protected_files"]:
         console.print("\nfiles taken back by a partial rollback (codemods leave them alone):")
         for path in state["protected_files"]:
-            console.print(f"  {escape(path)}")
+            console.print(f"  {escape(quote_path(path))}")
     if state["interrupted"]:
         console.print(f"\n[red]interrupted:[/] {escape(state['interrupted'])}")
     if state["running"]:

@@ -15,7 +15,8 @@ from dataclasses import replace
 from runner.checkpoint import checkpoint_message
 from runner.codemods import CodemodResult
 from runner.context import Observer, Runtime, Workspace
-from runner.errors import Interrupted, PreconditionError
+from runner.errors import GitError, Interrupted, PreconditionError
+from runner.failedcommit import abandon_step
 from runner.gates import Approver, baseline_key, run_gate
 from runner.history import (
     PlanHistory,
@@ -35,6 +36,7 @@ from runner.model import (
     Step,
     action_kind,
 )
+from runner.preflight import check_repository_shape
 from runner.process import run_command
 from runner.recovery import find_interruption, recover
 from runner.results import GateResult, RollbackRecord, RunReport, StepResult, StepStatus
@@ -144,6 +146,7 @@ class _Run:
     def _preflight(self) -> None:
         """Refuse what a run must not start from; finish what a crashed run left."""
         rt, repo = self.rt, self.rt.repo
+        check_repository_shape(repo)  # sparse, shallow, no identity: refused, nothing written
         interruption = find_interruption(rt.ws.state)
         what = repo.operation_in_progress()
         if what and not (interruption and interruption.left_behind(what)):
@@ -360,7 +363,10 @@ class _Run:
         message = checkpoint_message(rt.plan, step, result, self.pending_baselines, failed=failed)
         with critical_section():
             rt.journal.write("commit-started", step=step.key)
-            sha = rt.repo.commit(message, parent=checkpoint, tree=tree)
+            try:
+                sha = rt.repo.commit(message, parent=checkpoint, tree=tree)
+            except GitError as e:
+                abandon_step(rt, step.key, checkpoint, e)  # rolled back; raises, exit 2
             self.pending_baselines.clear()
             rt.journal.write("step-committed", step=step.key, sha=sha)
             if self.guard.gates_may_have_written(result.gates) and rt.repo.dirty_paths():

@@ -23,6 +23,7 @@ import git as gitpython
 from runner.errors import GitError, PreconditionError
 
 __all__ = [
+    "LITERAL_ENV",
     "CommitRecord",
     "Repository",
     "SavedPatch",
@@ -59,6 +60,12 @@ _PACK_FROM = 16
 
 #: More ignored folders than this (a pathspec each) and the tree watch simply watches them.
 _MAX_QUIET_FOLDERS = 1000
+
+#: For git calls that take only paths: every argument is the path itself, never a pattern
+#: (``routes/[ab].py`` names that one file, not ``routes/a.py`` and ``routes/b.py``) and
+#: never pathspec magic (a file named ``:(top)x``). Calls that need ``settings.exclude``'s
+#: ``:(exclude,glob)`` magic (``grep_files``) take no user path and keep the magic.
+LITERAL_ENV = {"GIT_LITERAL_PATHSPECS": "1"}
 
 _RECORD_SEP = "\x1e"
 _FIELD_SEP = "\x1f"
@@ -125,7 +132,7 @@ def tracked_files(root: Path, folder: str) -> list[str]:
     are the user's, not the plan's.
     """
     with gitpython.Repo(root) as repo:
-        out: str = repo.git.ls_files("-z", "--full-name", "--", folder)
+        out: str = repo.git.ls_files("-z", "--full-name", "--", folder, env=LITERAL_ENV)
     return sorted(p for p in out.split("\0") if p)
 
 
@@ -144,13 +151,13 @@ def quiet_folders(root: Path) -> list[str]:
         # Listed too: folders whose files all happen to be ignored (a package holding only
         # *.pyc); a new file there would not be. Only folders a rule ignores qualify.
         try:
-            matched = repo.git.check_ignore("--", *listed)
+            matched = repo.git.check_ignore("--", *listed, env=LITERAL_ENV)
         except gitpython.GitCommandError as e:
             if e.status != 1:  # 1: none of them is ignored by a rule
                 raise
             return []
         folders = matched.splitlines()
-        tracked = repo.git.ls_files("-z", "--", *folders)
+        tracked = repo.git.ls_files("-z", "--", *folders, env=LITERAL_ENV)
     holding = {p.rsplit("/", 1)[0] for p in tracked.split("\0") if p}
     return [f for f in folders if not any(h == f or h.startswith(f + "/") for h in holding)]
 
@@ -196,9 +203,9 @@ class Repository:
     def _git(self, *args: str, **kwargs: Any) -> str:  # noqa: ANN401 - GitPython's options
         return str(self._call(*args, **kwargs))
 
-    def _git_bytes(self, *args: str) -> bytes:
+    def _git_bytes(self, *args: str, env: dict[str, str] | None = None) -> bytes:
         """Raw stdout, trailing newline kept: patches must apply byte for byte."""
-        out = self._call(*args, stdout_as_string=False, strip_newline_in_stdout=False)
+        out = self._call(*args, stdout_as_string=False, strip_newline_in_stdout=False, env=env)
         if not isinstance(out, bytes):
             msg = f"git {args[0]} returned {type(out).__name__}, not bytes"
             raise TypeError(msg)
@@ -304,13 +311,13 @@ class Repository:
         if not paths:
             return
         listing = self.git_dir / "runner-pathspec"
-        listing.write_bytes(b"\0".join(p.encode() for p in paths))
+        listing.write_bytes(b"\0".join(os.fsencode(p) for p in paths))
         spec = (f"--pathspec-from-file={listing}", "--pathspec-file-nul")
         try:
             if len(paths) < _PACK_FROM:
-                self._git("add", "-A", *spec)
+                self._git("add", "-A", *spec, env=LITERAL_ENV)
             else:
-                self._git("add", "-A", *spec, env=_bulk_checkin_env())
+                self._git("add", "-A", *spec, env={**LITERAL_ENV, **_bulk_checkin_env()})
         finally:
             listing.unlink(missing_ok=True)
 
@@ -380,7 +387,7 @@ class Repository:
     def save_paths_patch(self, base: str, paths: Sequence[str], dest: Path) -> int:
         """Write the change of ``paths`` between ``base`` and the working tree to ``dest``;
         returns how many files it holds (the file is written even when empty)."""
-        patch = self._git_bytes("diff", *_PATCH_FLAGS, base, "--", *paths)
+        patch = self._git_bytes("diff", *_PATCH_FLAGS, base, "--", *paths, env=LITERAL_ENV)
         dest.parent.mkdir(parents=True, exist_ok=True)
         _write_durably(dest, patch)
         return _files_in(patch)
@@ -498,9 +505,9 @@ class Repository:
     def restore_paths(self, sha: str, present: Sequence[str], absent: Sequence[str]) -> None:
         """Make ``present`` paths as in ``sha`` and remove ``absent`` ones (index and tree)."""
         if present:
-            self._git("checkout", sha, "--", *present)
+            self._git("checkout", sha, "--", *present, env=LITERAL_ENV)
         if absent:
-            self._git("rm", "-q", "--ignore-unmatch", "--", *absent)
+            self._git("rm", "-q", "--ignore-unmatch", "--", *absent, env=LITERAL_ENV)
 
     # --- worktrees ---------------------------------------------------------------------
 
@@ -512,6 +519,33 @@ class Repository:
         """Remove a worktree and prune its administrative files."""
         self._git_ok("worktree", "remove", "--force", "--force", str(path))
         self._git_ok("worktree", "prune")
+
+    # --- repository shape (see runner.preflight) ---------------------------------------
+
+    def is_shallow(self) -> bool:
+        """Whether this is a shallow clone (``git clone --depth``): history ends early."""
+        return self._git("rev-parse", "--is-shallow-repository") == "true"
+
+    def sparse_checkout(self) -> bool:
+        """Whether ``core.sparseCheckout`` is on (for this worktree or the repository)."""
+        try:
+            return self._git("config", "--type=bool", "--get", "core.sparseCheckout") == "true"
+        except GitError:
+            return False  # unset
+
+    def skip_worktree_paths(self) -> list[str]:
+        """Tracked paths flagged skip-worktree (``git ls-files -t`` tag ``S``)."""
+        out = self._git("ls-files", "-t", "-z", env={"GIT_OPTIONAL_LOCKS": "0"})
+        return [e[2:] for e in out.split("\0") if e.startswith("S ")]
+
+    def identity_problem(self) -> str | None:
+        """Why git cannot sign a commit with an author and committer here, or ``None``."""
+        for who in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+            try:
+                self._git("var", who)
+            except GitError as e:
+                return str(e).rsplit("\n", 1)[-1].removeprefix("fatal: ").strip()
+        return None
 
 
 def init_repository(path: Path, *, message: str) -> None:

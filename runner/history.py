@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from runner.codemods import FollowUp
 from runner.git import CommitRecord
+from runner.pathquote import quote_path, unquote_path
 
 __all__ = [
     "T_BASELINE",
@@ -43,7 +44,8 @@ T_ROLLBACK_FILE = "Runner-Rollback-File"  # a file a partial rollback took back
 T_ROLLBACK_TO = "Runner-Rollback-To"  # before which step it took them back
 
 _FOLLOWUPS_HEADER = "Manual follow-ups:"
-_FOLLOWUP_LINE = re.compile(r"^  (?P<path>\S.*?):(?P<line>\d+): (?P<reason>.+)$")
+# A quoted path (see runner.pathquote) first: it may hold anything, ":12: " included.
+_FOLLOWUP_LINE = re.compile(r'^  (?P<path>"(?:[^"\\]|\\.)*"|\S.*?):(?P<line>\d+): (?P<reason>.+)$')
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +101,7 @@ def read_history(commits: Iterable[CommitRecord]) -> PlanHistory:
             done = {k: d for k, d in done.items() if d.sha != undone}
             continue
         if files := commit.trailer_values(T_ROLLBACK_FILE):
-            protected.update(files)
+            protected.update(unquote_path(f) for f in files)
             partial.append(commit)
             continue
         if step := commit.trailer(T_STEP):
@@ -122,8 +124,14 @@ def read_history(commits: Iterable[CommitRecord]) -> PlanHistory:
 
 
 def followups_block(followups: Iterable[FollowUp]) -> str:
-    """The commit-body section listing manual follow-ups (parsed back by ``status``)."""
-    lines = [f"  {f}" for f in followups]
+    """The commit-body section listing manual follow-ups (parsed back by ``status``).
+
+    Paths are quoted as git quotes them, and always when they hold a ``:`` (which the
+    ``path:line:`` form would split at), so every path reads back as it was written.
+    """
+    lines = [
+        f"  {quote_path(f.path, always=':' in f.path)}:{f.line}: {f.reason}" for f in followups
+    ]
     return "\n".join([_FOLLOWUPS_HEADER, *lines]) if lines else ""
 
 
@@ -138,5 +146,6 @@ def _parse_followups(body: str) -> tuple[FollowUp, ...]:
         if match is None:
             inside = False
             continue
-        found.append(FollowUp(match["path"], int(match["line"]), match["reason"]))
+        path = unquote_path(match["path"])
+        found.append(FollowUp(path, int(match["line"]), match["reason"]))
     return tuple(found)

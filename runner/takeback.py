@@ -20,6 +20,8 @@ from runner.errors import PreconditionError, UsageError
 from runner.history import T_PLAN, T_ROLLBACK_FILE, T_ROLLBACK_TO, T_STEP, PlanHistory, read_history
 from runner.journal import Journal, Lock, new_run_id
 from runner.model import Plan
+from runner.pathquote import quote_path
+from runner.preflight import check_repository_shape
 from runner.report import LiveObserver, render_rollback
 from runner.results import RollbackRecord
 from runner.rollback import critical_section, roll_back, run_rollback_hooks
@@ -47,6 +49,7 @@ def rollback_command(request: RollbackRequest, console: Console) -> int:
 
     plan = load_plan(request.plan)
     with real_workspace(request.repo) as ws:
+        check_repository_shape(ws.repo)
         ws.state.ensure()
         with Lock(ws.state, command="runner rollback") as lock:
             if lock.notice:
@@ -147,11 +150,13 @@ def _files(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
         )
         if same:
             raise UsageError(f"{path} is already as it was {label}")
-    files_trailers = "\n".join(f"{T_ROLLBACK_FILE}: {p}" for p in paths)
+    # Quoted as git quotes them: a newline in a name must not end the trailer block.
+    files_trailers = "\n".join(f"{T_ROLLBACK_FILE}: {quote_path(p)}" for p in paths)
     message = (
         f"{rt.plan.name}: roll back {len(paths)} file(s) to {label}\n\n"
         + "\n".join(
-            f"  {p}" + (" (created by the plan: removed)" if p in absent else "") for p in paths
+            f"  {quote_path(p)}" + (" (created by the plan: removed)" if p in absent else "")
+            for p in paths
         )
         + "\n\nCodemod steps of the plan leave these files alone from now on.\n\n"
         f"{T_PLAN}: {rt.plan.name}\n{files_trailers}\n"
