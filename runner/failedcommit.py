@@ -45,8 +45,16 @@ def abandon_step(rt: Runtime, step: str, checkpoint: str, error: GitError) -> No
     rt.journal.close(archive_as=rt.run_id)
     saved = f"; its changes are saved as {record.patch}" if record.patch else ""
     msg = (
-        f"step {step} passed its gates but its checkpoint could not be committed ({error}). "
+        f"step {step} passed its gates but its checkpoint could not be committed "
+        f"({_last_line(error)}). "
         f"The step is rolled back to {checkpoint[:12]}{saved}. Fix what stopped the commit, "
         "then run `runner run` again"
     )
     raise GitError(msg) from None
+
+
+def _last_line(error: GitError) -> str:
+    """git's own reason, without the advice around it (``fatal: unable to ...``)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    last = lines[-1] if lines else "git failed"
+    return last.removeprefix("fatal: ").removeprefix("error: ")

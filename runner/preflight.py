@@ -38,17 +38,17 @@ def _refuse_sparse(repo: Repository) -> None:
     # Skip-worktree entries present on disk are a user's local-edit trick, not sparseness;
     # those missing from disk are what a sparse checkout (or a half-undone one) leaves out.
     missing = [p for p in repo.skip_worktree_paths() if not os.path.lexists(repo.root / p)]
-    if not (missing or repo.sparse_checkout()):
-        return
-    what = "core.sparseCheckout is on"
+    what = ["core.sparseCheckout is on"] if repo.sparse_checkout() else []
     if missing:
         shown = ", ".join(quote_path(p) for p in missing[:_SHOWN])
         more = f" and {len(missing) - _SHOWN} more" if len(missing) > _SHOWN else ""
-        what = f"{len(missing)} tracked file(s) are not checked out ({shown}{more})"
+        what.append(f"{len(missing)} tracked file(s) are not checked out ({shown}{more})")
+    if not what:
+        return
     msg = (
-        f"{repo.root} is a sparse checkout: {what}, so gates and codemods would not see the "
-        "whole tree of the commit under test (a forbid-imports gate would pass over imports "
-        "in folders not checked out). Check out the whole tree with "
+        f"{repo.root} is a sparse checkout: {' and '.join(what)}, so gates and codemods "
+        "would not see the whole tree of the commit under test (a forbid-imports gate would "
+        "pass over imports in folders not checked out). Check out the whole tree with "
         "`git sparse-checkout disable`, then run again"
     )
     raise PreconditionError(msg)
