@@ -146,7 +146,7 @@ class _Run:
     def _preflight(self) -> None:
         """Refuse what a run must not start from; finish what a crashed run left."""
         rt, repo = self.rt, self.rt.repo
-        check_repository_shape(repo)  # sparse, shallow, no identity: refused, nothing written
+        check_repository_shape(repo, rt.ws.origin)  # sparse, shallow, no identity: refused
         interruption = find_interruption(rt.ws.state)
         what = repo.operation_in_progress()
         if what and not (interruption and interruption.left_behind(what)):

@@ -16,6 +16,7 @@ each shape hides something a run relies on:
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from runner.errors import PreconditionError
 from runner.git import Repository
@@ -26,15 +27,20 @@ __all__ = ["check_repository_shape"]
 _SHOWN = 3
 
 
-def check_repository_shape(repo: Repository) -> None:
+def check_repository_shape(repo: Repository, origin: Path | None = None) -> None:
     """Refuse a sparse checkout, a shallow clone, or a repository where git has no identity
-    to commit with; returns quietly for an ordinary clone."""
-    _refuse_sparse(repo)
-    _refuse_shallow(repo)
-    _refuse_no_identity(repo)
+    to commit with; returns quietly for an ordinary clone.
+
+    ``origin``: the user's repository, named in the messages (a rehearsal checks its
+    throwaway worktree, which inherits all three from it, but the fix is made in the origin).
+    """
+    where = origin or repo.root
+    _refuse_sparse(repo, where)
+    _refuse_shallow(repo, where)
+    _refuse_no_identity(repo, where)
 
 
-def _refuse_sparse(repo: Repository) -> None:
+def _refuse_sparse(repo: Repository, where: Path) -> None:
     # Skip-worktree entries present on disk are a user's local-edit trick, not sparseness;
     # those missing from disk are what a sparse checkout (or a half-undone one) leaves out.
     missing = [p for p in repo.skip_worktree_paths() if not os.path.lexists(repo.root / p)]
@@ -46,7 +52,7 @@ def _refuse_sparse(repo: Repository) -> None:
     if not what:
         return
     msg = (
-        f"{repo.root} is a sparse checkout: {' and '.join(what)}, so gates and codemods "
+        f"{where} is a sparse checkout: {' and '.join(what)}, so gates and codemods "
         "would not see the whole tree of the commit under test (a forbid-imports gate would "
         "pass over imports in folders not checked out). Check out the whole tree with "
         "`git sparse-checkout disable`, then run again"
@@ -54,23 +60,23 @@ def _refuse_sparse(repo: Repository) -> None:
     raise PreconditionError(msg)
 
 
-def _refuse_shallow(repo: Repository) -> None:
+def _refuse_shallow(repo: Repository, where: Path) -> None:
     if not repo.is_shallow():
         return
     msg = (
-        f"{repo.root} is a shallow clone: its history ends early, so the plan's earlier "
+        f"{where} is a shallow clone: its history ends early, so the plan's earlier "
         "checkpoints and the commits a rollback returns to may be missing. Fetch the whole "
         "history with `git fetch --unshallow`, then run again"
     )
     raise PreconditionError(msg)
 
 
-def _refuse_no_identity(repo: Repository) -> None:
+def _refuse_no_identity(repo: Repository, where: Path) -> None:
     problem = repo.identity_problem()
     if problem is None:
         return
     msg = (
-        f"git has no identity to commit with in {repo.root} ({problem}), so no checkpoint "
+        f"git has no identity to commit with in {where} ({problem}), so no checkpoint "
         'could be committed. Set one with `git config --global user.name "Your Name"` and '
         '`git config --global user.email "you@example.com"` (without --global: this '
         "repository only), then run again"
