@@ -151,7 +151,9 @@ def quiet_folders(root: Path) -> list[str]:
         # Listed too: folders whose files all happen to be ignored (a package holding only
         # *.pyc); a new file there would not be. Only folders a rule ignores qualify.
         try:
-            matched = repo.git.check_ignore("--", *listed, env=LITERAL_ENV)
+            # check-ignore takes names, not patterns, and refuses GIT_LITERAL_PATHSPECS; a
+            # name it prints quoted matches no folder below and is simply watched.
+            matched = repo.git.check_ignore("--", *listed)
         except gitpython.GitCommandError as e:
             if e.status != 1:  # 1: none of them is ignored by a rule
                 raise

@@ -107,3 +107,20 @@ def test_a_name_that_is_not_utf8_is_taken_back_and_recorded(
     assert run_cli("run", str(plan_file), cwd=repo).returncode == 0
     assert (repo / os.fsdecode(raw)).read_text() == "import pkg.old\n"
     assert (repo / "app.py").read_text() == "import pkg.new\nnew\n"
+
+
+def test_a_deleted_folder_is_that_folder_even_when_its_name_is_a_pattern(
+    tmp_path: Path, plan_file: Path
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"lib*/x.py": "x\n", "library/y.py": "y\n"})
+    plan_file.write_text(
+        "version: 1\nname: odd\nphases:\n  - id: p\n    steps:\n"
+        '      - id: drop\n        delete: ["lib*"]\n'
+    )
+
+    done = run_cli("run", str(plan_file), cwd=repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (repo / "lib*").exists()
+    assert (repo / "library/y.py").read_text() == "y\n"
+    assert git("show", "--name-only", "--format=", "HEAD", cwd=repo) == "lib*/x.py"
