@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from runner.git import repository
 from tests.conftest import git, make_repo, run_cli
 
 #: Names that git would read as a pattern or as magic, beside plain names they would match.
@@ -124,3 +125,17 @@ def test_a_deleted_folder_is_that_folder_even_when_its_name_is_a_pattern(
     assert not (repo / "lib*").exists()
     assert (repo / "library/y.py").read_text() == "y\n"
     assert git("show", "--name-only", "--format=", "HEAD", cwd=repo) == "lib*/x.py"
+
+
+def test_staging_a_codemods_files_stages_those_names_alone(tmp_path: Path) -> None:
+    """A codemod stages the files it wrote by name (``--pathspec-from-file``): a name that
+    looks like a pattern or magic must not stage the files it would match."""
+    repo = _repo(tmp_path, ODD + PLAIN, "old\n")
+    for name in ODD + PLAIN:
+        (repo / name).write_text("changed\n")
+
+    with repository(repo) as r:
+        r.stage_paths(ODD)
+        staged = r.staged_paths()
+
+    assert sorted(staged) == sorted(ODD)
