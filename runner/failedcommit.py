@@ -14,11 +14,11 @@ from __future__ import annotations
 from typing import NoReturn
 
 from runner.context import Runtime
-from runner.errors import GitError
+from runner.errors import GitError, RollbackIncomplete
 from runner.model import RollbackMode
 from runner.rollback import roll_back
 
-__all__ = ["abandon_step"]
+__all__ = ["abandon_step", "git_reason"]
 
 
 def abandon_step(rt: Runtime, step: str, checkpoint: str, error: GitError) -> NoReturn:
@@ -32,29 +32,41 @@ def abandon_step(rt: Runtime, step: str, checkpoint: str, error: GitError) -> No
     repo = rt.repo
     if repo.head() != checkpoint:
         raise error
-    record = roll_back(
-        rt,
-        target=checkpoint,
-        scope="step",
-        mode=RollbackMode.RESET,
-        label=f"{step}-not-committed",
-        hooks=False,
-    )
+    try:
+        record = roll_back(
+            rt,
+            target=checkpoint,
+            scope="step",
+            mode=RollbackMode.RESET,
+            label=f"{step}-not-committed",
+            hooks=False,
+        )
+    except GitError as again:
+        msg = (
+            f"step {step} passed its gates but its checkpoint could not be committed "
+            f"({git_reason(error)}), and rolling it back failed too ({git_reason(again)}). "
+            "Fix that, then run `runner run` again: it finishes the rollback"
+        )
+        raise RollbackIncomplete(msg) from None
     rt.journal.write("step-finished", step=step, status="commit failed")
     rt.journal.write("run-finished", status="commit failed")
     rt.journal.close(archive_as=rt.run_id)
     saved = f"; its changes are saved as {record.patch}" if record.patch else ""
     msg = (
         f"step {step} passed its gates but its checkpoint could not be committed "
-        f"({_last_line(error)}). "
+        f"({git_reason(error)}). "
         f"The step is rolled back to {checkpoint[:12]}{saved}. Fix what stopped the commit, "
         "then run `runner run` again"
     )
     raise GitError(msg) from None
 
 
-def _last_line(error: GitError) -> str:
-    """git's own reason, without the advice around it (``fatal: unable to ...``)."""
+def git_reason(error: GitError) -> str:
+    """git's own reason, without the advice around it: its first ``fatal:`` or ``error:``
+    line (``unable to auto-detect email address``, ``cannot lock ref ...``), else its last."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    last = lines[-1] if lines else "git failed"
-    return last.removeprefix("fatal: ").removeprefix("error: ")
+    for line in lines:
+        for prefix in ("fatal: ", "error: "):
+            if prefix in line:
+                return line.split(prefix, 1)[1]
+    return lines[-1] if lines else "git failed"

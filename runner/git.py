@@ -413,6 +413,8 @@ class Repository:
             self._git("update-ref", "-m", f"commit: {subject}", "HEAD", sha, parent)
         except GitError:
             now = self.head()
+            if now == parent:
+                raise  # HEAD did not move: git's own reason (a ref lock held, say) says it
             msg = (
                 f"HEAD moved to {now[:12]} while the step ran (it started at {parent[:12]}): a "
                 "gate or another process committed or reset; the step's changes stay staged. "
@@ -446,6 +448,12 @@ class Repository:
 
     def reset_hard(self, sha: str) -> None:
         """Move the branch and the tree to ``sha``; tracked and staged files follow."""
+        if sha == self.head():
+            # The branch stays where it is: only the index and the tree move (as `reset
+            # --hard` moves them), so a ref that cannot be written (a lock someone holds)
+            # does not stop a rollback that needs no branch move.
+            self._git("read-tree", "--reset", "-u", sha)
+            return
         self._git("reset", "-q", "--hard", sha)
 
     def revert_one(self, sha: str, message: str) -> str:

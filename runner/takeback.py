@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from rich.console import Console
 from rich.markup import escape
 
 from runner.context import Runtime, Workspace
-from runner.errors import PreconditionError, UsageError
+from runner.errors import GitError, PreconditionError, UsageError
+from runner.failedcommit import git_reason
 from runner.history import T_PLAN, T_ROLLBACK_FILE, T_ROLLBACK_TO, T_STEP, PlanHistory, read_history
 from runner.journal import Journal, Lock, new_run_id
 from runner.model import Plan
@@ -165,7 +167,10 @@ def _files(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
     with critical_section():
         rt.journal.write("rollback-files-started", files=paths, head=head)
         repo.restore_paths(target, present, absent)
-        sha = repo.commit(message)
+        try:
+            sha = repo.commit(message)
+        except GitError as e:
+            _put_back(rt, head, paths, e)
         rt.journal.write("rollback-files-committed", sha=sha)
     record = run_rollback_hooks(
         rt,
@@ -178,6 +183,20 @@ def _files(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
     else:
         rt.journal.write("rollback-files-verified", sha=sha)
     return record
+
+
+def _put_back(rt: Runtime, head: str, paths: list[str], error: GitError) -> NoReturn:
+    """The rollback commit failed: the named files go back as they are at ``head`` (they had
+    no uncommitted change, so nothing is lost) and the command stops with git's reason."""
+    present = [p for p in paths if rt.repo.path_exists_at(head, p)]
+    rt.repo.restore_paths(head, present, [p for p in paths if p not in present])
+    rt.journal.write("rollback-files-restored", head=head)
+    msg = (
+        f"the rollback commit could not be made ({git_reason(error)}); the "
+        f"files are as they were at {head[:12]}. Fix what stopped the commit, then run "
+        "the command again"
+    )
+    raise GitError(msg) from None
 
 
 def _target(rt: Runtime, history: PlanHistory, to: str | None) -> tuple[str, str]:

@@ -9,7 +9,6 @@ A commit that fails later all the same rolls its step back and leaves no journal
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -174,15 +173,32 @@ def test_every_preflight_refusal_leaves_no_journal_and_runs_nothing(
         assert seen, done.stdout
 
 
+#: What takes the commit away after the gates passed, git's reason, and what puts it back.
+COMMIT_FAILS = {
+    "identity": (
+        "git config --unset user.email && git config user.useConfigOnly true",
+        "(no email was given and auto-detection is disabled)",
+        ("config", "user.email", "repo@runner.invalid"),
+    ),
+    "ref-lock": (
+        "touch .git/refs/heads/main.lock",
+        "cannot lock ref 'HEAD': Unable to create",
+        ("update-ref", "-d", "refs/heads/none"),  # a no-op: the test removes the lock
+    ),
+}
+
+
+@pytest.mark.parametrize("cause", COMMIT_FAILS)
 def test_a_commit_that_fails_after_the_gates_rolls_the_step_back(
-    repo: Path, plan_file: Path, monkeypatch: pytest.MonkeyPatch
+    repo: Path, plan_file: Path, monkeypatch: pytest.MonkeyPatch, cause: str
 ) -> None:
-    """The identity is there at preflight; a gate takes it away before the commit."""
+    """Everything is in order at preflight; a gate takes the commit away."""
+    gate_command, reason, fix = COMMIT_FAILS[cause]
     _no_identity(monkeypatch)
     git("config", "user.name", "Repo Person", cwd=repo)
     git("config", "user.email", "repo@runner.invalid", cwd=repo)
-    gate = '{run: "git config --unset user.email && git config user.useConfigOnly true"}'
-    step = f'      - id: edit\n        run: "echo new > new.txt"\n        gate: [{gate}]\n'
+    gate = f'gate: [{{run: "{gate_command}"}}]'
+    step = f'      - id: edit\n        run: "echo new > new.txt"\n        {gate}\n'
     head = git("rev-parse", "HEAD", cwd=repo)
 
     done = run_cli("run", str(_plan(plan_file, step, MORE)), cwd=repo)
@@ -191,7 +207,7 @@ def test_a_commit_that_fails_after_the_gates_rolls_the_step_back(
     assert "Traceback" not in done.stderr
     [line] = done.stderr.strip().splitlines()
     assert "step p/edit passed its gates but its checkpoint could not be committed" in line
-    assert "(no email was given and auto-detection is disabled)" in line
+    assert reason in line
     assert git("rev-parse", "HEAD", cwd=repo) == head
     assert git("status", "--porcelain", "--ignored", cwd=repo) == ""
     assert not (repo / "new.txt").exists()
@@ -200,10 +216,29 @@ def test_a_commit_that_fails_after_the_gates_rolls_the_step_back(
     [patch] = (repo / ".git/runner/rollbacks").glob("*.patch")
     assert str(patch) in line
     assert "+new" in patch.read_text()
-    assert os.access(patch, os.R_OK)
-    # Nothing was left for the next run to recover: with the identity back, it just runs.
-    git("config", "user.email", "repo@runner.invalid", cwd=repo)
+    # Nothing was left for the next run to recover: with the cause gone, it just runs.
+    git(*fix, cwd=repo)
+    (repo / ".git/refs/heads/main.lock").unlink(missing_ok=True)
     step = '      - id: edit\n        run: "echo new > new.txt"\n'
     again = run_cli("run", str(_plan(plan_file, step, MORE)), cwd=repo)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "recovering" not in again.stdout + again.stderr
+
+
+def test_a_file_rollback_whose_commit_fails_puts_the_files_back(
+    repo: Path, plan_file: Path
+) -> None:
+    step = '      - id: edit\n        run: "echo new > app.py"\n'
+    assert run_cli("run", str(_plan(plan_file, step)), cwd=repo).returncode == 0
+    head = git("rev-parse", "HEAD", cwd=repo)
+    (repo / ".git/refs/heads/main.lock").touch()  # another git command holds the branch
+
+    done = run_cli("rollback", "app.py", "--plan", str(plan_file), cwd=repo)
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert "the rollback commit could not be made" in done.stderr
+    assert git("rev-parse", "HEAD", cwd=repo) == head
+    assert git("status", "--porcelain", cwd=repo) == ""
+    assert (repo / "app.py").read_text() == "new\n"
+    assert not (repo / ".git/runner/journal.jsonl").exists()
