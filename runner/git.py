@@ -448,13 +448,14 @@ class Repository:
 
     def reset_hard(self, sha: str) -> None:
         """Move the branch and the tree to ``sha``; tracked and staged files follow."""
-        if sha == self.head():
-            # The branch stays where it is: only the index and the tree move (as `reset
-            # --hard` moves them), so a ref that cannot be written (a lock someone holds)
-            # does not stop a rollback that needs no branch move.
+        try:
+            self._git("reset", "-q", "--hard", sha)
+        except GitError:
+            if sha != self.head():
+                raise
+            # The branch needed no move, only the index and the tree: a ref that cannot be
+            # written (a lock someone holds) must not stop that, so move those alone.
             self._git("read-tree", "--reset", "-u", sha)
-            return
-        self._git("reset", "-q", "--hard", sha)
 
     def revert_one(self, sha: str, message: str) -> str:
         """Revert one commit as a new commit carrying ``message``; returns its sha.
