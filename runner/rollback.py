@@ -23,6 +23,7 @@ from runner.git import SavedPatch
 from runner.history import T_PLAN, T_REVERTS, T_STEP
 from runner.journal import file_label
 from runner.model import RollbackMode
+from runner.ownership.gitsetup import GitSetup, hold_setup
 from runner.process import describe, run_command
 from runner.results import GateResult, GateStatus, RollbackRecord
 
@@ -109,6 +110,7 @@ def run_rollback_hooks(rt: Runtime, record: RollbackRecord) -> RollbackRecord:
     """
     plan = rt.plan
     results: list[GateResult] = []
+    setup = GitSetup.capture(rt.repo)
     for i, command in enumerate(plan.on_rollback.run, 1):
         name = f"hook-{i}"
         if not rt.with_hooks:
@@ -139,6 +141,8 @@ def run_rollback_hooks(rt: Runtime, record: RollbackRecord) -> RollbackRecord:
         result = run_gate(gate, ctx)
         rt.observer.gate_finished("on-rollback", result)
         verify.append(result)
+    if moved := hold_setup(rt.repo, setup, "an on-rollback hook or verify gate"):
+        verify.append(GateResult("git-setup", "check", GateStatus.FAILED, 0.0, moved, moved))
     return replace(record, hooks=tuple(results), verify=tuple(verify))
 
 
