@@ -27,7 +27,7 @@ from runner.ownership.gitsetup import GitSetup, hold_setup
 from runner.process import describe, run_command
 from runner.results import GateResult, GateStatus, RollbackRecord
 
-__all__ = ["critical_section", "roll_back", "run_rollback_hooks"]
+__all__ = ["critical_section", "roll_back", "run_rollback_hooks", "undo_file_rollback"]
 
 
 @contextmanager
@@ -144,6 +144,21 @@ def run_rollback_hooks(rt: Runtime, record: RollbackRecord) -> RollbackRecord:
     if moved := hold_setup(rt.repo, setup, "an on-rollback hook or verify gate"):
         verify.append(GateResult("git-setup", "check", GateStatus.FAILED, 0.0, moved, moved))
     return replace(record, hooks=tuple(results), verify=tuple(verify))
+
+
+def undo_file_rollback(rt: Runtime, *, before: str, commit: str) -> RollbackRecord:
+    """Take back the commit of a ``runner rollback FILE...`` whose verification failed.
+
+    The one way both the command and the recovery of an interrupted one do it: the rollback
+    path, so whatever the hooks and verify gates left in the tree is saved as a patch before
+    it is discarded, and the undone commit stays reachable under ``refs/runner/rollbacks/``.
+    """
+    undo = roll_back(
+        rt, target=before, scope="files", mode=RollbackMode.RESET, label="files-undone",
+        hooks=False,
+    )  # fmt: skip
+    rt.journal.write("rollback-files-undone", sha=commit)
+    return undo
 
 
 def _commits_since(rt: Runtime, target: str, head: str) -> list[str]:
