@@ -158,7 +158,8 @@ class Lock:
         """Free the lock (the kernel also frees it if this process dies)."""
         if self._fd is None:
             return
-        self._owner_path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # gone with the state folder, if a command took it
+            self._owner_path.unlink(missing_ok=True)
         fcntl.flock(self._fd, fcntl.LOCK_UN)
         os.close(self._fd)
         self._fd = None

@@ -212,3 +212,17 @@ def test_a_kill_after_the_state_folder_was_recreated_is_recovered(
     assert "recovering" in again.stdout
     assert git("rev-parse", "HEAD~2", cwd=repo) == start
     assert git("status", "--porcelain", cwd=repo) == ""
+
+
+def test_a_state_folder_replaced_by_a_file_stops_the_run_with_a_message(
+    two_commits: Path, plan_file: Path
+) -> None:
+    repo = two_commits
+    action = "echo changed > app.py && rm -rf .git/runner && touch .git/runner"
+
+    done = run_cli("run", str(_plan(plan_file, action=action)), cwd=repo)
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert "a writable folder again" in done.stderr
+    assert (repo / "app.py").read_text() == "changed\n"  # kept for the next run to take back
