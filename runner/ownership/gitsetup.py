@@ -24,6 +24,7 @@ What is put back, and why:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from runner.git import Repository
 
@@ -39,13 +40,19 @@ class GitSetup:
     branch: str | None  # None: detached
     sha: str
     config: tuple[tuple[str, str | None], ...]  # (key, value or None when unset)
+    stamp: tuple[int, int] | None  # the config file's inode and mtime: git rewrites it anew
 
     @classmethod
-    def capture(cls, repo: Repository) -> GitSetup:
-        """The setup as it is now (two git calls)."""
+    def capture(cls, repo: Repository, *, like: GitSetup | None = None) -> GitSetup:
+        """The setup as it is now: two git calls, or one when the config file is the one
+        ``like`` read (git writes config through a lock file renamed into place, so any
+        change makes a new inode)."""
         branch, sha = repo.head_state()
+        stamp = _stamp(repo.common_dir / "config")
+        if like is not None and stamp is not None and stamp == like.stamp:
+            return cls(branch, sha, like.config, stamp)
         config = repo.setup_config()
-        return cls(branch, sha, tuple((k, config.get(k)) for k in _KEYS))
+        return cls(branch, sha, tuple((k, config.get(k)) for k in _KEYS), stamp)
 
     def changes_since(self, now: GitSetup) -> list[str]:
         """What differs in ``now`` from this setup, one phrase each (empty: nothing)."""
@@ -87,7 +94,7 @@ class GitSetup:
 def hold_setup(repo: Repository, before: GitSetup, who: str) -> str | None:
     """Check that ``who`` (``the action``, ``gate unit``) left git's setup as ``before``;
     if not, put it back and return the message that fails the step (``None``: unchanged)."""
-    now = GitSetup.capture(repo)
+    now = GitSetup.capture(repo, like=before)
     changes = before.changes_since(now)
     if not changes:
         return None
@@ -97,6 +104,14 @@ def hold_setup(repo: Repository, before: GitSetup, who: str) -> str | None:
         f"{'; '.join(done) or 'nothing else to do'}. Look with `git reflog -5` and "
         "`git config --list --show-origin`"
     )
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
 
 
 def _where(branch: str | None, sha: str) -> str:
