@@ -296,6 +296,8 @@ class _Run:
             if not result.message:
                 result = self._kept(self._gate(step, result), setup, "a gate")
         except (KeyboardInterrupt, Interrupted):
+            if moved := self._moved(setup, "the interrupted step"):
+                self._notice(moved)  # HEAD back on the run's branch before the rollback
             self._interrupted(step, checkpoint)
             raise
         result = replace(result, seconds=time.monotonic() - started)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import git, make_repo, run_cli
+from tests.conftest import git, make_repo, run_cli, start_cli, wait_for
 
 PLAN = """\
 version: 1
@@ -226,3 +227,19 @@ def test_a_state_folder_replaced_by_a_file_stops_the_run_with_a_message(
     assert "Traceback" not in done.stderr
     assert "a writable folder again" in done.stderr
     assert (repo / "app.py").read_text() == "changed\n"  # kept for the next run to take back
+
+
+def test_a_step_interrupted_after_it_switched_branch_is_rolled_back_on_the_runs_branch(
+    two_commits: Path, plan_file: Path
+) -> None:
+    repo = two_commits
+    start = git("rev-parse", "HEAD", cwd=repo)
+    action = "git switch -q -c side && echo changed > app.py && touch ../switched && sleep 30"
+    proc = start_cli("run", str(_plan(plan_file, action=action)), cwd=repo)
+    wait_for(repo.parent / "switched")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+
+    assert proc.returncode == 130, out + err
+    assert "changed git's setup" in out + err
+    _assert_back_at_start(repo, start)
