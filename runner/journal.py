@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from runner.errors import LockHeld, PreconditionError
+from runner.ownership.statefolder import find_damage, give_back_access
 
 __all__ = [
     "FAULT_ENV",
@@ -291,20 +292,18 @@ class Journal:
         """
         if self._file is None:
             return None
-        damage = self._damage()
+        written = "".join(self._lines)
+        damage = find_damage(self._state, self._file.fileno(), written)
         if not damage:
             return None
         state = self._state
-        for folder in (state.root, state.logs, state.rollbacks, state.runs, state.tmp):
-            with contextlib.suppress(OSError):  # ours: make it writable again
-                if folder.is_dir() and _locked_out(folder):
-                    folder.chmod(folder.stat().st_mode | 0o700)
+        give_back_access(state)
         try:
             state.ensure()
         except PreconditionError as e:  # what needs that folder stops there, as on a full disk
             damage.append(str(e))
         try:
-            write_atomically(state.journal, "".join(self._lines).encode())
+            write_atomically(state.journal, written.encode())
             reopened = state.journal.open("a", encoding="utf-8")
         except OSError as e:
             msg = (
@@ -322,28 +321,6 @@ class Journal:
             f"{who} changed runner's state folder {state.root} ({'; '.join(damage)}); runner "
             f"made it again and rewrote the journal with this run's {len(self._lines)} events"
         )
-
-    def _damage(self) -> list[str]:
-        """What a command did to the state folder, one phrase each (empty: nothing)."""
-        state = self._state
-        if not state.root.is_dir():
-            return ["deleted it"]
-        damage = []
-        if _locked_out(state.root):
-            damage.append("made it unwritable")
-        gone = [f.name for f in (state.logs, state.rollbacks, state.runs, state.tmp)
-                if not f.is_dir()]  # fmt: skip
-        if gone:
-            damage.append(f"deleted or replaced {'/, '.join(gone)}/")
-        assert self._file is not None
-        try:
-            same = state.journal.stat().st_ino == os.fstat(self._file.fileno()).st_ino
-            intact = same and state.journal.read_text(encoding="utf-8") == "".join(self._lines)
-        except OSError:
-            intact = False
-        if not intact:
-            damage.append(f"deleted or changed {state.journal.name}")
-        return damage
 
     def close(self, *, archive_as: str | None) -> None:
         """Close the journal; a finished run's journal moves to ``runs/``."""
@@ -395,12 +372,6 @@ def write_atomically(path: Path, data: bytes) -> None:
         f.flush()
         os.fsync(f.fileno())
     tmp.replace(path)
-
-
-def _locked_out(folder: Path) -> bool:
-    """Whether the owner lost write access to ``folder``: by its mode bits, which say it
-    for root too (root passes ``os.access``, the next user of the repository may not)."""
-    return folder.stat().st_mode & 0o700 != 0o700
 
 
 def _alive_here(owner: Mapping[str, Any] | None) -> bool:
