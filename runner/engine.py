@@ -36,10 +36,18 @@ from runner.model import (
     Step,
     action_kind,
 )
+from runner.ownership.gitsetup import GitSetup, hold_setup
 from runner.preflight import check_repository_shape
 from runner.process import run_command
 from runner.recovery import find_interruption, recover
-from runner.results import GateResult, RollbackRecord, RunReport, StepResult, StepStatus
+from runner.results import (
+    GateResult,
+    GateStatus,
+    RollbackRecord,
+    RunReport,
+    StepResult,
+    StepStatus,
+)
 from runner.rollback import critical_section, roll_back
 from runner.selection import RunOptions, select_steps
 from runner.treeguard import TreeGuard, discard_leftovers
@@ -65,7 +73,7 @@ def execute_plan(
         rt = Runtime(
             plan=plan,
             ws=ws,
-            journal=Journal(ws.state),
+            journal=Journal(ws.state, lock=lock),
             observer=observer,
             approver=approver,
             run_id=new_run_id(),
@@ -88,6 +96,7 @@ class _Run:
         self.history = PlanHistory()
         self.checkpoint: str | None = None  # HEAD after our own last commit; None: ask git
         self.guard = TreeGuard(rt.repo.root, rt.repo.git_dir)
+        self.unsafe = False  # a command moved git's setup or runner's state: roll back
 
     # --- the run -----------------------------------------------------------------------
 
@@ -269,12 +278,14 @@ class _Run:
         repo = rt.repo
         checkpoint = self.checkpoint or repo.head()
         self.checkpoint = None  # until this step commits, HEAD is git's to tell
+        setup, self.unsafe = GitSetup.capture(repo), False
         self.guard.step_started()
         started = time.monotonic()
         rt.journal.write("step-started", step=step.key, checkpoint=checkpoint)
         result = StepResult(step.key, step.title, action_kind(step.action), StepStatus.PASSED)
         try:
             result = self._act(step, result)
+            result = self._kept(result, setup, "the action")
             rt.journal.write("action-done", step=step.key, ok=not result.message)
             with critical_section():
                 if step.action is None or isinstance(step.action, RunAction):
@@ -286,8 +297,10 @@ class _Run:
                 result = replace(result, changed=tuple(changed), diffstat=diffstat)
             self.guard.settle(result.changed)
             if not result.message:
-                result = self._gate(step, result)
+                result = self._kept(self._gate(step, result), setup, "a gate")
         except (KeyboardInterrupt, Interrupted):
+            if moved := self._moved(setup, "the interrupted step"):
+                self._notice(moved)  # HEAD back on the run's branch before the rollback
             self._interrupted(step, checkpoint)
             raise
         result = replace(result, seconds=time.monotonic() - started)
@@ -338,6 +351,20 @@ class _Run:
             source_roots=settings.source_roots,
         )
 
+    def _kept(self, result: StepResult, before: GitSetup, who: str) -> StepResult:
+        """Fail the step if ``who`` moved git's setup or damaged the state folder."""
+        if (moved := self._moved(before, who)) is None:
+            return result
+        self.unsafe = True
+        return replace(result, message="; ".join(filter(None, [result.message, moved])))
+
+    def _moved(self, before: GitSetup, who: str) -> str | None:
+        """What ``who`` changed of the state folder and git's setup, both put back first (so
+        the rollback is journaled and runs on the run's branch); ``None``: nothing."""
+        rt = self.rt
+        found = [m for m in (rt.journal.repair(who), hold_setup(rt.repo, before, who)) if m]
+        return "; ".join(found) or None
+
     def _gate(self, step: Step, result: StepResult) -> StepResult:
         rt = self.rt
         ctx = rt.gate_context(step.key, phase=step.phase_id, step=step.id)
@@ -380,10 +407,12 @@ class _Run:
         self, step: Step, result: StepResult, checkpoint: str, phase_start: str, tree: str
     ) -> StepResult:
         rt = self.rt
-        if step.on_failure is OnFailure.CONTINUE:
+        # What moved git's setup or runner's state cannot be kept or left: always taken back.
+        on_failure = OnFailure.ROLLBACK if self.unsafe else step.on_failure
+        if on_failure is OnFailure.CONTINUE:
             committed = self._commit(step, result, checkpoint, tree, failed=True)
             return replace(committed, status=StepStatus.FAILED)
-        if step.on_failure is OnFailure.STOP:
+        if on_failure is OnFailure.STOP:
             rt.repo.reset_index()  # the tree stays as the step left it, unstaged
             rt.journal.write("step-finished", step=step.key, status="stopped")
             return replace(result, status=StepStatus.STOPPED)
@@ -422,6 +451,7 @@ class _Run:
         label = f"phase {phase.id}"
         ctx = rt.gate_context(label, phase=phase.id)
         gates: list[GateResult] = []
+        setup = GitSetup.capture(rt.repo)
         for gate in phase.gates:
             rt.observer.gate_started(label, gate)
             outcome = run_gate(gate, ctx)
@@ -429,6 +459,8 @@ class _Run:
             gates.append(outcome)
             if not outcome.passed:
                 break
+        if moved := self._moved(setup, "a phase gate"):
+            gates.append(GateResult("git-setup", "check", GateStatus.FAILED, 0.0, moved, moved))
         self.phase_gates.append((phase.id, tuple(gates)))
         rt.journal.write("phase-gates-done", phase=phase.id, passed=all(g.passed for g in gates))
         if all(g.passed for g in gates):

@@ -115,7 +115,7 @@ def grep_files(root: Path, tokens: Sequence[str], *, exclude: Sequence[str] = ()
     for token in tokens:
         args += ["-e", token]
     args += ["--", "*.py", *exclude_pathspecs(exclude)]
-    with gitpython.Repo(root) as repo:
+    with _pinned_repo(root) as repo:
         try:
             out: str = repo.git.grep(*args)
         except gitpython.GitCommandError as e:
@@ -131,7 +131,7 @@ def tracked_files(root: Path, folder: str) -> list[str]:
     A ``delete`` of a folder removes these and nothing else: ignored and untracked files in it
     are the user's, not the plan's.
     """
-    with gitpython.Repo(root) as repo:
+    with _pinned_repo(root) as repo:
         out: str = repo.git.ls_files("-z", "--full-name", "--", folder, env=LITERAL_ENV)
     return sorted(p for p in out.split("\0") if p)
 
@@ -143,7 +143,7 @@ def quiet_folders(root: Path) -> list[str]:
     Runs on the tree watch's thread, hence a ``Repo`` of its own. Folders named by an
     ignore rule but holding a tracked file (``git add -f``) stay in.
     """
-    with gitpython.Repo(root) as repo:
+    with _pinned_repo(root) as repo:
         out = repo.git.ls_files("-o", "-i", "--exclude-standard", "--directory", "-z")
         listed = [p.rstrip("/") for p in out.split("\0") if p.endswith("/")]
         if not listed or len(listed) > _MAX_QUIET_FOLDERS:
@@ -189,6 +189,7 @@ class Repository:
         self.root = Path(str(repo.working_tree_dir)).resolve()
         self.git_dir = Path(repo.git_dir).resolve()
         self.common_dir = Path(repo.common_dir).resolve()
+        _pin(repo, self.git_dir, self.root)
 
     def close(self) -> None:
         """Stop GitPython's helper processes."""
@@ -286,6 +287,35 @@ class Repository:
     def parent(self, sha: str) -> str:
         """The first parent of ``sha``."""
         return self._git("rev-parse", "--verify", f"{sha}^")
+
+    def head_state(self) -> tuple[str | None, str]:
+        """``(branch, sha)`` of HEAD in one call (branch ``None``: detached)."""
+        out = self._git("rev-parse", "HEAD", "--symbolic-full-name", "HEAD")
+        sha, _, ref = out.partition("\n")
+        return (ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None), sha
+
+    def setup_config(self) -> dict[str, str]:
+        """``core.worktree`` and ``core.bare`` as the repository's config sets them."""
+        try:
+            out = self._git("config", "--get-regexp", r"^core\.(worktree|bare)$")
+        except GitError:
+            return {}  # neither is set
+        pairs = (line.partition(" ") for line in out.splitlines())
+        return {key: value for key, _, value in pairs}
+
+    def set_config(self, key: str, value: str | None) -> None:
+        """Set ``key`` in the repository's config, or remove it (``None``)."""
+        if value is None:
+            self._git_ok("config", "--unset-all", key)
+        else:
+            self._git("config", key, value)
+
+    def point_head(self, branch: str | None, sha: str) -> None:
+        """HEAD back on ``branch`` (or detached at ``sha``); tree, index and branches stay."""
+        if branch is not None:
+            self._git("symbolic-ref", "HEAD", f"refs/heads/{branch}")
+        else:
+            self._git("update-ref", "--no-deref", "HEAD", sha)
 
     # --- branches ----------------------------------------------------------------------
 
@@ -577,6 +607,25 @@ def repository(path: Path) -> Iterator[Repository]:
         yield repo
     finally:
         repo.close()
+
+
+def _pin(repo: gitpython.Repo, git_dir: Path, root: Path) -> None:
+    """Every git call of ``repo`` names its git dir and work tree in the environment.
+
+    ``GIT_DIR``/``GIT_WORK_TREE`` win over ``core.worktree`` and ``core.bare``: a plan command
+    that sets them (or a gate, or a hook) cannot send runner's own ``git add``/``reset``
+    outside the repository it opened. :mod:`runner.ownership.gitsetup` then notices the
+    change and fails the step.
+    """
+    repo.git.update_environment(GIT_DIR=str(git_dir), GIT_WORK_TREE=str(root))
+
+
+@contextmanager
+def _pinned_repo(root: Path) -> Iterator[gitpython.Repo]:
+    """``gitpython.Repo(root)`` whose calls are pinned as :class:`Repository`'s are."""
+    with gitpython.Repo(root) as repo:
+        _pin(repo, Path(repo.git_dir).resolve(), root.resolve())
+        yield repo
 
 
 def _parse_record(raw: str) -> CommitRecord:

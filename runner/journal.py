@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from runner.errors import LockHeld, PreconditionError
+from runner.ownership.statefolder import find_damage, give_back_access
 
 __all__ = [
     "FAULT_ENV",
@@ -158,10 +159,26 @@ class Lock:
         """Free the lock (the kernel also frees it if this process dies)."""
         if self._fd is None:
             return
-        self._owner_path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # gone with the state folder, if a command took it
+            self._owner_path.unlink(missing_ok=True)
         fcntl.flock(self._fd, fcntl.LOCK_UN)
         os.close(self._fd)
         self._fd = None
+
+    def renew(self) -> None:
+        """Hold the lock again after its file was deleted (with the state folder): the old
+        file's lock guards nothing any more, a new run would take the new file's."""
+        if self._fd is not None:
+            try:
+                same = self._path.stat().st_ino == os.fstat(self._fd).st_ino
+            except OSError:
+                same = False
+            if same and self._owner_path.exists():
+                return
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+        self.acquire()
 
     def is_held_elsewhere(self) -> bool:
         """Whether another process holds the lock right now (never blocks, never takes it)."""
@@ -209,10 +226,12 @@ class Lock:
 class Journal:
     """Append-only, fsynced record of a run's state changes (``journal.jsonl``)."""
 
-    def __init__(self, state: StateDir) -> None:
+    def __init__(self, state: StateDir, *, lock: Lock | None = None) -> None:
         self._state = state
         self._file: TextIO | None = None
         self._counts: dict[str, int] = {}
+        self._lines: list[str] = []  # this run's events, to write again if the file goes
+        self._lock = lock
 
     def open(self) -> None:
         """Start a fresh journal for a new run.
@@ -232,6 +251,7 @@ class Journal:
         if events:
             path.replace(self._state.runs / f"{run_id_of(events)}.jsonl")
         self._file = path.open("w", encoding="utf-8")
+        self._lines = []
 
     def write(self, name: str, **fields: Any) -> None:  # noqa: ANN401 - JSON values
         """Append one event and make it durable before returning."""
@@ -247,6 +267,7 @@ class Journal:
             self._file.write(line + "\n")
             self._file.flush()
             os.fsync(self._file.fileno())
+            self._lines.append(line + "\n")
         except OSError as e:
             msg = (
                 f"cannot write the journal {self._state.journal}: {e.strerror}; stopped "
@@ -258,6 +279,48 @@ class Journal:
             raise PreconditionError(msg) from None
         if fault in _FAULT_SIGNALS:
             os.kill(os.getpid(), _FAULT_SIGNALS[fault])
+
+    def repair(self, who: str) -> str | None:
+        """After a plan command ran: the state folder, the journal and the lock as this run
+        left them, or made so again. ``None`` when nothing was amiss; else the message that
+        fails the step (``who`` ran the command: ``the action``, ``gate unit``).
+
+        A command that deletes ``.git/runner``, replaces the journal or makes the folder
+        unwritable must not cost the journal: with it gone, a crash from here on could not
+        be recovered. The folder is made again and the journal rewritten with every event of
+        this run so far, so the rollback that follows is journaled as usual.
+        """
+        if self._file is None:
+            return None
+        written = "".join(self._lines)
+        damage = find_damage(self._state, self._file.fileno(), written)
+        if not damage:
+            return None
+        state = self._state
+        give_back_access(state)
+        try:
+            state.ensure()
+        except PreconditionError as e:  # what needs that folder stops there, as on a full disk
+            damage.append(str(e))
+        try:
+            write_atomically(state.journal, written.encode())
+            reopened = state.journal.open("a", encoding="utf-8")
+        except OSError as e:
+            msg = (
+                f"{who} changed runner's state folder {state.root} ({'; '.join(damage)}) and "
+                f"the journal cannot be written again ({e.strerror}); the step's changes are "
+                f"still in the tree. Make {state.root} a writable folder again, then `runner "
+                "run` takes the step back"
+            )
+            raise PreconditionError(msg) from None
+        self._file.close()
+        self._file = reopened
+        if self._lock is not None:
+            self._lock.renew()
+        return (
+            f"{who} changed runner's state folder {state.root} ({'; '.join(damage)}); runner "
+            f"made it again and rewrote the journal with this run's {len(self._lines)} events"
+        )
 
     def close(self, *, archive_as: str | None) -> None:
         """Close the journal; a finished run's journal moves to ``runs/``."""

@@ -120,7 +120,7 @@ def run_command(
     log.parent.mkdir(parents=True, exist_ok=True)
     shell = isinstance(command, str)
     start = time.monotonic()
-    with log.open("wb") as out:
+    with log.open("w+b") as out:  # read back through this handle: the command may delete it
         with _signals_deferred() as pending:
             proc = subprocess.Popen(  # a string command runs through the shell by contract
                 command if shell else list(command),
@@ -141,8 +141,9 @@ def run_command(
             except subprocess.TimeoutExpired:
                 timed_out = True
                 terminate_group(proc)
+        out.seek(0)
+        output = out.read().decode("utf-8", errors="replace")
     seconds = time.monotonic() - start
-    output = log.read_bytes().decode("utf-8", errors="replace")
     if timed_out:
         output += f"\n[runner] timed out after {seconds:.1f}s; process group killed\n"
     return Completed(command, proc.returncode, output, seconds, timed_out)

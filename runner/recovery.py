@@ -15,7 +15,7 @@ from runner.journal import file_label
 from runner.model import RollbackMode
 from runner.process import kill_orphans
 from runner.results import RollbackRecord
-from runner.rollback import critical_section, roll_back, run_rollback_hooks
+from runner.rollback import critical_section, roll_back, run_rollback_hooks, undo_file_rollback
 
 __all__ = ["Interruption", "find_interruption", "recover"]
 
@@ -107,15 +107,7 @@ def _finish_file_rollback(rt: Runtime, what: Interruption) -> list[str]:
     if record.verified:
         rt.journal.write("rollback-files-verified", sha=head)
         return [f"file rollback {head[:12]} kept: its hooks and verify gates passed"]
-    undo = roll_back(
-        rt,
-        target=what.files_head or head,
-        scope="files",
-        mode=RollbackMode.RESET,
-        label="recovered-files-undone",
-        hooks=False,
-    )
-    rt.journal.write("rollback-files-undone", sha=head)
+    undo = undo_file_rollback(rt, before=what.files_head or repo.parent(head), commit=head)
     return [_saved(undo.patch, f"file rollback {head[:12]} failed verification and is undone")]
 
 

@@ -214,7 +214,8 @@ def render_rollback(record: RollbackRecord, console: Console) -> None:
     else:
         console.print(f"  rolled back ({record.scope}, by {record.mode}) to {record.target[:10]}")
     if record.patch:
-        console.print(f"  discarded diff ({record.files} file(s)) saved: {escape(record.patch)}")
+        count = "" if record.scope == "files" else f" ({record.files} file(s))"
+        console.print(f"  discarded diff{count} saved: {escape(record.patch)}")
         console.print(f"    re-apply with: git apply {escape(record.patch)}")
     if record.reverted:
         console.print(f"  revert commits: {', '.join(c[:10] for c in record.reverted)}")

@@ -23,10 +23,11 @@ from runner.git import SavedPatch
 from runner.history import T_PLAN, T_REVERTS, T_STEP
 from runner.journal import file_label
 from runner.model import RollbackMode
+from runner.ownership.gitsetup import GitSetup, hold_setup
 from runner.process import describe, run_command
 from runner.results import GateResult, GateStatus, RollbackRecord
 
-__all__ = ["critical_section", "roll_back", "run_rollback_hooks"]
+__all__ = ["critical_section", "roll_back", "run_rollback_hooks", "undo_file_rollback"]
 
 
 @contextmanager
@@ -109,6 +110,7 @@ def run_rollback_hooks(rt: Runtime, record: RollbackRecord) -> RollbackRecord:
     """
     plan = rt.plan
     results: list[GateResult] = []
+    setup = GitSetup.capture(rt.repo)
     for i, command in enumerate(plan.on_rollback.run, 1):
         name = f"hook-{i}"
         if not rt.with_hooks:
@@ -139,7 +141,24 @@ def run_rollback_hooks(rt: Runtime, record: RollbackRecord) -> RollbackRecord:
         result = run_gate(gate, ctx)
         rt.observer.gate_finished("on-rollback", result)
         verify.append(result)
+    if moved := hold_setup(rt.repo, setup, "an on-rollback hook or verify gate"):
+        verify.append(GateResult("git-setup", "check", GateStatus.FAILED, 0.0, moved, moved))
     return replace(record, hooks=tuple(results), verify=tuple(verify))
+
+
+def undo_file_rollback(rt: Runtime, *, before: str, commit: str) -> RollbackRecord:
+    """Take back the commit of a ``runner rollback FILE...`` whose verification failed.
+
+    The one way both the command and the recovery of an interrupted one do it: the rollback
+    path, so whatever the hooks and verify gates left in the tree is saved as a patch before
+    it is discarded, and the undone commit stays reachable under ``refs/runner/rollbacks/``.
+    """
+    undo = roll_back(
+        rt, target=before, scope="files", mode=RollbackMode.RESET, label="files-undone",
+        hooks=False,
+    )  # fmt: skip
+    rt.journal.write("rollback-files-undone", sha=commit)
+    return undo
 
 
 def _commits_since(rt: Runtime, target: str, head: str) -> list[str]:

@@ -9,7 +9,7 @@ gates run afterwards; a failed verification undoes the rollback commit.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -26,7 +26,7 @@ from runner.pathquote import quote_path
 from runner.preflight import check_repository_shape
 from runner.report import LiveObserver, render_rollback
 from runner.results import RollbackRecord
-from runner.rollback import critical_section, roll_back, run_rollback_hooks
+from runner.rollback import critical_section, roll_back, run_rollback_hooks, undo_file_rollback
 from runner.workspace import real_workspace
 
 __all__ = ["RollbackRequest", "rollback_command"]
@@ -177,9 +177,8 @@ def _files(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
         RollbackRecord(scope="files", mode="commit", target=target, patch=None, files=len(paths)),
     )
     if not record.verified:
-        with critical_section():
-            repo.reset_hard(head)  # the rollback commit is ours alone: undo it
-            rt.journal.write("rollback-files-undone", sha=sha)
+        undo = undo_file_rollback(rt, before=head, commit=sha)
+        record = replace(record, patch=undo.patch, backup_ref=undo.backup_ref)
     else:
         rt.journal.write("rollback-files-verified", sha=sha)
     return record

@@ -2,7 +2,8 @@
 
 A three-step plan (a codemod step and a ``run`` step that pass, then a step whose gate
 fails, so the run rolls back, runs the on-rollback hook and the verify gate) on a small
-repository; and how to compare what runs leave behind: exit code, tree, history with
+repository; two small plans for phase gates (passing and failing) and ``on-failure:
+continue|stop``; and how to compare what runs leave behind: exit code, tree, history with
 commit ids and durations normalised, and whether any content a run wrote is lost.
 """
 
@@ -22,6 +23,8 @@ __all__ = [
     "BASE_FILES",
     "CODEMOD_ACTION",
     "CRASH_PLAN",
+    "DECIDED_BY",
+    "FLOW_PLANS",
     "MODES",
     "Outcome",
     "crash_plan",
@@ -30,6 +33,7 @@ __all__ = [
     "journal_events",
     "lost_contents",
     "outcome",
+    "plan_text",
     "runner_process",
     "working_files",
 ]
@@ -87,6 +91,55 @@ _SHA = re.compile(r"\b[0-9a-f]{40}\b")
 
 def crash_plan(settings: str) -> str:
     return CRASH_PLAN.format(settings=settings, codemod=CODEMOD_ACTION)
+
+
+#: Plans of the other ways a run goes on or ends, kept small (shell steps, no Python gate):
+#: the crash points of each cost three runner processes.
+FLOW_PLANS = {
+    # A failed gate committed as failed (on-failure: continue), a passing phase gate, then
+    # a phase whose phase gate fails, so the phase is rolled back.
+    "phase-gates": """\
+version: 1
+name: crash-flow
+settings: {timeout: 30s}
+phases:
+  - id: one
+    steps:
+      - id: lenient
+        on-failure: continue
+        run: "echo soft > soft.txt"
+        gate: [{run: "false"}]
+    gate: [{run: "test -f soft.txt"}]
+  - id: two
+    steps:
+      - id: more
+        run: "echo two > two.txt"
+    gate: [{run: "test -f missing.txt"}]
+""",
+    # A failed gate that stops the run with the tree as the step left it (on-failure: stop).
+    "stop": """\
+version: 1
+name: crash-stop
+settings: {timeout: 30s}
+phases:
+  - id: one
+    steps:
+      - id: stopper
+        on-failure: stop
+        run: "echo half > README.md"
+        gate: [{run: "false"}]
+""",
+}
+
+#: The journal event after which a crashed run's outcome is decided: the next run finishes
+#: what it began and then runs the plan again, as a second run after an uninterrupted one.
+DECIDED_BY = {"reset": "rollback-started", "revert": "rollback-started",
+              "phase-gates": "rollback-started", "stop": "step-finished"}  # fmt: skip
+
+
+def plan_text(shape: str) -> str:
+    """The crash plan of ``shape``: a rollback mode of the main plan, or a flow plan."""
+    return crash_plan(MODES[shape]) if shape in MODES else FLOW_PLANS[shape]
 
 
 # --- what a run leaves behind ----------------------------------------------------------

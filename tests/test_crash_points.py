@@ -27,14 +27,15 @@ import pytest
 
 from tests.conftest import git, run_cli
 from tests.crashplan import (
+    DECIDED_BY,
     MODES,
     Outcome,
-    crash_plan,
     crashed_journal,
     fresh_repo,
     journal_events,
     lost_contents,
     outcome,
+    plan_text,
     runner_process,
     working_files,
 )
@@ -60,7 +61,7 @@ def ledger() -> Iterator[Ledger]:
 def reference(ledger: Ledger, mode: str, tmp: Path) -> tuple[Outcome, Outcome, list[str], float]:
     """The uninterrupted run (and a second run after it), its journal, and its duration."""
     if mode not in ledger.references:
-        repo, plan = fresh_repo(tmp, crash_plan(MODES[mode]))
+        repo, plan = fresh_repo(tmp, plan_text(mode))
         started = time.monotonic()
         first = run_cli("run", str(plan), cwd=repo)
         seconds = time.monotonic() - started
@@ -92,7 +93,7 @@ def crash_and_recover(tmp: Path, mode: str, label: str, *, faults: tuple[str, ..
 
     ``None`` when a random kill came too late: the run had finished already.
     """
-    repo, plan = fresh_repo(tmp, crash_plan(MODES[mode]))
+    repo, plan = fresh_repo(tmp, plan_text(mode))
     journals: list[list[str]] = []
     snapshots: list[dict[str, bytes]] = []
     for fault in faults or (None,):
@@ -113,7 +114,7 @@ def crash_and_recover(tmp: Path, mode: str, label: str, *, faults: tuple[str, ..
     status = run_cli("status", str(plan), cwd=repo)
     rerun = run_cli("run", str(plan), cwd=repo)
     lost = sorted({p for snap in snapshots for p in lost_contents(repo, snap)})
-    return Crash(label, journals[-1], "rollback-started" in journals[0], status, rerun,
+    return Crash(label, journals[-1], DECIDED_BY[mode] in journals[0], status, rerun,
                  outcome(repo, rerun.returncode), lost)  # fmt: skip
 
 
@@ -179,6 +180,29 @@ def test_a_kill_at_every_journal_point_loses_nothing(
     assert not problems, "\n\n".join(problems)
 
 
+@pytest.mark.parametrize(
+    ("shape", "points"),
+    [
+        ("phase-gates", {"phase-gates-done", "step-committed", "rollback-started"}),
+        ("stop", {"gates-done", "step-finished"}),
+    ],
+)
+def test_a_kill_at_every_journal_point_of_phase_gates_and_on_failure_loses_nothing(
+    shape: str, points: set[str], ledger: Ledger, tmp_path: Path
+) -> None:
+    """Phase gates that pass and fail, ``on-failure: continue`` and ``stop``: the same
+    promise at every journal point as the main plan's."""
+    once, twice, events, _ = reference(ledger, shape, tmp_path / "reference")
+    assert points <= set(events)
+    problems: list[str] = []
+    for i, (event, nth) in enumerate(journal_points(events)):
+        label = f"{shape} kill:{event}:{nth}"
+        crash = crash_and_recover(tmp_path / f"p{i}", shape, label, faults=(f"kill:{event}:{nth}",))
+        assert crash is not None
+        problems += check_crash(crash, once, twice, ledger)
+    assert not problems, "\n\n".join(problems)
+
+
 @pytest.mark.parametrize("mode", list(MODES))
 def test_a_kill_at_a_random_moment_loses_nothing(mode: str, ledger: Ledger, tmp_path: Path) -> None:
     once, twice, _, seconds = reference(ledger, mode, tmp_path / "reference")
@@ -225,7 +249,7 @@ def test_a_kill_inside_git_revert_is_finished_by_the_next_run(
 ) -> None:
     """No journal point falls inside ``git revert --no-commit``: make that state by hand."""
     _, twice, _, _ = reference(ledger, "revert", tmp_path / "reference")
-    repo, plan = fresh_repo(tmp_path / "mid-revert", crash_plan(MODES["revert"]))
+    repo, plan = fresh_repo(tmp_path / "mid-revert", plan_text("revert"))
     proc = runner_process(plan, repo, {"RUNNER_FAULT": "kill:revert-committed:1"})
     proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGKILL

@@ -1,0 +1,60 @@
+"""The state folder (``.git/runner``) staying what the run left, whatever its commands do.
+
+The state folder is the run's own, and the journal in it is what makes a crash recoverable.
+A plan command may delete it, replace the journal or ``logs/``, or take its write access
+away; :meth:`runner.journal.Journal.repair` asks :func:`find_damage` after every action
+and gate and, if anything is found, makes the folder again (:func:`give_back_access`, then
+``StateDir.ensure``) and rewrites the journal from the events it holds in memory.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from runner.journal import StateDir
+
+__all__ = ["find_damage", "give_back_access"]
+
+
+def find_damage(state: StateDir, journal_fd: int, written: str) -> list[str]:
+    """What a command did to the state folder, one phrase each (empty: nothing).
+
+    ``journal_fd`` is the run's open journal and ``written`` what it wrote there: a journal
+    file that is not that file, or does not hold exactly that, was deleted or changed.
+    """
+    if not state.root.is_dir():
+        return ["deleted it"]
+    damage = []
+    if _locked_out(state.root):
+        damage.append("made it unwritable")
+    folders = (state.logs, state.rollbacks, state.runs, state.tmp)
+    if gone := [f.name for f in folders if not f.is_dir()]:
+        damage.append(f"deleted or replaced {'/, '.join(gone)}/")
+    try:
+        same = state.journal.stat().st_ino == os.fstat(journal_fd).st_ino
+        intact = same and state.journal.read_text(encoding="utf-8") == written
+    except OSError:
+        intact = False
+    if not intact:
+        damage.append(f"deleted or changed {state.journal.name}")
+    return damage
+
+
+def give_back_access(state: StateDir) -> None:
+    """Owner read, write and search on the state folders a command locked us out of."""
+    for folder in (state.root, state.logs, state.rollbacks, state.runs, state.tmp):
+        try:
+            if folder.is_dir() and _locked_out(folder):
+                folder.chmod(folder.stat().st_mode | 0o700)
+        except OSError:
+            continue  # StateDir.ensure says what is still wrong
+
+
+def _locked_out(folder: Path) -> bool:
+    """Whether the owner lost access to ``folder``: by its mode bits, which say it for
+    root too (root passes ``os.access``; the next user of the repository may not)."""
+    return folder.stat().st_mode & 0o700 != 0o700
