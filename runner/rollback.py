@@ -23,6 +23,7 @@ from runner.git import SavedPatch
 from runner.history import T_PLAN, T_REVERTS, T_STEP
 from runner.journal import file_label
 from runner.model import RollbackMode
+from runner.ownership.commits import CommitChoice, ForeignPolicy, choose_commits
 from runner.process import describe, run_command
 from runner.results import GateResult, GateStatus, RollbackRecord
 
@@ -52,11 +53,16 @@ def roll_back(
     label: str,
     hooks: bool = True,
     staged: bool = False,
+    foreign: ForeignPolicy | None = None,
 ) -> RollbackRecord:
     """Bring the tree (and, in reset mode, the branch) back to ``target``.
 
     ``staged``: the caller knows the working tree equals the index (a step staged its
     files and nothing changed since), so the patch comes from the index alone.
+
+    ``foreign``: how commits after ``target`` that are not the plan's are treated; by
+    default their presence refuses the rollback before anything is journaled or touched
+    (:class:`~runner.ownership.commits.ForeignCommits`, exit 2).
 
     Raises :class:`RollbackIncomplete` (exit 3) when a revert conflicts: the message says
     what state the repository is in and how to recover.
@@ -64,6 +70,7 @@ def roll_back(
     repo = rt.repo
     with critical_section():
         head = repo.head()
+        choice = _commits_since(rt, target, head, foreign)
         rt.journal.write(
             "rollback-started", target=target, head=head, scope=scope, mode=mode.value,
             hooks=hooks,
@@ -73,7 +80,7 @@ def roll_back(
         files = saved.files
         if files == 0:
             patch_path.unlink(missing_ok=True)
-        commits = _commits_since(rt, target, head)
+        commits = list(choice.all)
         record = RollbackRecord(
             scope=scope,
             mode=mode.value,
@@ -83,7 +90,7 @@ def roll_back(
         )
         if mode is RollbackMode.REVERT and commits:
             repo.reset_hard(head)  # uncommitted changes: saved in the patch above
-            record = replace(record, reverted=_revert(rt, target, commits))
+            record = replace(record, reverted=_revert(rt, target, head, list(choice.own)))
         else:
             if commits and not rt.ws.rehearsal:
                 ref = f"refs/runner/rollbacks/{patch_path.stem}"
@@ -142,12 +149,17 @@ def run_rollback_hooks(rt: Runtime, record: RollbackRecord) -> RollbackRecord:
     return replace(record, hooks=tuple(results), verify=tuple(verify))
 
 
-def _commits_since(rt: Runtime, target: str, head: str) -> list[str]:
-    """First-parent commits after ``target`` up to ``head``, newest first."""
-    return [] if target == head else rt.repo.rev_list(f"{target}..{head}")
+def _commits_since(
+    rt: Runtime, target: str, head: str, foreign: ForeignPolicy | None
+) -> CommitChoice:
+    """First-parent commits after ``target`` up to ``head``, newest first, split into the
+    plan's own and the user's (which refuse the rollback unless the policy includes them)."""
+    return choose_commits(rt, target, head, foreign)
 
 
-def _revert(rt: Runtime, target: str, commits: list[str]) -> tuple[str, ...]:
+def _revert(rt: Runtime, target: str, head: str, commits: list[str]) -> tuple[str, ...]:
+    """Revert the plan's own ``commits`` (newest first); the user's commits and merges are
+    never passed here, so they stay as they are."""
     repo = rt.repo
     records = {c.sha: c for c in repo.plan_commits(rt.plan.name)}
     already = {v for c in records.values() for v in c.trailer_values(T_REVERTS)}
@@ -168,10 +180,11 @@ def _revert(rt: Runtime, target: str, commits: list[str]) -> tuple[str, ...]:
         except GitError as e:
             repo.abort_revert()
             msg = (
-                f"rollback could not complete: reverting {sha[:12]} conflicts ({e}). The branch "
-                f"now has {len(made)} revert commit(s) on top of {commits[0][:12]}; the tree is "
-                f"clean. Resolve by hand (git revert {sha[:12]}), or run `runner run` again "
-                f"to retry, or reset to {target[:12]} if the branch is not shared."
+                f"rollback could not complete: reverting {sha[:12]} ({subject}) conflicts with "
+                f"what came after it ({e}). The branch now has {len(made)} revert commit(s) on "
+                f"top of {head[:12]}; the revert in progress was aborted and the tree is clean. "
+                f"Resolve by hand (`git revert {sha[:12]}`, fix the conflict, commit), or "
+                f"reset to {target[:12]} if the branch is not shared."
             )
             raise RollbackIncomplete(msg) from None
         # A crash point of its own: the next run skips what is reverted and goes on.
