@@ -68,20 +68,20 @@ def test_recovery_refuses_on_another_branch_and_recovers_on_its_own(tmp_path: Pa
     mine = {commit(repo, "mine1.txt", "1\n", "mine 1"), commit(repo, "mine2.txt", "2\n", "mine 2")}
     head = git("rev-parse", "HEAD", cwd=repo)
 
-    code, out = run("status", str(plan), cwd=repo)
-    assert code == 0, out
-    assert "on branch migration" in out
-    assert "git switch migration" in out
-
     code, out = run("run", str(plan), cwd=repo)
-    assert code == 2, out
-    assert "interrupted on branch migration" in out
-    assert "git switch migration" in out
     assert git("rev-parse", "HEAD", cwd=repo) == head  # main untouched
     assert mine <= ancestors(repo)
     assert (repo / "mine1.txt").exists()
     assert (repo / "mine2.txt").exists()
+    assert code == 2, out
+    assert "interrupted on branch migration" in out
+    assert "git switch migration" in out
     assert (repo / ".git/runner/journal.jsonl").exists()  # still there to recover
+
+    code, out = run("status", str(plan), cwd=repo)
+    assert code == 0, out
+    assert "on branch migration" in out
+    assert "git switch migration" in out
 
     git("switch", "-q", "migration", cwd=repo)
     code, out = run("run", str(plan), cwd=repo)
@@ -98,19 +98,18 @@ def test_a_run_in_a_linked_worktree_has_state_of_its_own(tmp_path: Path) -> None
     plan.write_text(PLAN.format(mode="reset", two="false"))
     code, out = run("run", str(plan), cwd=linked, fault="kill:rollback-done")
     assert code == -9, out
-    assert (repo / ".git/worktrees/linked/runner/journal.jsonl").exists()
-    assert not (repo / ".git/runner/journal.jsonl").exists()
-
     mine = {commit(repo, "mine1.txt", "1\n", "mine 1"), commit(repo, "mine2.txt", "2\n", "mine 2")}
-    code, out = run("status", str(plan), cwd=repo)
-    assert code == 0, out
-    assert "interrupted" not in out  # the linked worktree's run is not this worktree's
+
     code, out = run("run", str(plan), cwd=repo)
-    assert code == 1, out  # the plan runs on main here; step two fails and is rolled back
-    assert "recovering" not in out
     assert mine <= ancestors(repo, "main")
     assert (repo / "mine1.txt").exists()
     assert (repo / "mine2.txt").exists()
+    assert code == 1, out  # the plan runs on main here; step two fails and is rolled back
+    assert "recovering" not in out
+    assert (repo / ".git/worktrees/linked/runner/journal.jsonl").exists()  # its own state
+    code, out = run("status", str(plan), cwd=repo)
+    assert code == 0, out
+    assert "interrupted" not in out  # the linked worktree's run is not this worktree's
 
     code, out = run("status", str(plan), cwd=linked)
     assert "interrupted" in out, out
@@ -129,11 +128,11 @@ def test_recovery_refuses_to_undo_commits_made_on_the_branch_after_the_crash(
     fix = commit(repo, "fix.txt", "fix\n", "a fix made after the crash")
 
     code, out = run("run", str(plan), cwd=repo)
+    assert git("rev-parse", "HEAD", cwd=repo) == fix
+    assert (repo / "fix.txt").read_text() == "fix\n"
     assert code == 2, out
     assert "a fix made after the crash" in out
     assert "git reset --keep" in out
-    assert git("rev-parse", "HEAD", cwd=repo) == fix
-    assert (repo / "fix.txt").read_text() == "fix\n"
 
 
 def test_rollback_refuses_on_another_branch_than_the_plans(tmp_path: Path) -> None:
@@ -179,11 +178,11 @@ def test_reset_rollback_refuses_over_other_commits_then_goes_ahead_when_told(
 
     for args in (("--all",), ("--phase", "p")):
         code, out = run("rollback", *args, "--plan", str(plan), cwd=repo)
+        assert git("rev-parse", "HEAD", cwd=repo) == head
+        assert git("status", "--porcelain", cwd=repo) == ""
         assert code == 2, out
         assert named in out
         assert f"runner rollback {' '.join(args)} --include-other-commits" in out
-        assert git("rev-parse", "HEAD", cwd=repo) == head
-        assert git("status", "--porcelain", cwd=repo) == ""
     assert not (repo / ".git/runner/journal.jsonl").exists()  # refused: nothing to recover
 
     code, out = run("rollback", "--all", "--include-other-commits", "--plan", str(plan), cwd=repo)
@@ -203,10 +202,10 @@ def test_revert_rollback_reverts_only_the_plans_commits_never_a_merge(tmp_path: 
     head = git("rev-parse", "HEAD", cwd=repo)
 
     code, out = run("rollback", "--all", "--plan", str(plan), cwd=repo)
+    assert git("rev-parse", "HEAD", cwd=repo) == head
     assert code == 2, out
     assert "a hand fix" in out
     assert "Merge main into migration (a merge)" in out
-    assert git("rev-parse", "HEAD", cwd=repo) == head
 
     code, out = run("rollback", "--all", "--include-other-commits", "--plan", str(plan), cwd=repo)
     assert code == 0, out
@@ -249,13 +248,14 @@ def test_an_automatic_plan_rollback_takes_back_the_step_but_not_a_users_commit(
     fix = commit(repo, "fix.txt", "fix\n", "a fix between two runs")
 
     code, out = run("run", str(plan), cwd=repo)
+    assert git("rev-parse", "HEAD", cwd=repo) == fix
+    assert (repo / "fix.txt").read_text() == "fix\n"
+    assert git("status", "--porcelain", cwd=repo) == ""
+    assert not (repo / "two.txt").exists()
+    assert (repo / "one.txt").exists()  # the plan's step one stays: the wider rollback refused
     assert code == 2, out
     assert "step p/two failed and its own changes were rolled back" in out
     assert "a fix between two runs" in out
     assert "runner rollback --all --include-other-commits" in out
-    assert git("rev-parse", "HEAD", cwd=repo) == fix
-    assert git("status", "--porcelain", cwd=repo) == ""
-    assert not (repo / "two.txt").exists()
-    assert (repo / "one.txt").exists()  # the plan's step one stays: the wider rollback refused
     code, out = run("status", str(plan), cwd=repo)
     assert "interrupted" not in out, out
