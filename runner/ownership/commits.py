@@ -217,7 +217,7 @@ def _split(repo: Repository, plan_name: str, target: str, head: str) -> CommitCh
     commits = repo.rev_list(f"{target}..{head}")
     if not commits:
         return CommitChoice((), (), ())
-    plans = {c.sha for c in repo.plan_commits(plan_name, head=head)}
+    plans = {c.sha for c in repo.plan_commits(plan_name, head=f"{target}..{head}")}
     merges = repo.merges(f"{target}..{head}")
     own = tuple(c for c in commits if c in plans and c not in merges)
     foreign = tuple(Foreign(c, repo.subject(c), c in merges) for c in commits if c not in own)
@@ -244,12 +244,12 @@ def _refusal(
         "they stay on the branch and only the plan's own commits are reverted around them; "
         "a merge is never reverted"
         if revert
-        else "the branch would be reset past them (they would stay reachable only under "
-        "refs/runner/rollbacks/)"
+        else "the branch is reset past them too, which keeps them reachable only under "
+        "refs/runner/rollbacks/"
     )
     head = f"`rollback: {automatic}` would also undo" if automatic else "this rollback would undo"
     return (
         f"{head} {_listed(foreign)} on {branch} after {target[:12]} that are not the plan's "
         f"checkpoints; nothing was rolled back past them. With `{proceed}` the rollback goes "
-        f"ahead anyway ({what}); or move them off {branch} first"
+        f"ahead anyway: {what}. Or move them off {branch} first"
     )
