@@ -23,7 +23,7 @@ from runner.git import SavedPatch
 from runner.history import T_PLAN, T_REVERTS, T_STEP
 from runner.journal import file_label
 from runner.model import RollbackMode
-from runner.ownership.commits import CommitChoice, ForeignPolicy, choose_commits
+from runner.ownership.commits import ForeignPolicy, choose_commits
 from runner.process import describe, run_command
 from runner.results import GateResult, GateStatus, RollbackRecord
 
@@ -70,7 +70,7 @@ def roll_back(
     repo = rt.repo
     with critical_section():
         head = repo.head()
-        choice = _commits_since(rt, target, head, foreign)
+        choose_commits(rt, target, head, foreign)  # the user's commits refuse, before anything
         rt.journal.write(
             "rollback-started", target=target, head=head, scope=scope, mode=mode.value,
             hooks=hooks,
@@ -80,7 +80,7 @@ def roll_back(
         files = saved.files
         if files == 0:
             patch_path.unlink(missing_ok=True)
-        commits = list(choice.all)
+        commits = _commits_since(rt, target, head)
         record = RollbackRecord(
             scope=scope,
             mode=mode.value,
@@ -90,7 +90,7 @@ def roll_back(
         )
         if mode is RollbackMode.REVERT and commits:
             repo.reset_hard(head)  # uncommitted changes: saved in the patch above
-            record = replace(record, reverted=_revert(rt, target, head, list(choice.own)))
+            record = replace(record, reverted=_revert(rt, target, commits))
         else:
             if commits and not rt.ws.rehearsal:
                 ref = f"refs/runner/rollbacks/{patch_path.stem}"
@@ -149,24 +149,22 @@ def run_rollback_hooks(rt: Runtime, record: RollbackRecord) -> RollbackRecord:
     return replace(record, hooks=tuple(results), verify=tuple(verify))
 
 
-def _commits_since(
-    rt: Runtime, target: str, head: str, foreign: ForeignPolicy | None
-) -> CommitChoice:
-    """First-parent commits after ``target`` up to ``head``, newest first, split into the
-    plan's own and the user's (which refuse the rollback unless the policy includes them)."""
-    return choose_commits(rt, target, head, foreign)
+def _commits_since(rt: Runtime, target: str, head: str) -> list[str]:
+    """First-parent commits after ``target`` up to ``head``, newest first."""
+    return [] if target == head else rt.repo.rev_list(f"{target}..{head}")
 
 
-def _revert(rt: Runtime, target: str, head: str, commits: list[str]) -> tuple[str, ...]:
-    """Revert the plan's own ``commits`` (newest first); the user's commits and merges are
-    never passed here, so they stay as they are."""
+def _revert(rt: Runtime, target: str, commits: list[str]) -> tuple[str, ...]:
+    """Revert the plan's own commits among ``commits`` (newest first). Commits that are not
+    the plan's (allowed by ``--include-other-commits``) and merges stay as they are."""
     repo = rt.repo
     records = {c.sha: c for c in repo.plan_commits(rt.plan.name)}
     already = {v for c in records.values() for v in c.trailer_values(T_REVERTS)}
     reverts = {c for c, r in records.items() if r.trailer(T_REVERTS)}
+    merges = repo.merges(f"{target}..{commits[0]}")
     made: list[str] = []
     for sha in commits:  # newest first
-        if sha in already or sha in reverts:
+        if sha in already or sha in reverts or sha not in records or sha in merges:
             continue
         step = records[sha].trailer(T_STEP) if sha in records else None
         subject = records[sha].subject if sha in records else repo.subject(sha)
@@ -182,9 +180,9 @@ def _revert(rt: Runtime, target: str, head: str, commits: list[str]) -> tuple[st
             msg = (
                 f"rollback could not complete: reverting {sha[:12]} ({subject}) conflicts with "
                 f"what came after it ({e}). The branch now has {len(made)} revert commit(s) on "
-                f"top of {head[:12]}; the revert in progress was aborted and the tree is clean. "
-                f"Resolve by hand (`git revert {sha[:12]}`, fix the conflict, commit), or "
-                f"reset to {target[:12]} if the branch is not shared."
+                f"top of {commits[0][:12]}; the revert in progress was aborted and the tree is "
+                f"clean. Resolve by hand (`git revert {sha[:12]}`, fix the conflict, commit), "
+                f"or reset to {target[:12]} if the branch is not shared."
             )
             raise RollbackIncomplete(msg) from None
         # A crash point of its own: the next run skips what is reverted and goes on.
