@@ -236,11 +236,24 @@ def rollback(
             show_default=False,
         ),
     ] = None,
+    include_other: Annotated[
+        bool,
+        typer.Option(
+            "--include-other-commits",
+            help="With --all or --phase: go ahead although commits that are not the plan's "
+            "(a hand fix, a merge) sit after the rollback target; without it they are named "
+            "and nothing changes. Reset mode then drops them from the branch too (kept "
+            "under refs/runner/rollbacks/); revert mode keeps them and reverts only the "
+            "plan's own commits around them, never a merge.",
+        ),
+    ] = False,
     traceback: TracebackOpt = False,
 ) -> None:
     """Take back files (FILE...), one phase (--phase) or the whole plan (--all).
 
     Files are restored in one commit and codemod steps leave them alone from then on.
+    --all and --phase refuse while commits that are not the plan's sit in the way, unless
+    --include-other-commits.
     """
     from runner.takeback import RollbackRequest, rollback_command  # noqa: PLC0415
 
@@ -250,6 +263,8 @@ def rollback(
             raise UsageError("name FILEs, or --all, or --phase ID (exactly one of them)")
         if to is not None and not files:
             raise UsageError("--to goes with FILEs")
+        if include_other and files:
+            raise UsageError("--include-other-commits goes with --all or --phase")
         request = RollbackRequest(
             plan=plan,
             repo=repo or Path.cwd(),
@@ -257,6 +272,7 @@ def rollback(
             all_steps=all_steps,
             phase=phase,
             to=to,
+            include_other=include_other,
         )
         code = rollback_command(request, _stdout)
     raise typer.Exit(code)

@@ -20,6 +20,7 @@ from runner.history import PlanHistory, read_history
 from runner.interruption import find_interruption
 from runner.journal import Lock, StateDir
 from runner.model import Plan, action_kind
+from runner.ownership.commits import branch_note
 from runner.pathquote import quote_path
 
 if TYPE_CHECKING:
@@ -105,8 +106,9 @@ def plan_state(plan: Plan, repo_path: Path) -> dict[str, Any]:
         )
         head = repo.branch_sha(branch) if branch else repo.head()
         history = read_history(repo.plan_commits(plan.name, head=head or "HEAD"))
-        state = StateDir(repo.common_dir)
+        state = StateDir(repo.git_dir)  # this worktree's own state (see real_workspace)
         interruption = find_interruption(state)
+        elsewhere = branch_note(interruption, repo.current_branch()) if interruption else None
         lock = Lock(state, command="")
         held = lock.is_held_elsewhere()
         owner = lock.owner() if held else None
@@ -142,6 +144,8 @@ def plan_state(plan: Plan, repo_path: Path) -> dict[str, Any]:
         "protected_files": sorted(history.protected),
         "baselines": dict(history.baselines),
         "interrupted": interruption.describe() if interruption else None,
+        "interrupted_branch": interruption.branch if interruption else None,
+        "interrupted_elsewhere": elsewhere,
         "running": owner or ({"pid": "?"} if held else None),
     }
 
@@ -185,6 +189,8 @@ def show_status(plan_path: Path, repo_path: Path, console: Console, *, as_json: 
             console.print(f"  {escape(quote_path(path))}")
     if state["interrupted"]:
         console.print(f"\n[red]interrupted:[/] {escape(state['interrupted'])}")
+    if state["interrupted_elsewhere"]:
+        console.print(f"[yellow]not from here:[/] {escape(state['interrupted_elsewhere'])}")
     if state["running"]:
         owner = state["running"]
         console.print(

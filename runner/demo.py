@@ -76,7 +76,7 @@ def run_demo(directory: Path | None, *, fault: bool, console: Console) -> int:
 
     console.rule("2. The real run")
     with open_repository(target) as repo:
-        ws = Workspace(repo, StateDir(repo.common_dir), rehearsal=False, origin=repo.root)
+        ws = Workspace(repo, StateDir(repo.git_dir), rehearsal=False, origin=repo.root)
         report = execute_plan(plan, ws, options, observer=observer, approver=lambda _q: None)
     render_summary(report, console)
     _summary(report, console)

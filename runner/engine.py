@@ -36,6 +36,13 @@ from runner.model import (
     Step,
     action_kind,
 )
+from runner.ownership.commits import (
+    ForeignCommits,
+    automatic_policy,
+    binding,
+    check_recovery,
+    wider_rollback_refusal,
+)
 from runner.ownership.gitsetup import GitSetup, hold_setup
 from runner.preflight import check_repository_shape
 from runner.process import run_command
@@ -117,6 +124,7 @@ class _Run:
             head=start_head,
             pid=os.getpid(),
             rehearsal=rt.ws.rehearsal,
+            **binding(rt.repo),
         )
         stopped_at: str | None = None
         phase_rollback: RollbackRecord | None = None
@@ -127,6 +135,10 @@ class _Run:
                     break
         except (KeyboardInterrupt, Interrupted):
             rt.journal.write("run-finished", status="interrupted")
+            rt.journal.close(archive_as=rt.run_id)
+            raise
+        except ForeignCommits:  # a wider rollback refused: nothing is left to recover
+            rt.journal.write("run-finished", status="refused")
             rt.journal.close(archive_as=rt.run_id)
             raise
         finally:
@@ -167,6 +179,7 @@ class _Run:
             raise PreconditionError(msg)
         branch = repo.current_branch()
         repo.head()  # refuses an unborn branch
+        check_recovery(rt, interruption)  # the run's own branch, no commits of the user's since
         if branch is None and not rt.ws.rehearsal:
             msg = "HEAD is detached; check out the branch the migration should land on"
             raise PreconditionError(msg)
@@ -422,15 +435,21 @@ class _Run:
             Rollback.PHASE: phase_start,
             Rollback.PLAN: self._plan_start(),
         }[scope]
+        # Commits of the user's in a wider range: take back the step's own changes only.
+        refusal = wider_rollback_refusal(
+            rt, target, checkpoint, scope=scope.value, phase=step.phase_id
+        )
         record = roll_back(
             rt,
-            target=target,
-            scope=scope.value,
+            target=checkpoint if refusal else target,
+            scope="step" if refusal else scope.value,
             mode=rt.plan.settings.rollback_mode,
             label=step.key,
             staged=self.guard.tree_is_staged(),
         )
         rt.journal.write("step-finished", step=step.key, status="rolled back")
+        if refusal:
+            raise refusal.after_step(step.key, record.patch)
         return replace(result, status=StepStatus.ROLLED_BACK, rollback=record)
 
     def _plan_start(self) -> str:
@@ -468,12 +487,14 @@ class _Run:
         # A phase gate judges the whole phase: ``step`` and ``phase`` both take the phase back.
         scope = rt.plan.settings.rollback
         target = self._plan_start() if scope is Rollback.PLAN else phase_start
+        wide = "plan" if scope is Rollback.PLAN else "phase"
         record = roll_back(
             rt,
             target=target,
-            scope="plan" if scope is Rollback.PLAN else "phase",
+            scope=wide,
             mode=rt.plan.settings.rollback_mode,
             label=f"phase-{phase.id}",
+            foreign=automatic_policy(wide, phase.id),
         )
         return label, record
 

@@ -531,6 +531,10 @@ class Repository:
         out = self._git("rev-list", "--first-parent", revision_range)
         return out.split()
 
+    def merges(self, revision_range: str) -> set[str]:
+        """Merge commits on the first-parent line of ``A..B``."""
+        return set(self._git("rev-list", "--first-parent", "--merges", revision_range).split())
+
     def subject(self, sha: str) -> str:
         """A commit's subject line."""
         return self._git("log", "-1", "--format=%s", sha)

@@ -36,6 +36,9 @@ class Interruption:
     files: tuple[str, ...] = ()  # a `runner rollback FILE...` under way: its files,
     files_head: str | None = None  # HEAD before it,
     files_commit: str | None = None  # and its commit once made
+    branch: str | None = None  # the branch the run was bound to (None: an older journal)
+    worktree: str | None = None  # and its worktree
+    rollback_head: str | None = None  # HEAD when the rollback under way started
 
     def left_behind(self, operation: str) -> bool:
         """Whether a git operation in progress is this run's own: a revert-mode rollback
@@ -45,7 +48,8 @@ class Interruption:
     def describe(self) -> str:
         """One sentence for ``status`` and for the notice before recovery."""
         pid = f" (pid {self.pid})" if self.pid is not None else ""
-        where = f"run {self.run_id}{pid} was interrupted after '{self.last_event}'"
+        on = f" on branch {self.branch}" if self.branch else ""
+        where = f"run {self.run_id}{pid}{on} was interrupted after '{self.last_event}'"
         if self.rollback_target:
             return (
                 f"{where} while rolling back to {self.rollback_target[:12]}; the next "
@@ -79,14 +83,15 @@ def find_interruption(state: StateDir) -> Interruption | None:
         return None
     start = next((e for e in events if e.name == "run-started"), None)
     step, checkpoint = _open_step(events)
-    target = mode = scope = None
+    target = mode = scope = rollback_head = None
     hooks = True
     for e in events:
         if e.name == "rollback-started":
             target, mode, scope = e.get("target"), e.get("mode"), e.get("scope")
             hooks = e.get("hooks") is not False
+            rollback_head = e.get("head")
         elif e.name == "rollback-finished":
-            target = mode = scope = None
+            target = mode = scope = rollback_head = None
     pid = start.get("pid") if start else next((e.get("pid") for e in events if e.get("pid")), None)
     files, files_head, files_commit = _open_file_rollback(events)
     return Interruption(
@@ -102,7 +107,17 @@ def find_interruption(state: StateDir) -> Interruption | None:
         files=files,
         files_head=files_head,
         files_commit=files_commit,
+        branch=_bound(events, "branch"),
+        worktree=_bound(events, "worktree"),
+        rollback_head=rollback_head,
     )
+
+
+def _bound(events: list[Event], key: str) -> str | None:
+    """What the journal's binding event (``run-started``, or ``recovery-started`` for the
+    journal of a recovery) recorded, or ``None`` for a journal written before it did."""
+    value = next((e.get(key) for e in events if key in e.fields), None)
+    return str(value) if value else None
 
 
 def _open_step(events: list[Event]) -> tuple[str | None, str | None]:

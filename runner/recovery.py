@@ -8,11 +8,14 @@ nothing to do.
 
 from __future__ import annotations
 
+import os
+
 from runner.context import Runtime
 from runner.history import T_STEP
 from runner.interruption import Interruption, find_interruption
 from runner.journal import file_label
 from runner.model import RollbackMode
+from runner.ownership.commits import ForeignPolicy, binding
 from runner.process import kill_orphans
 from runner.results import RollbackRecord
 from runner.rollback import critical_section, roll_back, run_rollback_hooks, undo_file_rollback
@@ -24,6 +27,8 @@ def recover(rt: Runtime, what: Interruption) -> list[str]:
     """Put the repository right after ``what``; returns notices for the user."""
     repo = rt.repo
     notices = [f"recovering: {what.describe()}"]
+    # Binds this journal too: a crash during the recovery is recovered on the same branch.
+    rt.journal.write("recovery-started", recovers=what.run_id, pid=os.getpid(), **binding(repo))
     if what.pid is not None and (stopped := kill_orphans(what.pid, repo.root)):
         # A SIGKILLed runner cannot stop its commands; left alone they would keep writing
         # into the tree while it is being restored.
@@ -38,6 +43,9 @@ def recover(rt: Runtime, what: Interruption) -> list[str]:
             mode=RollbackMode(what.rollback_mode or "reset"),
             label=f"recovered-{what.run_id}",
             hooks=what.rollback_hooks,
+            # The commits it goes over were checked (or allowed) when it started, and those
+            # made since by check_recovery, before this recovery began.
+            foreign=ForeignPolicy(include=True),
         )
         notices.append(_saved(record.patch, f"rollback to {what.rollback_target[:12]} finished"))
         return notices

@@ -23,6 +23,7 @@ from runner.git import SavedPatch
 from runner.history import T_PLAN, T_REVERTS, T_STEP
 from runner.journal import file_label
 from runner.model import RollbackMode
+from runner.ownership.commits import ForeignPolicy, choose_commits
 from runner.ownership.gitsetup import GitSetup, hold_setup
 from runner.process import describe, run_command
 from runner.results import GateResult, GateStatus, RollbackRecord
@@ -53,11 +54,16 @@ def roll_back(
     label: str,
     hooks: bool = True,
     staged: bool = False,
+    foreign: ForeignPolicy | None = None,
 ) -> RollbackRecord:
     """Bring the tree (and, in reset mode, the branch) back to ``target``.
 
     ``staged``: the caller knows the working tree equals the index (a step staged its
     files and nothing changed since), so the patch comes from the index alone.
+
+    ``foreign``: how commits after ``target`` that are not the plan's are treated; by
+    default their presence refuses the rollback before anything is journaled or touched
+    (:class:`~runner.ownership.commits.ForeignCommits`, exit 2).
 
     Raises :class:`RollbackIncomplete` (exit 3) when a revert conflicts: the message says
     what state the repository is in and how to recover.
@@ -65,6 +71,7 @@ def roll_back(
     repo = rt.repo
     with critical_section():
         head = repo.head()
+        choose_commits(rt, target, head, foreign)  # the user's commits refuse, before anything
         rt.journal.write(
             "rollback-started", target=target, head=head, scope=scope, mode=mode.value,
             hooks=hooks,
@@ -167,13 +174,16 @@ def _commits_since(rt: Runtime, target: str, head: str) -> list[str]:
 
 
 def _revert(rt: Runtime, target: str, commits: list[str]) -> tuple[str, ...]:
+    """Revert the plan's own commits among ``commits`` (newest first). Commits that are not
+    the plan's (allowed by ``--include-other-commits``) and merges stay as they are."""
     repo = rt.repo
     records = {c.sha: c for c in repo.plan_commits(rt.plan.name)}
     already = {v for c in records.values() for v in c.trailer_values(T_REVERTS)}
     reverts = {c for c, r in records.items() if r.trailer(T_REVERTS)}
+    merges = repo.merges(f"{target}..{commits[0]}")
     made: list[str] = []
     for sha in commits:  # newest first
-        if sha in already or sha in reverts:
+        if sha in already or sha in reverts or sha not in records or sha in merges:
             continue
         step = records[sha].trailer(T_STEP) if sha in records else None
         subject = records[sha].subject if sha in records else repo.subject(sha)
@@ -187,10 +197,11 @@ def _revert(rt: Runtime, target: str, commits: list[str]) -> tuple[str, ...]:
         except GitError as e:
             repo.abort_revert()
             msg = (
-                f"rollback could not complete: reverting {sha[:12]} conflicts ({e}). The branch "
-                f"now has {len(made)} revert commit(s) on top of {commits[0][:12]}; the tree is "
-                f"clean. Resolve by hand (git revert {sha[:12]}), or run `runner run` again "
-                f"to retry, or reset to {target[:12]} if the branch is not shared."
+                f"rollback could not complete: reverting {sha[:12]} ({subject}) conflicts with "
+                f"what came after it ({e}). The branch now has {len(made)} revert commit(s) on "
+                f"top of {commits[0][:12]}; the revert in progress was aborted and the tree is "
+                f"clean. Resolve by hand (`git revert {sha[:12]}`, fix the conflict, commit), "
+                f"or reset to {target[:12]} if the branch is not shared."
             )
             raise RollbackIncomplete(msg) from None
         # A crash point of its own: the next run skips what is reverted and goes on.

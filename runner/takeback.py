@@ -22,6 +22,7 @@ from runner.failedcommit import git_reason
 from runner.history import T_PLAN, T_ROLLBACK_FILE, T_ROLLBACK_TO, T_STEP, PlanHistory, read_history
 from runner.journal import Journal, Lock, new_run_id
 from runner.model import Plan
+from runner.ownership.commits import INCLUDE_FLAG, ForeignPolicy, binding, require_plan_branch
 from runner.pathquote import quote_path
 from runner.preflight import check_repository_shape
 from runner.report import LiveObserver, render_rollback
@@ -43,6 +44,7 @@ class RollbackRequest:
     phase: str | None = None
     to: str | None = None
     cwd: Path | None = None
+    include_other: bool = False  # --include-other-commits
 
 
 def rollback_command(request: RollbackRequest, console: Console) -> int:
@@ -57,6 +59,7 @@ def rollback_command(request: RollbackRequest, console: Console) -> int:
             if lock.notice:
                 console.print(f"[yellow]note:[/] {escape(lock.notice)}")
             rt = _runtime(plan, ws, console)
+            require_plan_branch(rt)
             rt.journal.open()
             rt.journal.write(
                 "run-started",
@@ -65,6 +68,7 @@ def rollback_command(request: RollbackRequest, console: Console) -> int:
                 head=ws.repo.head(),
                 pid=os.getpid(),
                 rehearsal=False,
+                **binding(ws.repo),
             )
             try:
                 record = _files(rt, request) if request.files else _range(rt, request)
@@ -119,12 +123,16 @@ def _range(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
         if first is None:
             raise UsageError("no step of this plan is done on this branch: nothing to take back")
         target, scope = repo.parent(first.sha), "plan"
+    which = f"--phase {request.phase}" if request.phase is not None else "--all"
     return roll_back(
         rt,
         target=target,
         scope=scope,
         mode=rt.plan.settings.rollback_mode,
         label=f"rollback-{request.phase or 'all'}",
+        foreign=ForeignPolicy(
+            include=request.include_other, proceed=f"runner rollback {which} {INCLUDE_FLAG}"
+        ),
     )
 
 

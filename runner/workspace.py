@@ -25,10 +25,13 @@ __all__ = ["real_workspace", "rehearsal_workspace"]
 
 @contextlib.contextmanager
 def real_workspace(path: Path) -> Iterator[Workspace]:
-    """The user's repository, with runner state in ``.git/runner`` of the main git dir."""
+    """The user's repository, with runner state in its worktree's own git dir: ``.git/runner``
+    for the main worktree, ``.git/worktrees/NAME/runner`` for a linked one. A run's state is
+    bound to its worktree (and branch): a run killed in one worktree is never recovered, nor
+    its lock taken, from another, whose HEAD is on another branch."""
     repo = open_repository(path)
     try:
-        yield Workspace(repo, StateDir(repo.common_dir), rehearsal=False, origin=repo.root)
+        yield Workspace(repo, StateDir(repo.git_dir), rehearsal=False, origin=repo.root)
     finally:
         repo.close()
 
@@ -42,7 +45,7 @@ def rehearsal_workspace(path: Path, *, keep: bool) -> Iterator[Workspace]:
     """
     origin = open_repository(path)
     try:
-        if Lock(StateDir(origin.common_dir), command="").is_held_elsewhere():
+        if Lock(StateDir(origin.git_dir), command="").is_held_elsewhere():
             msg = "a real run holds the lock on this repository; rehearse when it has finished"
             raise LockHeld(msg)
         head = origin.head()
