@@ -38,6 +38,7 @@ from runner.model import (
 )
 from runner.ownership.commits import (
     ForeignCommits,
+    ForeignPolicy,
     automatic_policy,
     binding,
     check_recovery,
@@ -446,6 +447,7 @@ class _Run:
             mode=rt.plan.settings.rollback_mode,
             label=step.key,
             staged=self.guard.tree_is_staged(),
+            foreign=ForeignPolicy(step_start=checkpoint),
         )
         rt.journal.write("step-finished", step=step.key, status="rolled back")
         if refusal:
@@ -508,6 +510,7 @@ class _Run:
             mode=RollbackMode.RESET,
             label=f"{step.key}-interrupted",
             hooks=False,
+            foreign=ForeignPolicy(step_start=checkpoint),
         )
         where = f"; its changes are saved as {record.patch}" if record.patch else ""
         self._notice(f"interrupted during {step.key}: rolled back to its checkpoint{where}")

@@ -89,6 +89,13 @@ def roll_back(
             patch=str(patch_path) if files else None,
             files=files,
         )
+        if mode is RollbackMode.REVERT and (start := _step_commits(foreign, head)):
+            # What the step committed while it ran was never a checkpoint: reset, not revert.
+            ref = f"refs/runner/rollbacks/{patch_path.stem}-step"
+            repo.update_ref(ref, head)
+            repo.reset_hard(start)
+            head, commits = start, _commits_since(rt, target, start)
+            record = replace(record, backup_ref=ref)
         if mode is RollbackMode.REVERT and commits:
             repo.reset_hard(head)  # uncommitted changes: saved in the patch above
             record = replace(record, reverted=_revert(rt, target, commits))
@@ -166,6 +173,13 @@ def undo_file_rollback(rt: Runtime, *, before: str, commit: str) -> RollbackReco
     )  # fmt: skip
     rt.journal.write("rollback-files-undone", sha=commit)
     return undo
+
+
+def _step_commits(policy: ForeignPolicy | None, head: str) -> str | None:
+    """The step's checkpoint when the step itself committed on top of it, else ``None``."""
+    if policy is None or policy.step_start is None or policy.step_start == head:
+        return None
+    return policy.step_start
 
 
 def _commits_since(rt: Runtime, target: str, head: str) -> list[str]:

@@ -243,3 +243,26 @@ def test_a_step_interrupted_after_it_switched_branch_is_rolled_back_on_the_runs_
     assert proc.returncode == 130, out + err
     assert "changed git's setup" in out + err
     _assert_back_at_start(repo, start)
+
+
+def test_a_step_that_commits_is_taken_back_whole_in_revert_mode(
+    two_commits: Path, plan_file: Path
+) -> None:
+    """What a step committed while it ran was never a checkpoint: in revert mode it is
+    reset away (kept under refs/runner/rollbacks/), not reverted on top of the branch."""
+    repo = two_commits
+    start = git("rev-parse", "HEAD", cwd=repo)
+    plan = _plan(plan_file, action="echo changed > app.py && git commit -qam 'by the step'")
+    plan.write_text(
+        plan.read_text().replace("phases:", "settings:\n  rollback-mode: revert\nphases:")
+    )
+
+    done = run_cli("run", str(plan), cwd=repo)
+
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    _assert_back_at_start(repo, start)
+    kept = git("for-each-ref", "--format=%(objectname)", "refs/runner/rollbacks/", cwd=repo)
+    assert any(
+        git("log", "-1", "--format=%s", sha, cwd=repo) == "by the step" for sha in kept.split()
+    )

@@ -18,7 +18,7 @@ worktree is never recovered from another.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from runner.errors import PreconditionError
@@ -80,6 +80,10 @@ class ForeignPolicy:
 
     include: bool = False
     proceed: str = f"runner rollback --all {INCLUDE_FLAG}"
+    #: The checkpoint of the step being rolled back: commits made on top of it while the
+    #: step ran (its command or a gate committed) are the step's own work, never a
+    #: checkpoint, and go back with it (kept reachable under ``refs/runner/rollbacks/``).
+    step_start: str | None = None
 
 
 class ForeignCommits(PreconditionError):
@@ -106,6 +110,9 @@ def choose_commits(
     """
     policy = policy or ForeignPolicy()
     choice = _split(rt.repo, rt.plan.name, target, head)
+    if choice.foreign and policy.step_start is not None and policy.step_start != head:
+        during = set(rt.repo.rev_list(f"{policy.step_start}..{head}"))
+        choice = replace(choice, foreign=tuple(f for f in choice.foreign if f.sha not in during))
     if choice.foreign and not policy.include:
         raise ForeignCommits(_refusal(rt, choice.foreign, target, policy.proceed), choice.foreign)
     return choice
