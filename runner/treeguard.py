@@ -15,6 +15,7 @@ from pathlib import Path
 from runner.context import Runtime
 from runner.git import quiet_folders
 from runner.model import Step
+from runner.ownership.paths import discard_changes, ignored_paths
 from runner.results import GateResult
 from runner.watch import TreeWatch, WatchStarter
 
@@ -85,8 +86,8 @@ def discard_leftovers(rt: Runtime, step: Step, sha: str) -> str:
     migration nor the user's, so it is saved as a patch and removed. Returns the notice.
     """
     patch = rt.ws.state.rollbacks / f"{rt.run_id}-{step.phase_id}-{step.id}-leftovers.patch"
-    files = rt.repo.save_patch(sha, patch).files
-    rt.repo.reset_hard(sha)
+    # Path by path, as a rollback: a whole-tree reset would overwrite hidden local edits.
+    files = discard_changes(rt.repo, sha, patch, ignored=ignored_paths(rt.repo, rt.ws.state)).files
     return f"{step.key}: gates left {files} changed file(s); saved as {patch} and removed"
 
 
