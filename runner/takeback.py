@@ -19,7 +19,7 @@ from runner.context import Runtime, Workspace
 from runner.errors import PreconditionError, UsageError
 from runner.history import T_PLAN, T_ROLLBACK_FILE, T_ROLLBACK_TO, T_STEP, PlanHistory, read_history
 from runner.journal import Journal, Lock, new_run_id
-from runner.model import Plan
+from runner.model import Plan, RollbackMode
 from runner.report import LiveObserver, render_rollback
 from runner.results import RollbackRecord
 from runner.rollback import critical_section, roll_back, run_rollback_hooks
@@ -167,9 +167,10 @@ def _files(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
         RollbackRecord(scope="files", mode="commit", target=target, patch=None, files=len(paths)),
     )
     if not record.verified:
-        with critical_section():
-            repo.reset_hard(head)  # the rollback commit is ours alone: undo it
-            rt.journal.write("rollback-files-undone", sha=sha)
+        # The rollback commit is ours alone: undo it path by path, as its recovery does.
+        roll_back(rt, target=head, scope="files", mode=RollbackMode.RESET, label="files-undone",
+                  hooks=False)  # fmt: skip
+        rt.journal.write("rollback-files-undone", sha=sha)
     else:
         rt.journal.write("rollback-files-verified", sha=sha)
     return record
