@@ -196,7 +196,7 @@ def _discard(
             rt.repo,
             target,
             path,
-            ignored=ignored_paths(rt.repo, rt.ws.state),
+            ignored=ignored_paths(rt.ws.state),
             staged=staged,
             restore_to=restore_to,
         )

@@ -134,16 +134,21 @@ class RunPaths:
 
     def _restore_flagged(self, repo: Repository) -> list[str]:
         touched: list[str] = []
+        # Only files on disk at the start: a sparse checkout's skip-worktree entries that
+        # are not checked out may be many, and a stat of each at every step is not free.
         for f in self.flagged:
             path = repo.root / f.path
-            if _stamp(path) == f.stamp or _blob_id(path, f.index_blob) == f.disk_blob:
+            if f.disk_blob is None or _stamp(path) == f.stamp:
+                continue
+            if _blob_id(path, f.index_blob) == f.disk_blob:
                 continue
             touched.append(f.path)
-            if f.disk_blob is None:
-                path.unlink(missing_ok=True)
-                continue
-            data = f.copy.read_bytes() if f.copy else repo.blob_bytes(f.index_blob)
-            _replace_file(path, data)
+            path.unlink(missing_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if f.copy:
+                shutil.copy2(f.copy, path)
+            else:
+                path.write_bytes(repo.blob_bytes(f.index_blob))
         return touched
 
 
@@ -168,15 +173,15 @@ def start_run(repo: Repository, state: StateDir) -> RunPaths:
     return RunPaths(frozenset(ignored), tuple(flagged))
 
 
-def ignored_paths(repo: Repository, state: StateDir) -> frozenset[str]:
-    """What a rollback treats as the user's ignored files: those the last run's start
-    recorded (a step may have changed ``.gitignore`` since) and those ignored now."""
+def ignored_paths(state: StateDir) -> frozenset[str]:
+    """The files ignored when the last run started (a step may have changed ``.gitignore``
+    since). Files ignored now need no list: git never shows them as untracked, and a
+    rollback only restores paths git shows as changed."""
     snapshot = state.root / _IGNORED_SNAPSHOT
     try:
-        recorded = [p for p in snapshot.read_bytes().decode().split("\0") if p]
+        return frozenset(p for p in snapshot.read_bytes().decode().split("\0") if p)
     except OSError:
-        recorded = []
-    return frozenset(recorded) | frozenset(repo.ignored_untracked())
+        return frozenset()
 
 
 def is_ignored_at_start(path: str, ignored: frozenset[str]) -> bool:
@@ -291,12 +296,6 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return (st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def _replace_file(path: Path, data: bytes) -> None:
-    path.unlink(missing_ok=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
 
 
 def _shown(paths: Iterable[str]) -> str:
