@@ -87,8 +87,10 @@ def discard_leftovers(rt: Runtime, step: Step, sha: str) -> str:
     """
     patch = rt.ws.state.rollbacks / f"{rt.run_id}-{step.phase_id}-{step.id}-leftovers.patch"
     # Path by path, as a rollback: a whole-tree reset would overwrite hidden local edits.
-    files = discard_changes(rt.repo, sha, patch, ignored=ignored_paths(rt.ws.state)).files
-    return f"{step.key}: gates left {files} changed file(s); saved as {patch} and removed"
+    done = discard_changes(rt.repo, sha, patch, ignored=ignored_paths(rt.ws.state))
+    kept = f"; files never committed were copied to {done.copies_in}/" if done.copied else ""
+    removed = f"gates left {done.files} changed file(s); saved as {patch} and removed"
+    return f"{step.key}: {removed}{kept}"
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:
