@@ -171,9 +171,16 @@ def test_rollback_saves_a_now_ignored_file_the_user_filled_before_restoring_it(
     assert changed_outside(before, tree_checksums(repo), owned) == []
 
 
-@pytest.mark.parametrize("gate", ["true", "python -c 'raise SystemExit(1)'"])
+UNIGNORE = "echo '# rules dropped' > .gitignore && echo 'VALUE = 2' > app.py"
+FORCE_ADD = "git add -f .env venv && echo 'VALUE = 2' > app.py"
+
+
+@pytest.mark.parametrize(
+    ("action", "gate"),
+    [(UNIGNORE, "true"), (UNIGNORE, "python -c 'raise SystemExit(1)'"), (FORCE_ADD, "true")],
+)
 def test_a_step_that_unignores_env_and_venv_never_commits_nor_deletes_them(
-    tmp_path: Path, gate: str
+    tmp_path: Path, action: str, gate: str
 ) -> None:
     repo = user_repo(tmp_path)
     before = tree_checksums(repo)
@@ -182,7 +189,7 @@ def test_a_step_that_unignores_env_and_venv_never_commits_nor_deletes_them(
       - id: p
         steps:
           - id: s
-            run: "echo '# rules dropped' > .gitignore && echo 'VALUE = 2' > app.py"
+            run: "{action}"
             gate: [{{run: "{gate}"}}]
     """
 
