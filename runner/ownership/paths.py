@@ -105,8 +105,8 @@ class RunPaths:
         shown = _shown([f.path for f in self.flagged])
         return [
             f"{len(self.flagged)} index entr(ies) marked assume-unchanged or skip-worktree "
-            f"({shown}): runner never stages, restores or overwrites them; their content "
-            "stays byte for byte as it is"
+            f"({shown}): runner never stages them and keeps their content byte for byte (a "
+            "rollback that must restore one saves a copy first and says where)"
         ]
 
     def check_staged(self, repo: Repository, changed: Sequence[str]) -> str | None:
