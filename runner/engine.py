@@ -45,6 +45,7 @@ from runner.ownership.commits import (
     wider_rollback_refusal,
 )
 from runner.ownership.gitsetup import GitSetup, hold_setup
+from runner.ownership.paths import RunPaths, start_run
 from runner.preflight import check_repository_shape
 from runner.process import run_command
 from runner.recovery import find_interruption, recover
@@ -105,6 +106,7 @@ class _Run:
         self.checkpoint: str | None = None  # HEAD after our own last commit; None: ask git
         self.guard = TreeGuard(rt.repo.root, rt.repo.git_dir)
         self.unsafe = False  # a command moved git's setup or runner's state: roll back
+        self.owned = RunPaths(frozenset())  # what the run found at its start: see _preflight
 
     # --- the run -----------------------------------------------------------------------
 
@@ -199,6 +201,9 @@ class _Run:
             self._notice(f"on branch {wanted}")
         if interruption is None:
             rt.journal.open()  # only now: a refused run leaves no journal behind
+        self.owned = start_run(repo, rt.ws.state)  # ignored files, flagged index entries
+        for line in self.owned.notices():
+            self._notice(line)
         self.history = read_history(repo.plan_commits(rt.plan.name))
         self._load_baselines()
         for key in self.history.done:
@@ -308,6 +313,10 @@ class _Run:
                     repo.stage_paths(result.changed)  # a codemod wrote these and nothing else
                 tree = repo.write_tree()  # what the checkpoint holds, whatever gates do
                 changed, diffstat = repo.tree_stat(checkpoint, tree)
+                if refused := self.owned.check_staged(repo, changed):  # the user's files
+                    tree = repo.write_tree()
+                    changed, diffstat = repo.tree_stat(checkpoint, tree)
+                    result = replace(result, message=result.message or refused)
                 result = replace(result, changed=tuple(changed), diffstat=diffstat)
             self.guard.settle(result.changed)
             if not result.message:

@@ -592,6 +592,98 @@ class Repository:
                 return str(e).rsplit("\n", 1)[-1].removeprefix("fatal: ").strip()
         return None
 
+    # --- the paths a run owns (see runner.ownership.paths) -------------------------------
+
+    def ignored_untracked(self) -> list[str]:
+        """Untracked paths the ignore rules cover; a wholly ignored folder comes as ``dir/``
+        (one entry, not its files: cheap even beside a large ``venv/``)."""
+        out = self._git("ls-files", "-o", "-i", "--exclude-standard", "--directory", "-z")
+        return [p for p in out.split("\0") if p]
+
+    def untracked_files(self) -> list[str]:
+        """Untracked, not ignored files; a nested repository shows as ``dir/``."""
+        out = self._git("ls-files", "-o", "--exclude-standard", "-z")
+        return [p for p in out.split("\0") if p]
+
+    def flagged_entries(self) -> list[tuple[str, str, str]]:
+        """``(tag, blob, path)`` of index entries marked assume-unchanged (a lowercase tag in
+        ``git ls-files -v``) or skip-worktree (``S``): git hides their local edits."""
+        out = self._git("ls-files", "-v", "-s", "-z")
+        found = []
+        for entry in out.split("\0"):
+            if entry and (entry[0].islower() or entry[0] == "S"):
+                meta, _, path = entry[2:].partition("\t")
+                found.append((entry[0], meta.split()[1], path))
+        return found
+
+    def index_changes(self, base: str) -> list[tuple[str, str]]:
+        """``(status, path)`` of each index entry that differs from ``base`` (``A``: not in
+        ``base``, ``D``: not in the index, ``M``/``T``: changed)."""
+        out = self._git("diff", "--cached", "--name-status", "-z", "--no-renames", base)
+        parts = out.split("\0")
+        return [(parts[i][:1], parts[i + 1]) for i in range(0, len(parts) - 1, 2) if parts[i]]
+
+    def unstaged_paths(self) -> list[str]:
+        """Tracked paths whose working-tree file differs from the index."""
+        out = self._git("diff", "--name-only", "-z", "--no-renames")
+        return [p for p in out.split("\0") if p]
+
+    def stage_new(self, paths: Sequence[str]) -> None:
+        """Stage exactly ``paths``, names taken literally (``[ab].py`` is one file)."""
+        with self._literal_paths(paths) as spec:
+            if spec:
+                self._git("add", "-A", *spec, env=LITERAL_ENV)
+
+    def unstage_new(self, paths: Sequence[str]) -> None:
+        """Drop ``paths`` from the index; the files on disk stay as they are."""
+        with self._literal_paths(paths) as spec:
+            if spec:
+                self._git("rm", "-q", "-r", "--cached", "--ignore-unmatch", *spec, env=LITERAL_ENV)
+
+    def restore_literal(self, sha: str, present: Sequence[str], absent: Sequence[str]) -> None:
+        """``present`` paths as in ``sha``, ``absent`` ones removed, in index and tree; no
+        other index entry (nor its flags) is touched."""
+        with self._literal_paths(present) as spec:
+            if spec:
+                self._git("checkout", "-q", sha, *spec, env=LITERAL_ENV)
+        with self._literal_paths(absent) as spec:
+            if spec:
+                self._git("rm", "-q", "-r", "-f", "--ignore-unmatch", *spec, env=LITERAL_ENV)
+
+    def move_branch(self, sha: str, old: str) -> None:
+        """Point the checked-out branch at ``sha`` (refused if it is no longer at ``old``);
+        the index and the tree are the caller's business."""
+        self._git("update-ref", "-m", f"runner: rollback to {sha[:12]}", "HEAD", sha, old)
+
+    def save_tree_patch(self, base: str, dest: Path, *, cached: bool) -> SavedPatch:
+        """``base`` → the working tree (``cached``: → the index) as a patch at ``dest``; new
+        files reach it through the index (stage them first). Nothing is staged here."""
+        patch = self._git_bytes("diff", *(["--cached"] if cached else []), *_PATCH_FLAGS, base)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        _write_durably(dest, patch)
+        beyond = b"\nSubproject commit " in patch or (self.root / ".gitmodules").exists()
+        return SavedPatch(_files_in(patch), beyond)
+
+    def blob_bytes(self, blob: str) -> bytes:
+        """A blob's content, byte for byte."""
+        return self._git_bytes("cat-file", "blob", blob)
+
+    @contextmanager
+    def _literal_paths(self, paths: Sequence[str]) -> Iterator[tuple[str, ...]]:
+        """``--pathspec-from-file`` arguments for ``paths`` (no argument-length limit), or
+        ``()`` when there are none."""
+        if not paths:
+            yield ()
+            return
+        with tempfile.NamedTemporaryFile(
+            "wb", dir=self.git_dir, prefix="runner-paths-", delete=False
+        ) as f:
+            f.write(b"\0".join(p.encode() for p in paths))
+        try:
+            yield (f"--pathspec-from-file={f.name}", "--pathspec-file-nul")
+        finally:
+            Path(f.name).unlink(missing_ok=True)
+
 
 def init_repository(path: Path, *, message: str) -> None:
     """Make ``path`` a new repository on ``main`` with everything in one first commit."""

@@ -80,6 +80,8 @@ class RollbackRecord:
     reverted: tuple[str, ...] = ()  # commits reverted (revert mode)
     discarded: tuple[str, ...] = ()  # commits moved off the branch (reset mode)
     backup_ref: str | None = None
+    copied: tuple[str, ...] = ()  # files whose uncommitted bytes were saved before restoring
+    copies_in: str | None = None  # the folder holding those copies (relative paths kept)
     hooks: tuple[GateResult, ...] = ()  # on-rollback.run commands, as results
     verify: tuple[GateResult, ...] = ()  # on-rollback.verify gates
 

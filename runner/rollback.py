@@ -19,12 +19,12 @@ from pathlib import Path
 from runner.context import Runtime
 from runner.errors import GitError, RollbackIncomplete
 from runner.gates import run_gate
-from runner.git import SavedPatch
 from runner.history import T_PLAN, T_REVERTS, T_STEP
 from runner.journal import file_label
 from runner.model import RollbackMode
 from runner.ownership.commits import ForeignPolicy, choose_commits
 from runner.ownership.gitsetup import GitSetup, hold_setup
+from runner.ownership.paths import Discarded, discard_changes, ignored_paths
 from runner.process import describe, run_command
 from runner.results import GateResult, GateStatus, RollbackRecord
 
@@ -77,36 +77,48 @@ def roll_back(
             hooks=hooks,
         )  # fmt: skip
         patch_path = _unique(rt.ws.state.rollbacks / f"{rt.run_id}-{file_label(label)}.patch")
-        saved = _save_patch(rt, target, patch_path, staged=staged)
-        files = saved.files
+        commits = _commits_since(rt, target, head)
+        step_start = _step_commits(foreign, head) if mode is RollbackMode.REVERT else None
+        if step_start is not None:
+            commits = _commits_since(rt, target, step_start)
+        reverting = mode is RollbackMode.REVERT and bool(commits)
+        # Only the paths the run changed come back; uncommitted changes of a revert-mode
+        # rollback go back to HEAD (before what the step committed), and `git revert` takes
+        # back the rest.
+        restore_to = (step_start or head) if reverting else None
+        done = _discard(rt, target, patch_path, staged=staged, restore_to=restore_to)
+        files = done.files
         if files == 0:
             patch_path.unlink(missing_ok=True)
-        commits = _commits_since(rt, target, head)
         record = RollbackRecord(
             scope=scope,
             mode=mode.value,
             target=target,
             patch=str(patch_path) if files else None,
             files=files,
+            copied=done.copied,
+            copies_in=str(done.copies_in) if done.copied else None,
         )
-        if mode is RollbackMode.REVERT and (start := _step_commits(foreign, head)):
+        if done.copied:
+            rt.observer.notice(_copies_notice(done.copied, done.copies_in))
+        if step_start is not None:
             # What the step committed while it ran was never a checkpoint: reset, not revert.
             ref = f"refs/runner/rollbacks/{patch_path.stem}-step"
             repo.update_ref(ref, head)
-            repo.reset_hard(start)
-            head, commits = start, _commits_since(rt, target, start)
+            repo.move_branch(step_start, head)
+            head = step_start
             record = replace(record, backup_ref=ref)
-        if mode is RollbackMode.REVERT and commits:
-            repo.reset_hard(head)  # uncommitted changes: saved in the patch above
+        if reverting:
             record = replace(record, reverted=_revert(rt, target, commits))
         else:
             if commits and not rt.ws.rehearsal:
                 ref = f"refs/runner/rollbacks/{patch_path.stem}"
                 repo.update_ref(ref, head)
                 record = replace(record, backup_ref=ref)
-            repo.reset_hard(target)
+            if head != target:
+                repo.move_branch(target, head)
             record = replace(record, discarded=tuple(commits))
-        if saved.may_leave_behind and (left := repo.dirty_paths()):
+        if done.may_leave_behind and (left := repo.dirty_paths()):
             raise RollbackIncomplete(_unreached(left, target))
         rt.journal.write("rollback-done", target=target, patch=record.patch)
     if hooks:
@@ -223,10 +235,19 @@ def _revert(rt: Runtime, target: str, commits: list[str]) -> tuple[str, ...]:
     return tuple(made)
 
 
-def _save_patch(rt: Runtime, target: str, path: Path, *, staged: bool) -> SavedPatch:
+def _discard(
+    rt: Runtime, target: str, path: Path, *, staged: bool, restore_to: str | None
+) -> Discarded:
     """The patch first, or nothing is discarded: a full disk stops the rollback here."""
     try:
-        return rt.repo.save_patch(target, path, staged=staged)
+        return discard_changes(
+            rt.repo,
+            target,
+            path,
+            ignored=ignored_paths(rt.ws.state),
+            staged=staged,
+            restore_to=restore_to,
+        )
     except OSError as e:
         msg = (
             f"rollback to {target[:12]} could not start: saving the discarded diff as {path} "
@@ -234,6 +255,15 @@ def _save_patch(rt: Runtime, target: str, path: Path, *, staged: bool) -> SavedP
             "Free space, then run `runner run` again to finish the rollback"
         )
         raise RollbackIncomplete(msg) from None
+
+
+def _copies_notice(copied: tuple[str, ...], where: Path) -> str:
+    """A file the rollback overwrote held bytes the run never committed: say where they are."""
+    shown = ", ".join(copied[:5]) + (f" and {len(copied) - 5} more" if len(copied) > 5 else "")
+    return (
+        f"{len(copied)} file(s) held content the run had not committed ({shown}); a copy of "
+        f"each was saved under {where}/ before the rollback restored it"
+    )
 
 
 def _unreached(paths: list[str], target: str) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from runner.context import Runtime
 from runner.git import quiet_folders
 from runner.model import Step
+from runner.ownership.paths import discard_changes, ignored_paths
 from runner.results import GateResult
 from runner.watch import TreeWatch, WatchStarter
 
@@ -85,9 +86,11 @@ def discard_leftovers(rt: Runtime, step: Step, sha: str) -> str:
     migration nor the user's, so it is saved as a patch and removed. Returns the notice.
     """
     patch = rt.ws.state.rollbacks / f"{rt.run_id}-{step.phase_id}-{step.id}-leftovers.patch"
-    files = rt.repo.save_patch(sha, patch).files
-    rt.repo.reset_hard(sha)
-    return f"{step.key}: gates left {files} changed file(s); saved as {patch} and removed"
+    # Path by path, as a rollback: a whole-tree reset would overwrite hidden local edits.
+    done = discard_changes(rt.repo, sha, patch, ignored=ignored_paths(rt.ws.state))
+    kept = f"; files never committed were copied to {done.copies_in}/" if done.copied else ""
+    removed = f"gates left {done.files} changed file(s); saved as {patch} and removed"
+    return f"{step.key}: {removed}{kept}"
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:

@@ -735,7 +735,8 @@ class Bench:
                 limit=1.5,
                 note="runner saves the discarded diff as a patch first (git diff --cached "
                 "--binary of the index the step staged, fsync); the tree watch vouches that "
-                "the gates changed nothing since",
+                "the gates changed nothing since; then it restores only the paths the run "
+                "changed (git checkout TARGET -- paths, git update-ref), never a whole-tree reset",
             )
         )
         self.rows.append(

@@ -640,9 +640,11 @@ def test_ignored_folders_are_leftovers_only_for_their_tracked_files(
     assert (repo / "vendor" / "keep.txt").read_text() == "x\n"
 
 
-def test_a_step_that_unignores_a_folder_has_gate_writes_there_seen(
+def test_a_step_that_unignores_a_folder_fails_and_leaves_its_files(
     repo: Path, plan_file: Path
 ) -> None:
+    """Files ignored when the run started are the user's: a step that un-ignores them (and
+    so would commit them) fails, and its rollback leaves them on disk as they were."""
     (repo / ".gitignore").write_text("build/\n")
     (repo / "build").mkdir()
     (repo / "build" / "old.txt").write_text("x\n")
@@ -664,10 +666,11 @@ def test_a_step_that_unignores_a_folder_has_gate_writes_there_seen(
 
     done = run_cli("run", str(plan_file), cwd=repo)
 
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "build/report.txt" not in git("show", "--name-only", "--format=", "HEAD", cwd=repo)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "ignored when the run started (build/old.txt)" in done.stdout
+    assert (repo / "build" / "old.txt").read_text() == "x\n"
+    assert (repo / ".gitignore").read_text() == "build/\n"
     assert git("status", "--porcelain", cwd=repo) == ""
-    assert "gates left 1 changed file(s)" in done.stdout
 
 
 def test_a_gate_that_only_stages_changes_no_checkpoint(repo: Path, plan_file: Path) -> None:
