@@ -105,7 +105,7 @@ class Recorder(GateRunner):
         key, digest = _owner(owner)
         entry = self.data["steps"].setdefault(key, {"digest": digest, "gates": {}})
         entry["tree"] = rt.repo.write_tree()
-        entry["gates"][gate.name] = {
+        entry["gates"][_gate_key(gate)] = {
             "status": result.status.value,
             "seconds": result.seconds,
             "summary": result.summary,
@@ -127,33 +127,32 @@ class Replayer(GateRunner):
         super().__init__(rehearsals)
         self.max_age = max_age
         self.evidence: dict[str, Any] | None = None
-        self.refusal: str | None = None
         self.told: set[tuple[str, str]] = set()
 
     def begin(self, rt: Runtime, start: str) -> None:
         """Choose the rehearsal to replay, or say why there is none."""
+        rt.observer.notice(self._choose(rt.plan, start))
+
+    def _choose(self, plan: Plan, start: str) -> str:
         assert self.rehearsals is not None
-        found = latest_rehearsal(self.rehearsals, rt.plan.name)
+        found = latest_rehearsal(self.rehearsals, plan.name)
         if found is None:
-            self.refusal = "no rehearsal of this plan was found; every gate runs"
-        else:
-            rid, summary = found
-            age = time.time() - float(summary.get("finished", 0) or 0)
-            evidence = _read(self.rehearsals / rid / EVIDENCE)
-            if age > self.max_age:
-                self.refusal = (
-                    f"the last rehearsal ({rid}) is {describe_age(age)} old, older than "
-                    f"{describe_age(self.max_age)}; every gate runs"
-                )
-            elif evidence.get("start") != start:
-                self.refusal = (
-                    f"the last rehearsal ({rid}) started from "
-                    f"{str(evidence.get('start'))[:10]}, this run from {start[:10]}; every "
-                    "gate runs"
-                )
-            else:
-                self.evidence = evidence
-        rt.observer.notice(self.refusal or f"replaying the gates of rehearsal {found and found[0]}")
+            return "no rehearsal of this plan was found; every gate runs"
+        rid, summary = found
+        age = time.time() - float(summary.get("finished", 0) or 0)
+        if age > self.max_age:
+            return (
+                f"the last rehearsal ({rid}) is {describe_age(age)} old, older than "
+                f"{describe_age(self.max_age)}; every gate runs"
+            )
+        evidence = _read(self.rehearsals / rid / EVIDENCE)
+        if evidence.get("start") != start:
+            return (
+                f"the last rehearsal ({rid}) started from {str(evidence.get('start'))[:10]}, "
+                f"this run from {start[:10]}; every gate runs"
+            )
+        self.evidence = evidence
+        return f"replaying the passed gates of rehearsal {rid} where the tree matches"
 
     def run(self, rt: Runtime, owner: Step | Phase, gate: Gate, ctx: GateContext) -> GateResult:
         """The rehearsal's pass, or the gate run anew (with the reason, said once a step)."""
@@ -164,7 +163,7 @@ class Replayer(GateRunner):
         if recorded is None:
             if why and (key, why) not in self.told:
                 self.told.add((key, why))
-                rt.observer.notice(f"{key}: gate {gate.name} runs: {why}")
+                rt.observer.notice(f"{key}: gate {gate.name} is run, not replayed: {why}")
             return run_gate(gate, ctx)
         counts = tuple((str(k), int(n)) for k, n in recorded.get("counts", []))
         return GateResult(
@@ -188,7 +187,7 @@ class Replayer(GateRunner):
             return None, "its definition changed since the rehearsal"
         if step.get("tree") != tree:
             return None, "the tree after the action differs from the rehearsal's"
-        recorded = step.get("gates", {}).get(gate.name)
+        recorded = step.get("gates", {}).get(_gate_key(gate))
         if recorded is None:
             return None, "it did not run in the rehearsal"
         if recorded.get("status") != GateStatus.PASSED.value:
@@ -273,6 +272,11 @@ def _owner(owner: Step | Phase) -> tuple[str, str]:
     if isinstance(owner, Step):
         return owner.key, owner.digest
     return f"phase {owner.id}", _digest({g.name: _gate_digest(g) for g in owner.gates})
+
+
+def _gate_key(gate: Gate) -> str:
+    """Inline gates are named after their kind: two ``run`` gates of a step differ here."""
+    return f"{gate.name}@{_gate_digest(gate).removeprefix('sha256:')[:16]}"
 
 
 def _gate_digest(gate: Gate) -> str:
