@@ -70,7 +70,7 @@ class QuietObserver:
 
 @dataclass
 class Workspace:
-    """Where a plan runs: the user's repository, or a rehearsal's throwaway worktree."""
+    """Where a plan runs: the user's repository, or a rehearsal's private repository."""
 
     repo: Repository
     state: StateDir

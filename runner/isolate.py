@@ -135,9 +135,12 @@ def _build(origin: Repository, plan: Plan | None, records: Path, folder: Path) -
     start = existing or head
     root = folder / origin.root.name
     log = records / "setup.log"
-    _git(folder, log, "init", "-q", "--template=", str(root))
+    fmt = _git(origin.root, log, "rev-parse", "--show-object-format").strip() or "sha1"
+    _git(folder, log, "init", "-q", "--template=", f"--object-format={fmt}", str(root))
     git_dir = root / ".git"
     (git_dir / "objects/info/alternates").write_text(f"{origin.common_dir / 'objects'}\n")
+    if (shallow := origin.common_dir / "shallow").is_file():  # history ends where theirs does
+        shutil.copyfile(shallow, git_dir / "shallow")
     refs = _git(origin.root, log, "for-each-ref", "--format=%(objectname) %(refname)")
     lines = {ln.split(" ", 1)[1]: ln for ln in refs.splitlines() if " " in ln}
     if wanted and existing is None:
@@ -166,14 +169,12 @@ def _build(origin: Repository, plan: Plan | None, records: Path, folder: Path) -
 
 
 def _configure(git_dir: Path, origin: Repository) -> None:
-    """Read the user's config, write only the private one; the private repository's own
-    core settings come after the include, so they win."""
-    config = (
-        f"[include]\n\tpath = {origin.common_dir / 'config'}\n"
-        "[core]\n\trepositoryformatversion = 0\n\tbare = false\n\tlogallrefupdates = true\n"
-        "[gc]\n\tauto = 0\n"  # a borrowed object store is never repacked from here
-    )
-    (git_dir / "config").write_text(config)
+    """Read the user's config, write only the private one: the include comes first, so the
+    private repository's own settings (``git init``'s, its object format) win."""
+    config = git_dir / "config"
+    include = f"[include]\n\tpath = {origin.common_dir / 'config'}\n"
+    never_gc = "[gc]\n\tauto = 0\n"  # a borrowed object store is never repacked from here
+    config.write_text(include + config.read_text() + never_gc)
 
 
 def _copy_interruption(origin: Repository, records: Path) -> tuple[str, ...]:

@@ -286,3 +286,20 @@ def test_the_last_line_says_what_the_real_run_would_do_and_that_nothing_moved(
     assert f"your repository did not move (main at {head[:10]})" in last
     for sha in re.findall(r"\b[0-9a-f]{10}\b", last):  # only commits the user has
         git("cat-file", "-e", f"{sha}^{{commit}}", cwd=repo)
+
+
+def test_a_shallow_clone_is_rehearsed_with_its_history_cut_where_the_users_is(
+    tmp_path: Path, plan_file: Path, tmpdir_: Path
+) -> None:
+    origin = make_repo(tmp_path / "origin", {"app.py": "x = 1\n"})
+    (origin / "app.py").write_text("x = 2\n")
+    git("commit", "-qam", "second", cwd=origin)
+    repo = tmp_path / "repo"
+    git("clone", "-q", "--depth", "1", f"file://{origin}", str(repo), cwd=tmp_path)
+    plan_file.write_text(plan_text('- id: s\n  run: "echo a > a.txt"\n'))
+    before = fingerprint(repo)
+
+    done = run_cli("run", str(plan_file), "--dry-run", cwd=repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert fingerprint(repo) == before
