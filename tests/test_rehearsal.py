@@ -1,7 +1,7 @@
 """``runner run --dry-run``: the whole plan, for real, in a private repository.
 
 Every test fingerprints the user's repository before and after: branch heads, HEAD, index,
-working tree (tracked, untracked and ignored files), stash, tags, config, reflogs and
+working tree (tracked, untracked and ignored files), stash, tags, config, reflogs, objects and
 ``.git/runner`` (apart from the rehearsal's own ``rehearsals/<id>/``) must be byte for byte
 what they were, whatever the rehearsal did.
 """
@@ -47,8 +47,6 @@ def fingerprint(repo: Path) -> dict[str, str]:
     for path in sorted(repo.rglob("*")):
         if path.is_file() and not path.is_symlink():
             rel = path.relative_to(repo).as_posix()
-            if rel.startswith(".git/objects/"):
-                continue  # unreachable objects a rehearsal made are garbage, not state
             if rel.startswith(".git/runner/rehearsals/"):
                 continue  # the one place a rehearsal writes: its own record folder
             prints[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
