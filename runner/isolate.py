@@ -151,6 +151,7 @@ def _build(origin: Repository, plan: Plan | None, records: Path, folder: Path) -
     _git(root, log, *_NO_HOOKS, "reset", "-q", "--hard")
     notes = _check_out_submodules(origin, root, log)
     notes += _copy_includes(origin, root, plan, log)
+    _copy_interruption(origin, records)
     if wanted and wanted != user_branch:
         how = "created from HEAD" if existing is None else f"at {start[:10]}"
         notes.append(f"rehearsing on branch {wanted} ({how}), as the real run would switch to it")
@@ -164,7 +165,7 @@ def _build(origin: Repository, plan: Plan | None, records: Path, folder: Path) -
         branch=branch,
         start=start,
         created_branch=bool(wanted) and existing is None,
-        notes=tuple(notes) + _copy_interruption(origin, records),
+        notes=tuple(notes),
     )
 
 
@@ -177,16 +178,14 @@ def _configure(git_dir: Path, origin: Repository) -> None:
     config.write_text(include + config.read_text() + never_gc)
 
 
-def _copy_interruption(origin: Repository, records: Path) -> tuple[str, ...]:
+def _copy_interruption(origin: Repository, records: Path) -> None:
     """An interrupted run's journal, copied: the engine's preflight recovers it in the
-    rehearsal as the real run would recover it here, and the user's copy stays unread."""
+    rehearsal as the real run would recover it here, and the user's journal is left as is."""
     for git_dir in (origin.git_dir, origin.common_dir):
         journal = StateDir(git_dir).journal
         if journal.exists():
-            records.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(journal, records / "journal.jsonl")
-            return ()
-    return ()
+            return
 
 
 def _check_out_submodules(origin: Repository, root: Path, log: Path) -> list[str]:

@@ -61,11 +61,14 @@ def rehearse(
                 observer.notice(dirty)
         try:
             report = execute_plan(plan, ws, options, observer=observer, approver=approver)
+        except Interrupted as e:
+            _finish(rh, verdict="interrupted", code=e.signal_exit_code)
+            raise
+        except KeyboardInterrupt:
+            _finish(rh, verdict="interrupted", code=130)
+            raise
         except RunnerError as e:
             _finish(rh, verdict=f"refused: {str(e).splitlines()[0]}", code=e.exit_code)
-            raise
-        except (KeyboardInterrupt, Interrupted):
-            _finish(rh, verdict="interrupted", code=130)
             raise
         write_json(report, rh.records / "report.json")
         _finish(rh, verdict=verdict(report), code=report.exit_code, start=report.start)

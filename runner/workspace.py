@@ -47,5 +47,6 @@ def dirty_note(repo: Repository) -> str | None:
         return None
     return (
         f"the working tree has {len(dirty)} uncommitted change(s); the rehearsal runs on HEAD "
-        "as committed, without them"
+        "as committed, without them (the real run refuses to start until they are committed "
+        "or stashed)"
     )
