@@ -10,9 +10,10 @@ written straight into its ``packed-refs``: creating it costs one ``git init``, o
 ``.git/config`` is included read-only (``[include] path``), so gates see the user's settings
 while a step's ``git config`` lands in the private file.
 
-It starts where ``runner run`` would start: on ``settings.branch`` (created from HEAD when
-missing, as the real run creates it), with the journal of an interrupted run copied in, so
-the engine's own preflight recovers and skips done steps there exactly as it would here.
+It starts where ``runner run`` would start: its HEAD is the user's, and the journal of an
+interrupted run is copied in, so the engine's own preflight switches to ``settings.branch``
+(creating it from HEAD when missing), refuses a detached HEAD, recovers the interrupted run
+and skips done steps there exactly as it would in the user's repository.
 Submodules are checked out from the user's submodule object stores; the ignored files the
 gates need (``settings.rehearsal-include``) are copied, with reflinks where the filesystem
 has them, never linked, so nothing the rehearsal writes reaches the user's copies.
@@ -143,18 +144,17 @@ def _build(origin: Repository, plan: Plan | None, records: Path, folder: Path) -
         shutil.copyfile(shallow, git_dir / "shallow")
     refs = _git(origin.root, log, "for-each-ref", "--format=%(objectname) %(refname)")
     lines = {ln.split(" ", 1)[1]: ln for ln in refs.splitlines() if " " in ln}
-    if wanted and existing is None:
-        lines[f"refs/heads/{wanted}"] = f"{head} refs/heads/{wanted}"
     (git_dir / "packed-refs").write_text("".join(f"{lines[k]}\n" for k in sorted(lines)))
-    (git_dir / "HEAD").write_text(f"ref: refs/heads/{branch}\n" if branch else f"{start}\n")
+    # HEAD as the user's: the engine's preflight then switches to (or creates) the plan's
+    # branch, or refuses a detached HEAD, exactly as it would in the user's repository.
+    (git_dir / "HEAD").write_text(
+        f"ref: refs/heads/{user_branch}\n" if user_branch else f"{head}\n"
+    )
     _configure(git_dir, origin)
     _git(root, log, *_NO_HOOKS, "reset", "-q", "--hard")
     notes = _check_out_submodules(origin, root, log)
     notes += _copy_includes(origin, root, plan, log)
     _copy_interruption(origin, records)
-    if wanted and wanted != user_branch:
-        how = "created from HEAD" if existing is None else f"at {start[:10]}"
-        notes.append(f"rehearsing on branch {wanted} ({how}), as the real run would switch to it")
     return Rehearsal(
         id=records.name,
         records=records,

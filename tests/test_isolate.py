@@ -303,3 +303,18 @@ def test_a_shallow_clone_is_rehearsed_with_its_history_cut_where_the_users_is(
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert fingerprint(repo) == before
+
+
+def test_a_detached_head_is_refused_as_the_real_run_refuses_it(
+    tmp_path: Path, plan_file: Path, tmpdir_: Path
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"app.py": "x = 1\n"})
+    plan_file.write_text(plan_text('- id: s\n  run: "echo a > a.txt"\n', settings="branch: mig\n"))
+    git("checkout", "-q", "--detach", cwd=repo)
+
+    rehearsal = run_cli("run", str(plan_file), "--dry-run", cwd=repo)
+    real = run_cli("run", str(plan_file), cwd=repo)
+
+    assert (rehearsal.returncode, real.returncode) == (2, 2)
+    assert "HEAD is detached" in rehearsal.stderr
+    assert "HEAD is detached" in real.stderr
