@@ -502,17 +502,6 @@ class Repository:
         if absent:
             self._git("rm", "-q", "--ignore-unmatch", "--", *absent)
 
-    # --- worktrees ---------------------------------------------------------------------
-
-    def add_worktree(self, path: Path, sha: str) -> None:
-        """A detached worktree of ``sha`` at ``path`` (for rehearsals)."""
-        self._git("worktree", "add", "--quiet", "--detach", str(path), sha)
-
-    def remove_worktree(self, path: Path) -> None:
-        """Remove a worktree and prune its administrative files."""
-        self._git_ok("worktree", "remove", "--force", "--force", str(path))
-        self._git_ok("worktree", "prune")
-
 
 def init_repository(path: Path, *, message: str) -> None:
     """Make ``path`` a new repository on ``main`` with everything in one first commit."""
