@@ -1,6 +1,6 @@
-"""The only module that imports GitPython: repository checks, checkpoints, rollbacks, worktrees.
+"""The only module that imports GitPython: repository checks, checkpoints, rollbacks.
 
-It speaks in domain verbs (``commit_checkpoint``, ``reset_to``, ``add_worktree``) and turns
+It speaks in domain verbs (``commit_checkpoint``, ``reset_to``, ``stage_paths``) and turns
 ``git.exc.GitError`` into :class:`runner.errors.GitError` with a hint. Hot paths go through
 GitPython's CLI wrapper (``repo.git.add``/``commit``/``reset``): on a 10,000-file repository
 with 200 changed files, ``repo.index.add`` + ``repo.index.commit`` took 538 ms against 88 ms
