@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -58,6 +59,9 @@ _RETARGET_GLOBS = ("bin/*", "Scripts/*", "lib/python*/site-packages/*.pth",
                    "lib/python*/site-packages/__editable__*.py",
                    "lib/python*/site-packages/*.egg-link")  # fmt: skip
 _RETARGET_MAX_BYTES = 1 << 20
+#: The user's root is swapped only where it ends a path component: ``/src/app`` in
+#: ``/src/app/.venv`` or ``/src/app:/bin``, never in ``/src/application``.
+_PATH_END = rb"(?![\w.-])"
 
 
 class RehearsalState(StateDir):
@@ -263,7 +267,7 @@ def _copy_includes(origin: Repository, root: Path, plan: Plan | None, log: Path)
         target.parent.mkdir(parents=True, exist_ok=True)
         _copy(source, target, log)
         if (target / "pyvenv.cfg").is_file():
-            _retarget(target, {str(source): str(target), str(origin.root): str(root)})
+            _retarget(target, origin.root, root)
     return (
         [f"copied {len(wanted)} ignored path(s) the gates may need: {', '.join(wanted)}"]
         if wanted
@@ -304,21 +308,21 @@ def _copy(source: Path, target: Path, log: Path) -> None:
         shutil.copytree(source, target, symlinks=True)
 
 
-def _retarget(venv: Path, prefixes: Mapping[str, str]) -> None:
-    """Point a copied virtual environment at itself and at the rehearsal's tree.
+def _retarget(venv: Path, origin: Path, root: Path) -> None:
+    """Point a copied virtual environment (inside the tree, so at ``root/...`` as it was at
+    ``origin/...``) at itself and at the rehearsal's tree.
 
     Its scripts' shebangs name the user's interpreter, and an editable install's ``.pth``
     names the user's source tree: left alone, ``pip`` in the rehearsal would install into
     the user's venv and the gates would test the user's code instead of the rehearsed one.
     """
-    for pattern in _RETARGET_GLOBS:
-        for path in venv.glob(pattern):
+    pattern = re.compile(re.escape(str(origin).encode()) + _PATH_END)
+    for glob in _RETARGET_GLOBS:
+        for path in venv.glob(glob):
             if path.is_symlink() or not path.is_file() or path.stat().st_size > _RETARGET_MAX_BYTES:
                 continue
             data = path.read_bytes()
-            new = data
-            for old, replacement in prefixes.items():
-                new = new.replace(old.encode(), replacement.encode())
+            new = pattern.sub(lambda _: str(root).encode(), data)
             if new != data:
                 path.write_bytes(new)
 
@@ -326,8 +330,8 @@ def _retarget(venv: Path, prefixes: Mapping[str, str]) -> None:
 def _retargeted_env(environ: Mapping[str, str], origin: Path, root: Path) -> dict[str, str]:
     """The environment, with paths into the user's tree (an activated ``.venv/bin`` on
     ``PATH``, ``VIRTUAL_ENV``) pointing into the rehearsal's instead."""
-    old = str(origin)
-    return {k: v.replace(old, str(root)) if old in v else v for k, v in environ.items()}
+    pattern = re.compile(re.escape(str(origin)) + _PATH_END.decode())
+    return {k: pattern.sub(lambda _: str(root), v) for k, v in environ.items()}
 
 
 # --- small helpers -----------------------------------------------------------------------

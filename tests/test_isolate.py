@@ -8,6 +8,7 @@ points ``TMPDIR`` at a folder of its own, which must be empty afterwards.
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import textwrap
@@ -217,6 +218,9 @@ def test_gates_see_the_venv_env_file_and_submodules_and_cannot_change_them(
     tool = venv / "bin/tool"
     tool.write_text(f"#!/bin/sh\n# venv at {venv}\necho tool ran\n")
     tool.chmod(0o755)
+    mark = venv / "bin/mark"  # found on PATH, as in an activated venv: marks its own folder
+    mark.write_text('#!/bin/sh\ntouch "$(dirname "$0")/ran"\n')
+    mark.chmod(0o755)
     (repo / ".env").write_text("SECRET=1\n")
     plan_file.write_text(
         plan_text("""\
@@ -227,11 +231,13 @@ def test_gates_see_the_venv_env_file_and_submodules_and_cannot_change_them(
             - {run: "grep -q SECRET .env && echo changed >> .env"}
             - {run: "test -f vendor/lib/lib.txt"}
             - {run: "grep -q \\"$RUNNER_REPO/.venv\\" .venv/bin/tool && touch .venv/written"}
+            - {run: "mark && test -f .venv/bin/ran"}
         """)
     )
     before = fingerprint(repo)
+    activated = {"PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
 
-    done = run_cli("run", str(plan_file), "--dry-run", cwd=repo)
+    done = run_cli("run", str(plan_file), "--dry-run", cwd=repo, env=activated)
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert fingerprint(repo) == before  # .venv and .env are ignored files: in the print
