@@ -120,12 +120,23 @@ def run(
         bool,
         typer.Option(
             "--dry-run",
-            help="Rehearse the whole plan, for "
-            "real, in a throwaway worktree; your repository stays exactly as it is.",
+            help="Rehearse the whole plan, for real, in a private repository that borrows "
+            "your objects; your repository stays exactly as it is.",
         ),
     ] = False,
     keep: Annotated[
-        bool, typer.Option("--keep", help="With --dry-run: keep the worktree and print its path.")
+        bool,
+        typer.Option(
+            "--keep", help="With --dry-run: keep the private repository and print its path."
+        ),
+    ] = False,
+    replay: Annotated[
+        bool,
+        typer.Option(
+            "--replay",
+            help="Reuse the passes of a rehearsal up to 2h old (settings.replay: another "
+            "age) where the step, its start and the tree it left all match.",
+        ),
     ] = False,
     with_hooks: Annotated[
         bool,
@@ -182,6 +193,8 @@ def run(
     with error_boundary(traceback=traceback):
         if (keep or with_hooks) and not dry_run:
             raise UsageError("--keep and --with-hooks go with --dry-run")
+        if replay and dry_run:
+            raise UsageError("--replay goes with a real run, not with --dry-run")
         request = RunRequest(
             plan=plan,
             repo=repo or Path.cwd(),
@@ -194,6 +207,7 @@ def run(
             junit=junit,
             assume_yes=yes,
             command=" ".join(["runner", *sys.argv[1:]]),
+            replay=replay,
         )
         code = run_plan(request, _stdout, approver=_ask)
     raise typer.Exit(code)

@@ -7,6 +7,7 @@ Kept apart from :mod:`runner.cli` so tests can call a command without typer, and
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
     from runner.gates import Approver
 
-__all__ = ["RunRequest", "plan_state", "run_plan", "show_plan", "show_status"]
+__all__ = ["RunRequest", "last_rehearsal", "plan_state", "run_plan", "show_plan", "show_status"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,7 @@ class RunRequest:
     junit: Path | None = None
     assume_yes: bool = False
     command: str = "runner run"
+    replay: bool = False
 
 
 def _load(path: Path) -> Plan:
@@ -58,8 +60,10 @@ def run_plan(request: RunRequest, console: Console, *, approver: Approver) -> in
     """``runner run``: returns the exit code (0 done, 1 a gate failed)."""
     # The engine loads only for a run: `status`, `plan` and `check` stay light.
     from runner.engine import RunOptions, execute_plan, select_steps  # noqa: PLC0415
+    from runner.rehearsal import rehearse  # noqa: PLC0415
+    from runner.replay import gate_runner  # noqa: PLC0415
     from runner.report import LiveObserver, render_summary, write_json, write_junit  # noqa: PLC0415
-    from runner.workspace import dirty_note, real_workspace, rehearsal_workspace  # noqa: PLC0415
+    from runner.workspace import real_workspace  # noqa: PLC0415
 
     plan = _load(request.plan)
     options = RunOptions(
@@ -70,24 +74,16 @@ def run_plan(request: RunRequest, console: Console, *, approver: Approver) -> in
         command=request.command,
     )
     select_steps(plan, options)  # unknown --from/--only refuse before anything starts
-    observer = LiveObserver(console)
     if request.dry_run:
-        with rehearsal_workspace(request.repo, keep=request.keep) as ws:
-            console.print(
-                f"[bold]Rehearsal[/] of {escape(plan.name)} in {escape(str(ws.repo.root))}"
-                " (a throwaway worktree of HEAD)"
-            )
-            with open_repository(request.repo) as origin:
-                if note := dirty_note(origin):
-                    observer.notice(note)
-            report = execute_plan(plan, ws, options, observer=observer, approver=approver)
-            render_summary(report, console)
-            if request.keep:
-                console.print(f"worktree kept for inspection: {ws.repo.root}")
-                console.print(f"  remove it with: git worktree remove --force {ws.repo.root}")
+        report = rehearse(
+            plan, request.repo, options, console, approver=approver, keep=request.keep
+        )
     else:
         with real_workspace(request.repo) as ws:
-            report = execute_plan(plan, ws, options, observer=observer, approver=approver)
+            ws.gates = gate_runner(plan, ws.repo, replay=request.replay)
+            report = execute_plan(
+                plan, ws, options, observer=LiveObserver(console), approver=approver
+            )
             render_summary(report, console)
     if request.report:
         write_json(report, request.report)
@@ -147,6 +143,27 @@ def plan_state(plan: Plan, repo_path: Path) -> dict[str, Any]:
         "interrupted_branch": interruption.branch if interruption else None,
         "interrupted_elsewhere": elsewhere,
         "running": owner or ({"pid": "?"} if held else None),
+        "rehearsal": last_rehearsal(plan, repo_path),
+    }
+
+
+def last_rehearsal(plan: Plan, repo_path: Path) -> dict[str, Any] | None:
+    """The newest rehearsal of ``plan``: its id, verdict, age and record folder."""
+    from runner.rehearsals import describe_age, latest_rehearsal, rehearsals_dir  # noqa: PLC0415
+
+    with open_repository(repo_path) as repo:
+        folder = rehearsals_dir(repo.git_dir)
+    found = latest_rehearsal(folder, plan.name)
+    if found is None:
+        return None
+    rid, summary = found
+    age = time.time() - float(summary.get("finished", 0) or 0)
+    return {
+        "id": rid,
+        "verdict": str(summary.get("verdict", "did not finish")),
+        "age": describe_age(age),
+        "seconds_ago": round(age, 1),
+        "records": str(folder / rid),
     }
 
 
@@ -187,6 +204,12 @@ def show_status(plan_path: Path, repo_path: Path, console: Console, *, as_json: 
         console.print("\nfiles taken back by a partial rollback (codemods leave them alone):")
         for path in state["protected_files"]:
             console.print(f"  {escape(quote_path(path))}")
+    if state["rehearsal"]:
+        r = state["rehearsal"]
+        console.print(
+            f"\nlast rehearsal: {escape(r['id'])}, {escape(r['verdict'])}, {r['age']} ago"
+            f" [dim]({escape(r['records'])})[/]"
+        )
     if state["interrupted"]:
         console.print(f"\n[red]interrupted:[/] {escape(state['interrupted'])}")
     if state["interrupted_elsewhere"]:

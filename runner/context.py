@@ -18,6 +18,7 @@ from runner.git import Repository
 from runner.journal import Journal, StateDir, file_label
 from runner.model import ForbidImportsGate, Gate, Plan, Step
 from runner.process import build_env
+from runner.replay import GateRunner
 from runner.results import GateResult, RollbackRecord, StepResult
 
 __all__ = ["Observer", "QuietObserver", "Runtime", "Workspace"]
@@ -69,13 +70,18 @@ class QuietObserver:
 
 @dataclass
 class Workspace:
-    """Where a plan runs: the user's repository, or a rehearsal's throwaway worktree."""
+    """Where a plan runs: the user's repository, or a rehearsal's private repository."""
 
     repo: Repository
     state: StateDir
     rehearsal: bool
     #: The user's repository root (equals ``repo.root`` for a real run).
     origin: Path
+    #: The environment plan commands start from (``None``: this process's); a rehearsal's
+    #: points paths into the user's tree (an activated ``.venv``) into its own.
+    environ: Mapping[str, str] | None = None
+    #: How gates run: all of them, or recorded (a rehearsal), or replayed (``--replay``).
+    gates: GateRunner = field(default_factory=GateRunner)
 
 
 @dataclass

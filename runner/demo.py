@@ -1,6 +1,6 @@
 """``runner demo``: the seed's plan on a fresh copy of the bundled sample repository.
 
-What a new user watches: a rehearsal in a throwaway worktree (their eyes only), the real
+What a new user watches: a rehearsal in a private repository (their eyes only), the real
 run with every gate, then a partial file rollback, and a summary of what the migration did.
 ``--fault`` adds a step that removes the bridge's positional constructor too early, so the
 automatic rollback, the saved patch, the on-rollback hook and the smoke verification show.
@@ -62,8 +62,8 @@ def run_demo(directory: Path | None, *, fault: bool, console: Console) -> int:
     options = RunOptions(assume_yes=True, command="runner demo")
     observer = LiveObserver(console)
 
-    console.rule("1. Rehearsal: the whole plan in a throwaway worktree")
-    with rehearsal_workspace(target, keep=False) as ws:
+    console.rule("1. Rehearsal: the whole plan in a private repository")
+    with rehearsal_workspace(target, keep=False, plan=plan) as ws:
         rehearsal = execute_plan(
             plan,
             ws,

@@ -17,7 +17,7 @@ from runner.codemods import CodemodResult
 from runner.context import Observer, Runtime, Workspace
 from runner.errors import GitError, Interrupted, PreconditionError
 from runner.failedcommit import abandon_step
-from runner.gates import Approver, baseline_key, run_gate
+from runner.gates import Approver, baseline_key
 from runner.history import (
     PlanHistory,
     read_history,
@@ -88,6 +88,7 @@ def execute_plan(
             run_id=new_run_id(),
             assume_yes=options.assume_yes,
             with_hooks=options.with_hooks,
+            base_env=dict(os.environ if ws.environ is None else ws.environ),
         )
         return _Run(rt, selected).execute()
 
@@ -120,6 +121,7 @@ class _Run:
             raise
         start_head = rt.repo.head()
         self.checkpoint = start_head  # the first step's checkpoint: nothing moves HEAD before it
+        rt.ws.gates.begin(rt, start_head)
         rt.journal.write(
             "run-started",
             run_id=rt.run_id,
@@ -183,7 +185,7 @@ class _Run:
         branch = repo.current_branch()
         repo.head()  # refuses an unborn branch
         check_recovery(rt, interruption)  # the run's own branch, no commits of the user's since
-        if branch is None and not rt.ws.rehearsal:
+        if branch is None:  # a rehearsal starts on the branch the real run would use
             msg = "HEAD is detached; check out the branch the migration should land on"
             raise PreconditionError(msg)
         if interruption is not None:
@@ -196,7 +198,7 @@ class _Run:
             msg = f"the working tree has uncommitted changes ({shown}); commit or stash them first"
             raise PreconditionError(msg)
         wanted = rt.plan.settings.branch
-        if wanted and not rt.ws.rehearsal and branch != wanted:
+        if wanted and branch != wanted:
             repo.switch_branch(wanted, create=not repo.branch_exists(wanted))
             self._notice(f"on branch {wanted}")
         if interruption is None:
@@ -394,7 +396,7 @@ class _Run:
         gates: list[GateResult] = []
         for gate in step.gates:
             rt.observer.gate_started(step.key, gate)
-            outcome = run_gate(gate, ctx)
+            outcome = rt.ws.gates.run(rt, step, gate, ctx)
             rt.observer.gate_finished(step.key, outcome)
             gates.append(outcome)
             if not outcome.passed:
@@ -484,7 +486,7 @@ class _Run:
         setup = GitSetup.capture(rt.repo)
         for gate in phase.gates:
             rt.observer.gate_started(label, gate)
-            outcome = run_gate(gate, ctx)
+            outcome = rt.ws.gates.run(rt, phase, gate, ctx)
             rt.observer.gate_finished(label, outcome)
             gates.append(outcome)
             if not outcome.passed:

@@ -1,6 +1,6 @@
-"""The only module that imports GitPython: repository checks, checkpoints, rollbacks, worktrees.
+"""The only module that imports GitPython: repository checks, checkpoints, rollbacks.
 
-It speaks in domain verbs (``commit_checkpoint``, ``reset_to``, ``add_worktree``) and turns
+It speaks in domain verbs (``commit_checkpoint``, ``reset_to``, ``stage_paths``) and turns
 ``git.exc.GitError`` into :class:`runner.errors.GitError` with a hint. Hot paths go through
 GitPython's CLI wrapper (``repo.git.add``/``commit``/``reset``): on a 10,000-file repository
 with 200 changed files, ``repo.index.add`` + ``repo.index.commit`` took 538 ms against 88 ms
@@ -553,17 +553,6 @@ class Repository:
             self._git("checkout", sha, "--", *present, env=LITERAL_ENV)
         if absent:
             self._git("rm", "-q", "--ignore-unmatch", "--", *absent, env=LITERAL_ENV)
-
-    # --- worktrees ---------------------------------------------------------------------
-
-    def add_worktree(self, path: Path, sha: str) -> None:
-        """A detached worktree of ``sha`` at ``path`` (for rehearsals)."""
-        self._git("worktree", "add", "--quiet", "--detach", str(path), sha)
-
-    def remove_worktree(self, path: Path) -> None:
-        """Remove a worktree and prune its administrative files."""
-        self._git_ok("worktree", "remove", "--force", "--force", str(path))
-        self._git_ok("worktree", "prune")
 
     # --- repository shape (see runner.preflight) ---------------------------------------
 

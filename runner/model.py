@@ -263,6 +263,10 @@ class Settings:
     env: tuple[tuple[str, str], ...] = ()
     exclude: tuple[str, ...] = ()
     source_roots: tuple[str, ...] = (".", "src")
+    #: Ignored files and folders a rehearsal copies in for its gates (globs).
+    rehearsal_include: tuple[str, ...] = (".venv", "venv", ".env", "node_modules")
+    #: Replay a rehearsal at most this old on every run (seconds; ``None``: only ``--replay``).
+    replay: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

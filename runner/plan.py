@@ -93,6 +93,8 @@ KEYS: dict[str, tuple[str, ...]] = {
         "env",
         "exclude",
         "source-roots",
+        "rehearsal-include",
+        "replay",
     ),
     "gate": (*GATE_KINDS, "max", "max-ratio", "min", "timeout"),
     "phase": ("id", "title", "gate", "steps"),
@@ -447,8 +449,16 @@ class _Validator:
         roots = defaults.source_roots
         if "source-roots" in found:
             roots = self.source_roots(found["source-roots"][1]) or roots
-        if len(self.report.problems) > before or env is None or exclude is None:
+        include: tuple[str, ...] | None = defaults.rehearsal_include
+        if "rehearsal-include" in found:
+            include = self.paths(found["rehearsal-include"][1], "'rehearsal-include'", glob=True)
+        replay = None
+        if "replay" in found:
+            replay = self.duration(found["replay"][1], "'replay'")
+        if len(self.report.problems) > before or env is None or None in (exclude, include):
             return None
+        assert exclude is not None
+        assert include is not None
         return Settings(
             branch=branch,
             rollback=rollback,
@@ -457,6 +467,8 @@ class _Validator:
             env=env,
             exclude=exclude,
             source_roots=roots,
+            rehearsal_include=include,
+            replay=replay,
         )
 
     def branch(self, node: Node) -> str | None:

@@ -75,6 +75,8 @@ class LiveObserver:
         line = f"    [{color}]{mark}[/] gate {escape(result.name)}  {result.seconds:.1f}s"
         if result.summary:
             line += f"  [dim]{escape(result.summary)}[/]"
+        if result.replayed:
+            line += f"  [cyan]passed in rehearsal {escape(result.replayed)}[/]"
         self.console.print(line)
 
     def step_finished(self, result: StepResult) -> None:
@@ -152,15 +154,12 @@ def render_summary(report: RunReport, console: Console) -> None:
 
 
 def _render_rehearsal(report: RunReport, console: Console) -> None:
-    """What a lead engineer needs before the real day: each step's diffstat, and the end."""
+    """What a lead engineer needs before the real day: each step's diffstat (the verdict is
+    the rehearsal's last line, :mod:`runner.rehearsal`)."""
     for step in report.steps:
         if step.diffstat:
             console.print(f"\n[bold]{escape(step.key)}[/] would change:")
             console.print(escape(step.diffstat))
-    if report.stopped_at:
-        console.print(f"\n[red]the real run would stop at {escape(report.stopped_at)}[/]")
-    else:
-        console.print(f"\n[green]the real run would complete[/] ({report.seconds:.1f}s here)")
 
 
 def _render_failure(report: RunReport, console: Console) -> None:
@@ -176,7 +175,7 @@ def _render_failure(report: RunReport, console: Console) -> None:
         ((p, g) for p, gates in report.phase_gates for g in gates if not g.passed), None
     )
     if failed is None and bad_phase is None:
-        if report.steps and not report.stopped_at:
+        if report.steps and not report.stopped_at and not report.rehearsal:
             console.print(f"\n[green]done[/]: HEAD {report.head[:10]}")
         return
     if failed is not None:

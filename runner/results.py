@@ -56,6 +56,7 @@ class GateResult:
     counts: tuple[tuple[str, int], ...] = ()
     value: float | None = None
     sites: tuple[str, ...] = ()
+    replayed: str | None = None  # the rehearsal whose pass on the same tree was reused
 
     @property
     def passed(self) -> bool:
@@ -65,6 +66,8 @@ class GateResult:
     def trailer(self) -> str:
         """``unit passed in 8.4s (212 passed)``: the ``Runner-Gate`` trailer value."""
         detail = f" ({self.summary})" if self.summary else ""
+        if self.replayed:
+            return f"{self.name} passed in rehearsal {self.replayed}{detail}"
         return f"{self.name} {self.status.value} in {self.seconds:.1f}s{detail}"
 
 

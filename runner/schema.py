@@ -215,6 +215,13 @@ def _settings() -> Schema:
             "source-roots": _one_or_many(
                 _ref("relative-path"), "Where packages live (default: ., src)."
             ),
+            "rehearsal-include": _one_or_many(
+                _ref("relative-path"),
+                "Ignored files a rehearsal copies for its gates "
+                "(default: .venv, venv, .env, node_modules).",
+            ),
+            "replay": _ref("duration")
+            | {"description": "Replay a rehearsal at most this old on every run."},
         },
     }
 

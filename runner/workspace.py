@@ -1,24 +1,21 @@
-"""Where a plan runs: the user's repository, or a throwaway worktree for a rehearsal.
+"""Where a plan runs: the user's repository, or a private repository for a rehearsal.
 
 A rehearsal is chosen here, once, by the workspace handed to the engine (as alembic's
-``as_sql`` is decided in one place): the engine runs the same code either way. The rehearsal
-worktree is detached at the user's HEAD and keeps its runner state in its own git directory
-(``.git/worktrees/NAME/runner``), so removing the worktree removes every trace; the user's
-branches, index, working tree, stash, tags, config and ``.git/runner`` are never written.
+``as_sql`` is decided in one place): the engine runs the same code either way. The
+rehearsal's repository (:mod:`runner.isolate`) borrows the user's objects and writes nothing
+of theirs but its own record folder, ``.git/runner/rehearsals/<id>/``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from runner.context import Workspace
-from runner.errors import LockHeld
 from runner.git import Repository, open_repository
-from runner.journal import Lock, StateDir
+from runner.journal import StateDir
+from runner.model import Plan
 
 __all__ = ["real_workspace", "rehearsal_workspace"]
 
@@ -37,33 +34,13 @@ def real_workspace(path: Path) -> Iterator[Workspace]:
 
 
 @contextlib.contextmanager
-def rehearsal_workspace(path: Path, *, keep: bool) -> Iterator[Workspace]:
-    """A detached worktree of HEAD in a temporary folder; removed and pruned afterwards.
+def rehearsal_workspace(path: Path, *, keep: bool, plan: Plan | None = None) -> Iterator[Workspace]:
+    """A private repository borrowing the user's objects (see :mod:`runner.isolate`),
+    started where the real run of ``plan`` would start; removed afterwards unless ``keep``."""
+    from runner.isolate import private_workspace  # noqa: PLC0415 - isolate imports context
 
-    Refuses while a real run holds the repository's lock (it would rehearse a moving
-    target). Two rehearsals may run at once: each has its own worktree and lock.
-    """
-    origin = open_repository(path)
-    try:
-        if Lock(StateDir(origin.git_dir), command="").is_held_elsewhere():
-            msg = "a real run holds the lock on this repository; rehearse when it has finished"
-            raise LockHeld(msg)
-        head = origin.head()
-        folder = Path(tempfile.mkdtemp(prefix="runner-rehearsal-"))
-        worktree = folder / origin.root.name
-        origin.add_worktree(worktree, head)
-        try:
-            repo = open_repository(worktree)
-            try:
-                yield Workspace(repo, StateDir(repo.git_dir), rehearsal=True, origin=origin.root)
-            finally:
-                repo.close()
-        finally:
-            if not keep:
-                origin.remove_worktree(worktree)
-                shutil.rmtree(folder, ignore_errors=True)
-    finally:
-        origin.close()
+    with private_workspace(path, plan, keep=keep) as (ws, _):
+        yield ws
 
 
 def dirty_note(repo: Repository) -> str | None:
@@ -73,5 +50,6 @@ def dirty_note(repo: Repository) -> str | None:
         return None
     return (
         f"the working tree has {len(dirty)} uncommitted change(s); the rehearsal runs on HEAD "
-        "as committed, without them"
+        "as committed, without them (the real run refuses to start until they are committed "
+        "or stashed)"
     )

@@ -21,7 +21,11 @@ What is compared (the targets come from the issues that asked for them):
   ``runner --help`` and ``runner status`` against importing runner's dependencies, without
   LibCST.
 * Issue 5, rehearsal: ``runner run --dry-run`` against ``git worktree add`` + the same
-  commands + ``git worktree remove`` (≤ 1.5x).
+  commands + ``git worktree remove`` (≤ 1.5x); the rehearsal's private repository (``git
+  init`` + alternates + the user's refs + checkout, then removal), in-process, against ``git
+  worktree add`` + ``git worktree remove`` of the same repository (context: the isolation's
+  price); on the bundled sample plan, rehearsal + ``run --replay`` against rehearsal + a plain
+  run, and the replaying run's gate time against the plain run's (≤ 0.1x; not in --quick).
 
 Repositories are real git repositories built under a temporary folder; each measurement runs
 on a fresh copy of one, with the index refreshed, so neither side pays for the copy. Git runs
@@ -76,6 +80,9 @@ ROWS_LARGEST = (
     "rollback of a 200-file step: {n} files, journal vs git reset --hard + clean",
     "rollback of a 200-file step: {n} files, whole process vs bare script",
     "rehearsal: {n} files, run --dry-run vs worktree add + commands + remove",
+    "rehearsal setup: {n} files, private repository made + removed vs worktree add + remove",
+    "sample plan: rehearsal + run --replay vs rehearsal + plain run (wall)",
+    "sample plan: gate time of run --replay vs of a plain run",
     "runner --help vs import typer, git, yaml",
     "runner status vs import typer, git, yaml",
 )
@@ -596,6 +603,7 @@ class Bench:
 
     sizes: tuple[int, ...]
     reps: int
+    quick: bool
     peer: bool
     peer_timeout: float
     peer_max_size: int
@@ -788,11 +796,106 @@ class Bench:
             )
         )
 
+    def rehearsal_setup(self, n: int) -> None:
+        """The private repository against the worktree it replaced, both timed in-process."""
+        repo = self.copy(n, "rehearsal-setup")
+        code = textwrap.dedent(f"""\
+            import json, subprocess, sys, time
+            from pathlib import Path
+            from runner.isolate import private_workspace
+            repo, tree, out = Path(sys.argv[1]), sys.argv[2], []
+            for _ in range({self.reps}):
+                t = time.perf_counter()
+                with private_workspace(repo, None):
+                    pass
+                private = time.perf_counter() - t
+                t = time.perf_counter()
+                subprocess.run(["git", "worktree", "add", "-q", "--detach", tree, "HEAD"],
+                               cwd=repo, check=True)
+                subprocess.run(["git", "worktree", "remove", "--force", "--force", tree],
+                               cwd=repo, check=True)
+                out.append([private, time.perf_counter() - t])
+            print(json.dumps(out))
+        """)
+        done = subprocess.run(
+            [PYTHON, "-c", code, str(repo), str(self.work / "setup-tree")],
+            cwd=repo,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise Failed(f"rehearsal setup failed: {done.stderr[-2000:]}")
+        pairs = json.loads(done.stdout)
+        private, worktree = [p for p, _ in pairs], [w for _, w in pairs]
+        self.raw[f"rehearsal-setup-{n}"] = {"private": private, "worktree": worktree}
+        self.rows.append(
+            ratio_row(
+                ROWS_LARGEST[4].format(n=n),
+                median(private),
+                median(worktree),
+                "worktree add + remove",
+                limit=None,
+            )
+        )
+
+    def sample_replay(self) -> None:
+        """The bundled sample plan: rehearse, then replay; against rehearse, then run."""
+        names = ROWS_LARGEST[5:7]
+        if self.quick:
+            for name in names:
+                self.rows.append(Row(name, None, None, "-", "-", "-", "skipped", note="--quick"))
+            return
+        sample = ROOT / "runner" / "sample"
+        base = self.work / "sample"
+        shutil.copytree(sample / "netra", base, ignore=shutil.ignore_patterns("__pycache__"))
+        for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "base"]):
+            subprocess.run(["git", *args], cwd=base, env=self.env, check=True)
+        env = self.env | {"PATH": f"{Path(PYTHON).parent}{os.pathsep}{self.env['PATH']}"}
+        plan = str(sample / "phases.yaml")
+
+        def run(repo: Path, what: str, *extra: str) -> tuple[float, float]:
+            report = self.work / f"{what}.json"
+            cmd = [*RUNNER, "run", plan, "--yes", "--report", str(report), *extra]
+            log = self.logs / f"sample-{what}.log"
+            sample_ = expect(run_timed(cmd, cwd=repo, env=env, log=log), (0,), what, log)
+            data = json.loads(report.read_text())
+            gates = [g for s in data["steps"] for g in s["gates"]]
+            gates += [g for _, phase in data["phase_gates"] for g in phase]
+            return sample_.seconds, sum(g["seconds"] for g in gates)
+
+        replayed, plain = self.copy_of(base, "sample-replay"), self.copy_of(base, "sample-plain")
+        rehearsal, _ = run(replayed, "sample-rehearsal", "--dry-run")
+        replay_wall, replay_gates = run(replayed, "sample-replay", "--replay")
+        plain_wall, plain_gates = run(plain, "sample-plain")
+        self.raw["sample-replay"] = {
+            "rehearsal": rehearsal, "replay": [replay_wall, replay_gates],
+            "plain": [plain_wall, plain_gates],
+        }  # fmt: skip
+        self.rows.append(
+            ratio_row(
+                names[0],
+                rehearsal + replay_wall,
+                rehearsal + plain_wall,
+                "rehearsal + plain run",
+                limit=None,
+            )
+        )
+        self.rows.append(
+            ratio_row(names[1], replay_gates, plain_gates, "plain run's gates", limit=0.1)
+        )
+
+    def copy_of(self, base: Path, name: str) -> Path:
+        dest = self.work / "copies" / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        return fresh_copy(base, dest, self.env)
+
     def startup(self, repo: Path) -> None:
         plan = self.work / "inputs" / "overhead.yaml"
         cases = {
-            "help": ([*RUNNER, "--help"], ROWS_LARGEST[4]),
-            "status": ([*RUNNER, "status", str(plan), "--repo", str(repo)], ROWS_LARGEST[5]),
+            "help": ([*RUNNER, "--help"], ROWS_LARGEST[7]),
+            "status": ([*RUNNER, "status", str(plan), "--repo", str(repo)], ROWS_LARGEST[8]),
         }
         base_cmd = [PYTHON, "-c", "import typer, git, yaml"]
         reps = max(3, self.reps * 2)
@@ -1060,6 +1163,10 @@ def run_bench(bench: Bench) -> None:
     bench.rollback(largest)
     bench.tidy()
     bench.rehearsal(largest)
+    bench.tidy()
+    bench.rehearsal_setup(largest)
+    bench.tidy()
+    bench.sample_replay()
     for n in bench.sizes:
         bench.tidy()
         bench.say(f"codemods on {n} files")
@@ -1107,6 +1214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench = Bench(
         sizes=sizes,
         reps=reps,
+        quick=args.quick,
         peer=not args.skip_peer,
         peer_timeout=peer_timeout,
         peer_max_size=min(sizes) if args.quick else max(sizes),

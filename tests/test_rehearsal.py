@@ -1,14 +1,16 @@
-"""``runner run --dry-run``: the whole plan, for real, in a throwaway worktree.
+"""``runner run --dry-run``: the whole plan, for real, in a private repository.
 
 Every test fingerprints the user's repository before and after: branch heads, HEAD, index,
-working tree (tracked, untracked and ignored files), stash, tags, config, reflogs and
-``.git/runner`` must be byte for byte what they were, whatever the rehearsal did.
+working tree (tracked, untracked and ignored files), stash, tags, config, reflogs, objects and
+``.git/runner`` (apart from the rehearsal's own ``rehearsals/<id>/``) must be byte for byte
+what they were, whatever the rehearsal did.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import signal
 import textwrap
 from pathlib import Path
@@ -45,8 +47,8 @@ def fingerprint(repo: Path) -> dict[str, str]:
     for path in sorted(repo.rglob("*")):
         if path.is_file() and not path.is_symlink():
             rel = path.relative_to(repo).as_posix()
-            if rel.startswith(".git/objects/"):
-                continue  # unreachable objects a rehearsal made are garbage, not state
+            if rel.startswith(".git/runner/rehearsals/"):
+                continue  # the one place a rehearsal writes: its own record folder
             prints[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     prints["<refs>"] = git("for-each-ref", "--format=%(refname) %(objectname)", cwd=repo)
     prints["<worktrees>"] = git("worktree", "list", "--porcelain", cwd=repo)
@@ -160,10 +162,11 @@ def test_keep_leaves_the_worktree_for_inspection(
     done = run_cli("run", str(plan), "--dry-run", "--keep", cwd=lived_in)
 
     assert done.returncode == 0
-    line = next(x for x in done.stdout.splitlines() if x.startswith("worktree kept"))
+    line = next(x for x in done.stdout.splitlines() if x.startswith("private repository kept"))
     kept = Path(line.split(": ", 1)[1])
     assert (kept / "dry.txt").read_text() == "1\n"  # RUNNER_DRY_RUN=1 for what the plan runs
-    git("worktree", "remove", "--force", str(kept), cwd=lived_in)
+    assert git("worktree", "list", "--porcelain", cwd=lived_in).count("worktree ") == 1
+    shutil.rmtree(kept.parent)
 
 
 def test_two_rehearsals_run_at_once_but_not_beside_a_real_run(

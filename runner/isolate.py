@@ -1,0 +1,359 @@
+"""A rehearsal's private repository: the user's objects, borrowed; nothing of theirs written.
+
+A ``git worktree`` shares refs, tags, config, hooks, the stash and the worktree list with the
+user's repository, so a step that tags or configures leaks into it, and removing the worktree
+meant ``git worktree prune`` (which unregisters the user's own worktrees on unmounted disks).
+Instead, a rehearsal runs in a fresh repository in a temporary folder that borrows the
+user's object store through ``objects/info/alternates`` and gets a copy of the user's refs
+written straight into its ``packed-refs``: creating it costs one ``git init``, one
+``for-each-ref`` and one checkout, and it writes nothing to the user's repository. The user's
+``.git/config`` is included read-only (``[include] path``), so gates see the user's settings
+while a step's ``git config`` lands in the private file.
+
+It starts where ``runner run`` would start: its HEAD is the user's, and the journal of an
+interrupted run is copied in, so the engine's own preflight switches to ``settings.branch``
+(creating it from HEAD when missing), refuses a detached HEAD, recovers the interrupted run
+and skips done steps there exactly as it would in the user's repository.
+Submodules are checked out from the user's submodule object stores; the ignored files the
+gates need (``settings.rehearsal-include``) are copied, with reflinks where the filesystem
+has them, never linked, so nothing the rehearsal writes reaches the user's copies.
+
+The one place it writes in the user's repository is its record folder,
+``.git/runner/rehearsals/<id>/`` (logs, patches, report, evidence for ``--replay``). The
+temporary folder is removed on every way out (an exception, a failed hook, Ctrl-C); one left
+by a SIGKILLed rehearsal is removed by the next.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from runner.context import Workspace
+from runner.errors import LockHeld, PreconditionError
+from runner.git import Repository, open_repository
+from runner.journal import Lock, StateDir, new_run_id
+from runner.model import Plan, Settings
+from runner.process import build_env, run_command
+from runner.rehearsals import SUMMARY, read_summary, rehearsals_dir, write_summary
+
+__all__ = ["DEFAULT_INCLUDE", "Rehearsal", "RehearsalState", "private_workspace"]
+
+#: Ignored files and folders a rehearsal copies when the plan does not say: the project's
+#: virtual environments (gates run ``python -m pytest`` from them), its ``.env`` settings
+#: and its JavaScript dependencies. Build outputs and caches are left out: a gate that needs
+#: them should make them, in the rehearsal as in the real run.
+DEFAULT_INCLUDE = Settings().rehearsal_include
+
+_NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
+#: Files of a copied virtual environment that name its folder or the project by absolute
+#: path: script shebangs, ``activate``, editable-install ``.pth`` files and finders.
+_RETARGET_GLOBS = ("bin/*", "Scripts/*", "lib/python*/site-packages/*.pth",
+                   "lib/python*/site-packages/__editable__*.py",
+                   "lib/python*/site-packages/*.egg-link")  # fmt: skip
+_RETARGET_MAX_BYTES = 1 << 20
+#: The user's root is swapped only where it ends a path component: ``/src/app`` in
+#: ``/src/app/.venv`` or ``/src/app:/bin``, never in ``/src/application``.
+_PATH_END = rb"(?![\w.-])"
+
+
+class RehearsalState(StateDir):
+    """A rehearsal's runner state: its record folder in the user's ``.git/runner``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+
+@dataclass(frozen=True, slots=True)
+class Rehearsal:
+    """Where a rehearsal runs, where it keeps its records, and where the user stands."""
+
+    id: str
+    records: Path
+    folder: Path
+    root: Path
+    origin_head: str
+    origin_branch: str | None
+    branch: str | None
+    start: str
+    created_branch: bool
+    notes: tuple[str, ...]
+
+
+@contextlib.contextmanager
+def private_workspace(
+    path: Path, plan: Plan | None, *, keep: bool = False
+) -> Iterator[tuple[Workspace, Rehearsal]]:
+    """The rehearsal's workspace; its temporary folder is gone when this exits (unless
+    ``keep``), whatever happened inside."""
+    with open_repository(path) as origin:
+        _refuse_beside_a_real_run(origin)
+        records = rehearsals_dir(origin.git_dir) / new_run_id()
+        _sweep_abandoned(records.parent)
+        records.mkdir(parents=True)
+        folder = Path(tempfile.mkdtemp(prefix="runner-rehearsal-"))
+        try:
+            write_summary(records, {"pid": os.getpid(), "folder": str(folder)}, finished=False)
+            rehearsal = _build(origin, plan, records, folder)
+            with open_repository(rehearsal.root) as repo:
+                ws = Workspace(
+                    repo, RehearsalState(records), rehearsal=True, origin=origin.root,
+                    environ=_retargeted_env(os.environ, origin.root, rehearsal.root),
+                )  # fmt: skip
+                yield ws, rehearsal
+        finally:
+            if not keep:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def _refuse_beside_a_real_run(origin: Repository) -> None:
+    for git_dir in {origin.git_dir, origin.common_dir}:
+        if Lock(StateDir(git_dir), command="").is_held_elsewhere():
+            msg = "a real run holds the lock on this repository; rehearse when it has finished"
+            raise LockHeld(msg)
+
+
+def _sweep_abandoned(rehearsals: Path) -> None:
+    """Remove the temporary folders of rehearsals that died (SIGKILL) before cleaning up."""
+    for summary in rehearsals.glob(f"*/{SUMMARY}"):
+        data = read_summary(summary.parent)
+        folder, pid = data.get("folder"), data.get("pid")
+        if not folder or "verdict" in data or not isinstance(pid, int) or _alive(pid):
+            continue
+        if Path(folder).name.startswith("runner-rehearsal-"):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _build(origin: Repository, plan: Plan | None, records: Path, folder: Path) -> Rehearsal:
+    head = origin.head()
+    user_branch = origin.current_branch()
+    wanted = plan.settings.branch if plan else None
+    branch = wanted or user_branch
+    existing = origin.branch_sha(wanted) if wanted else None
+    start = existing or head
+    root = folder / origin.root.name
+    log = records / "setup.log"
+    fmt = _git(origin.root, log, "rev-parse", "--show-object-format").strip() or "sha1"
+    _git(folder, log, "init", "-q", "--template=", f"--object-format={fmt}", str(root))
+    git_dir = root / ".git"
+    (git_dir / "objects/info/alternates").write_text(f"{origin.common_dir / 'objects'}\n")
+    if (shallow := origin.common_dir / "shallow").is_file():  # history ends where theirs does
+        shutil.copyfile(shallow, git_dir / "shallow")
+    refs = _git(origin.root, log, "for-each-ref", "--format=%(objectname) %(refname)")
+    lines = {ln.split(" ", 1)[1]: ln for ln in refs.splitlines() if " " in ln}
+    (git_dir / "packed-refs").write_text("".join(f"{lines[k]}\n" for k in sorted(lines)))
+    # HEAD as the user's: the engine's preflight then switches to (or creates) the plan's
+    # branch, or refuses a detached HEAD, exactly as it would in the user's repository.
+    (git_dir / "HEAD").write_text(
+        f"ref: refs/heads/{user_branch}\n" if user_branch else f"{head}\n"
+    )
+    _configure(git_dir, origin)
+    _git(root, log, *_NO_HOOKS, "reset", "-q", "--hard")
+    notes = _check_out_submodules(origin, root, log)
+    notes += _copy_includes(origin, root, plan, log)
+    _copy_interruption(origin, records)
+    return Rehearsal(
+        id=records.name,
+        records=records,
+        folder=folder,
+        root=root,
+        origin_head=head,
+        origin_branch=user_branch,
+        branch=branch,
+        start=start,
+        created_branch=bool(wanted) and existing is None,
+        notes=tuple(notes),
+    )
+
+
+def _configure(git_dir: Path, origin: Repository) -> None:
+    """Read the user's config, write only the private one: the include comes first, so the
+    private repository's own settings (``git init``'s, its object format) win."""
+    config = git_dir / "config"
+    include = f"[include]\n\tpath = {origin.common_dir / 'config'}\n"
+    never_gc = "[gc]\n\tauto = 0\n"  # a borrowed object store is never repacked from here
+    config.write_text(include + config.read_text() + never_gc)
+
+
+def _copy_interruption(origin: Repository, records: Path) -> None:
+    """An interrupted run's journal, copied: the engine's preflight recovers it in the
+    rehearsal as the real run would recover it here, and the user's journal is left as is."""
+    journal = StateDir(origin.git_dir).journal  # each worktree has its own run state
+    if journal.exists():
+        shutil.copyfile(journal, records / "journal.jsonl")
+
+
+def _check_out_submodules(origin: Repository, root: Path, log: Path) -> list[str]:
+    """Each submodule the tree records, from the user's own copy of it when there is one."""
+    staged = _git(root, log, "ls-files", "-s", "-z")
+    links = [e for e in staged.split("\0") if e.startswith("160000 ")]
+    if not links:
+        return []
+    names = _submodule_names(root, log)
+    notes = []
+    for entry in links:
+        meta, rel = entry.split("\t", 1)
+        sha = meta.split()[1]
+        source = _submodule_store(origin, names.get(rel, rel), rel)
+        if source is None:
+            notes.append(f"submodule {rel} is not checked out in your repository: empty here too")
+            continue
+        target = root / rel
+        _git(root, log, "init", "-q", "--template=", str(target))
+        (target / ".git/objects/info/alternates").write_text(f"{source / 'objects'}\n")
+        (target / ".git/HEAD").write_text(f"{sha}\n")
+        try:
+            _git(target, log, *_NO_HOOKS, "reset", "-q", "--hard")
+        except PreconditionError:
+            notes.append(f"submodule {rel}: commit {sha[:10]} is not in your copy of it")
+    return notes
+
+
+def _submodule_names(root: Path, log: Path) -> dict[str, str]:
+    if not (root / ".gitmodules").is_file():
+        return {}
+    try:
+        out = _git(
+            root, log, "config", "-f", ".gitmodules", "--get-regexp", r"^submodule\..*\.path$"
+        )
+    except PreconditionError:
+        return {}
+    names = {}
+    for line in out.splitlines():
+        key, _, rel = line.partition(" ")
+        names[rel] = key.removeprefix("submodule.").removesuffix(".path")
+    return names
+
+
+def _submodule_store(origin: Repository, name: str, rel: str) -> Path | None:
+    """The git directory holding a submodule's objects in the user's repository."""
+    for candidate in (origin.common_dir / "modules" / name, origin.root / rel / ".git"):
+        if (candidate / "objects").is_dir():
+            return candidate
+        if candidate.is_file():  # a gitfile: "gitdir: ../.git/modules/name"
+            text = candidate.read_text().strip().removeprefix("gitdir:").strip()
+            resolved = (candidate.parent / text).resolve()
+            common = resolved / "commondir"
+            if common.is_file():
+                resolved = (resolved / common.read_text().strip()).resolve()
+            if (resolved / "objects").is_dir():
+                return resolved
+    return None
+
+
+# --- ignored files the gates need --------------------------------------------------------
+
+
+def _copy_includes(origin: Repository, root: Path, plan: Plan | None, log: Path) -> list[str]:
+    globs = plan.settings.rehearsal_include if plan else DEFAULT_INCLUDE
+    if not globs:
+        return []
+    ignored = _git(
+        origin.root, log, "ls-files", "-z", "--others", "--ignored", "--exclude-standard",
+        "--directory", env={"GIT_OPTIONAL_LOCKS": "0"},
+    )  # fmt: skip
+    wanted = [p.rstrip("/") for p in ignored.split("\0") if p and _matches(p.rstrip("/"), globs)]
+    for rel in wanted:
+        source, target = origin.root / rel, root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _copy(source, target, log)
+        if (target / "pyvenv.cfg").is_file():
+            _retarget(target, origin.root, root)
+    return (
+        [f"copied {len(wanted)} ignored path(s) the gates may need: {', '.join(wanted)}"]
+        if wanted
+        else []
+    )
+
+
+def _matches(rel: str, globs: Sequence[str]) -> bool:
+    """A glob with a ``/`` matches the whole path; one without, any path component (as in
+    ``.gitignore``: ``node_modules`` finds ``web/node_modules`` too)."""
+    parts = rel.split("/")
+    for glob in globs:
+        pattern = glob.rstrip("/")
+        if "/" in pattern:
+            if fnmatch.fnmatchcase(rel, pattern):
+                return True
+        elif any(fnmatch.fnmatchcase(part, pattern) for part in parts):
+            return True
+    return False
+
+
+def _copy(source: Path, target: Path, log: Path) -> None:
+    """A copy, never a link: a ``pip install`` in a linked venv writes into the user's.
+    ``cp --reflink=auto`` shares blocks copy-on-write where the filesystem can (btrfs, xfs,
+    APFS through ``cp -c``), and copies them elsewhere."""
+    if source.is_symlink() or not source.is_dir():
+        shutil.copy2(source, target, follow_symlinks=False)
+        return
+    done = run_command(
+        ("cp", "-a", "--reflink=auto", str(source), str(target)),
+        cwd=target.parent,
+        env=build_env(os.environ, {}),
+        timeout=None,
+        log=log,
+    )
+    if not done.ok:  # no GNU cp (macOS, BusyBox): Python's copy keeps symlinks as links
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target, symlinks=True)
+
+
+def _retarget(venv: Path, origin: Path, root: Path) -> None:
+    """Point a copied virtual environment (inside the tree, so at ``root/...`` as it was at
+    ``origin/...``) at itself and at the rehearsal's tree.
+
+    Its scripts' shebangs name the user's interpreter, and an editable install's ``.pth``
+    names the user's source tree: left alone, ``pip`` in the rehearsal would install into
+    the user's venv and the gates would test the user's code instead of the rehearsed one.
+    """
+    pattern = re.compile(re.escape(str(origin).encode()) + _PATH_END)
+    for glob in _RETARGET_GLOBS:
+        for path in venv.glob(glob):
+            if path.is_symlink() or not path.is_file() or path.stat().st_size > _RETARGET_MAX_BYTES:
+                continue
+            data = path.read_bytes()
+            new = pattern.sub(lambda _: str(root).encode(), data)
+            if new != data:
+                path.write_bytes(new)
+
+
+def _retargeted_env(environ: Mapping[str, str], origin: Path, root: Path) -> dict[str, str]:
+    """The environment, with paths into the user's tree (an activated ``.venv/bin`` on
+    ``PATH``, ``VIRTUAL_ENV``) pointing into the rehearsal's instead."""
+    pattern = re.compile(re.escape(str(origin)) + _PATH_END.decode())
+    return {k: pattern.sub(lambda _: str(root), v) for k, v in environ.items()}
+
+
+# --- small helpers -----------------------------------------------------------------------
+
+
+def _git(cwd: Path, log: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
+    done = run_command(
+        ("git", *args),
+        cwd=cwd,
+        env=build_env(os.environ, {"GIT_TERMINAL_PROMPT": "0", **(env or {})}),
+        timeout=None,
+        log=log,
+    )
+    if not done.ok:
+        msg = f"preparing the rehearsal: git {args[0]} failed: {done.tail(5).strip()}"
+        raise PreconditionError(msg)
+    return done.output
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
