@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 
 from runner.errors import PreconditionError
-from runner.git import Repository
+from runner.git import Repository, repository
 from runner.pathquote import quote_path
 
 __all__ = ["check_repository_shape"]
@@ -32,10 +32,17 @@ def check_repository_shape(repo: Repository, origin: Path | None = None) -> None
     to commit with; returns quietly for an ordinary clone.
 
     ``origin``: the user's repository, named in the messages (a rehearsal checks its
-    throwaway worktree, which inherits all three from it, but the fix is made in the origin).
+    private copy, which inherits the history and the identity from it, but the fix is made
+    in the origin); its sparseness is read from the origin itself.
     """
     where = origin or repo.root
-    _refuse_sparse(repo, where)
+    if origin is not None and origin != repo.root:
+        # A rehearsal's private copy is checked out whole: ask the user's own worktree, so
+        # that the rehearsal refuses what the real run would refuse.
+        with repository(origin) as user:
+            _refuse_sparse(user, where)
+    else:
+        _refuse_sparse(repo, where)
     _refuse_shallow(repo, where)
     _refuse_no_identity(repo, where)
 

@@ -294,9 +294,11 @@ def test_the_last_line_says_what_the_real_run_would_do_and_that_nothing_moved(
         git("cat-file", "-e", f"{sha}^{{commit}}", cwd=repo)
 
 
-def test_a_shallow_clone_is_rehearsed_with_its_history_cut_where_the_users_is(
+def test_a_shallow_clone_is_refused_by_the_rehearsal_as_by_the_real_run(
     tmp_path: Path, plan_file: Path, tmpdir_: Path
 ) -> None:
+    """The copy keeps the user's history cut where theirs is, so the rehearsal predicts the
+    real run's refusal (and leaves nothing behind) rather than passing where it would not."""
     origin = make_repo(tmp_path / "origin", {"app.py": "x = 1\n"})
     (origin / "app.py").write_text("x = 2\n")
     git("commit", "-qam", "second", cwd=origin)
@@ -305,10 +307,15 @@ def test_a_shallow_clone_is_rehearsed_with_its_history_cut_where_the_users_is(
     plan_file.write_text(plan_text('- id: s\n  run: "echo a > a.txt"\n'))
     before = fingerprint(repo)
 
-    done = run_cli("run", str(plan_file), "--dry-run", cwd=repo)
+    rehearsal = run_cli("run", str(plan_file), "--dry-run", cwd=repo)
+    after_rehearsal = fingerprint(repo)
+    real = run_cli("run", str(plan_file), cwd=repo)
 
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert fingerprint(repo) == before
+    assert (rehearsal.returncode, real.returncode) == (2, 2), rehearsal.stdout + rehearsal.stderr
+    assert f"{repo} is a shallow clone" in rehearsal.stderr  # names the user's repository
+    assert "shallow clone" in real.stderr
+    assert after_rehearsal == before
+    assert not list(tmpdir_.iterdir())
 
 
 def test_a_detached_head_is_refused_as_the_real_run_refuses_it(
