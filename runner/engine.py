@@ -85,7 +85,7 @@ class _Run:
         self.pending_baselines: list[str] = []
         self.history = PlanHistory()
         self.checkpoint: str | None = None  # HEAD after our own last commit; None: ask git
-        self.guard = TreeGuard(rt.repo.root, rt.repo.git_dir)
+        self.guard = TreeGuard(rt.repo.root, rt.repo.git_dir, rt.repo)
 
     # --- the run -----------------------------------------------------------------------
 
@@ -281,6 +281,8 @@ class _Run:
                 tree = repo.write_tree()  # what the checkpoint holds, whatever gates do
                 changed, diffstat = repo.tree_stat(checkpoint, tree)
                 result = replace(result, changed=tuple(changed), diffstat=diffstat)
+                if not result.message and (why := self.guard.gitlinks(rt, step, checkpoint, tree)):
+                    result = replace(result, message=why)
             self.guard.settle(result.changed)
             if not result.message:
                 result = self._gate(step, result)

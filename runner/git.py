@@ -504,6 +504,43 @@ class Repository:
 
     # --- worktrees ---------------------------------------------------------------------
 
+    def tracked_files_unchanged(self) -> bool:
+        """Whether every tracked file still matches the index's stat data (``git diff-files
+        --quiet``): one ``lstat`` a file, no read, no index write, no untracked scan."""
+        return self._git_ok("diff-files", "--quiet")
+
+    def untracked_repositories(self) -> list[str]:
+        """Untracked, not ignored folders that are repositories of their own (``sub/``).
+
+        ``ls-files --others`` does not descend into a folder holding a ``.git``: it lists
+        the folder itself, with a trailing slash, and ``git add`` would stage it as a
+        gitlink. Folders (of any depth) are listed file by file otherwise.
+        """
+        out = self._git("ls-files", "--others", "--exclude-standard", "-z")
+        return [p.rstrip("/") for p in out.split("\0") if p.endswith("/")]
+
+    def added_gitlinks(self, base: str, tree: str) -> list[str]:
+        """Paths that are gitlinks (mode 160000) in ``tree`` and were not so in ``base``."""
+        out = self._git("diff-tree", "-r", "--raw", "-z", "--no-renames", base, tree)
+        fields = out.split("\0")
+        return [
+            path
+            for meta, path in zip(fields[::2], fields[1::2], strict=False)
+            if meta.split(" ")[1:2] == ["160000"]
+        ]
+
+    def declared_submodules(self, tree: str) -> set[str]:
+        """The paths ``.gitmodules`` in ``tree`` declares (``submodule.X.path``)."""
+        if not self.path_exists_at(tree, ".gitmodules"):
+            return set()
+        try:
+            out = self._git(
+                "config", "--blob", f"{tree}:.gitmodules", "--get-regexp", r"^submodule\..*\.path$"
+            )
+        except GitError:
+            return set()  # no entry, or not a config file git can read
+        return {line.partition(" ")[2] for line in out.splitlines() if line}
+
     def add_worktree(self, path: Path, sha: str) -> None:
         """A detached worktree of ``sha`` at ``path`` (for rehearsals)."""
         self._git("worktree", "add", "--quiet", "--detach", str(path), sha)
