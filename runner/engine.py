@@ -15,7 +15,7 @@ from dataclasses import replace
 from runner.checkpoint import checkpoint_message
 from runner.codemods import CodemodResult
 from runner.context import Observer, Runtime, Workspace
-from runner.errors import Interrupted, PreconditionError
+from runner.errors import ActionNotCarriedOut, Interrupted, PreconditionError
 from runner.gates import Approver, baseline_key, run_gate
 from runner.history import (
     PlanHistory,
@@ -312,7 +312,11 @@ class _Run:
                 return result
             why = "timed out" if done.timed_out else f"exited {done.returncode}"
             return replace(result, message=f"action {why}", output_tail=done.tail())
-        outcome = self._codemod(action)
+        try:
+            outcome = self._codemod(action)
+        except ActionNotCarriedOut as e:  # nothing is left written: say which step, where
+            where = f"{self.rt.plan.path}:{step.line}: step {step.key}"
+            raise ActionNotCarriedOut(f"{where}: {e}") from None
         result = replace(
             result,
             changed=outcome.changed,

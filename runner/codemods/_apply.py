@@ -29,6 +29,7 @@ from runner.codemods._resolve import (
     split_dotted,
     symbol_module,
 )
+from runner.codemods._write import write_all
 from runner.model import MoveImport, RewriteCall
 
 __all__ = ["run_move_import", "run_rewrite_call"]
@@ -65,8 +66,7 @@ def _run(
         for o in outcomes
         if o.new_source is not None and o.sites and o.skipped is None
     ]
-    for path, data in written:
-        (root / path).write_bytes(data)
+    write_all(root, written)  # all or nothing: a failed write puts the others back
     from runner.codemods import SkippedFile  # noqa: PLC0415 - cycle-free at call time
 
     return CodemodResult(
