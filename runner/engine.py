@@ -339,6 +339,7 @@ class _Run:
             exclude=settings.exclude,
             protected=self.history.protected,
             source_roots=settings.source_roots,
+            max_file_size=settings.max_file_size,
         )
 
     def _gate(self, step: Step, result: StepResult) -> StepResult:

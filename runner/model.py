@@ -263,6 +263,9 @@ class Settings:
     env: tuple[tuple[str, str], ...] = ()
     exclude: tuple[str, ...] = ()
     source_roots: tuple[str, ...] = (".", "src")
+    #: Codemods leave larger files unchanged and say so: LibCST needs ~60 s and ~4 GB for
+    #: a 5 MB module, and files that large are generated code, not code to migrate.
+    max_file_size: int = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)

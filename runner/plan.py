@@ -55,6 +55,7 @@ from runner.planvalues import (
     dotted_name_problem,
     identifier_problem,
     parse_duration,
+    parse_size,
     path_problem,
 )
 from runner.yamlnodes import MAX_BYTES, Collector, RefusedNode, compose
@@ -93,6 +94,7 @@ KEYS: dict[str, tuple[str, ...]] = {
         "env",
         "exclude",
         "source-roots",
+        "max-file-size",
     ),
     "gate": (*GATE_KINDS, "max", "max-ratio", "min", "timeout"),
     "phase": ("id", "title", "gate", "steps"),
@@ -329,6 +331,20 @@ class _Validator:
             self.problem(node, f"{label} must be {rule}, got {_describe(node)}")
             return None
 
+    def size(self, node: Node, label: str) -> int | None:
+        if isinstance(node, RefusedNode):
+            return None
+        value = _scalar(node) if node.tag in {_TAG + "int", _TAG + "float"} else None
+        raw = str(node.value) if _is_str(node) else value
+        try:
+            if not isinstance(raw, str | int | float) or isinstance(raw, bool):
+                raise ValueError(raw)  # one message for every kind of bad value
+            return parse_size(raw)
+        except ValueError:
+            rule = "a size in bytes, or with a unit: 512KB, 1MB, 2GB"
+            self.problem(node, f"{label} must be {rule}, got {_describe(node)}")
+            return None
+
     def choice(self, node: Node, label: str, enum_type: type[_E]) -> _E | None:
         values = [member.value for member in enum_type]
         if isinstance(node, RefusedNode):
@@ -447,6 +463,9 @@ class _Validator:
         roots = defaults.source_roots
         if "source-roots" in found:
             roots = self.source_roots(found["source-roots"][1]) or roots
+        max_size = defaults.max_file_size
+        if "max-file-size" in found:
+            max_size = self.size(found["max-file-size"][1], "'max-file-size'") or max_size
         if len(self.report.problems) > before or env is None or exclude is None:
             return None
         return Settings(
@@ -457,6 +476,7 @@ class _Validator:
             env=env,
             exclude=exclude,
             source_roots=roots,
+            max_file_size=max_size,
         )
 
     def branch(self, node: Node) -> str | None:

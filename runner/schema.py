@@ -215,6 +215,12 @@ def _settings() -> Schema:
             "source-roots": _one_or_many(
                 _ref("relative-path"), "Where packages live (default: ., src)."
             ),
+            "max-file-size": {
+                "type": ["integer", "string"],
+                "pattern": r"^\s*\d+(\.\d+)?\s*[kKmMgG]?[bB]?\s*$",
+                "minimum": 1,
+                "description": "Codemods leave larger files unchanged, and say so (default 1MB).",
+            },
         },
     }
 
