@@ -219,7 +219,7 @@ def _settings() -> Schema:
                 "type": ["integer", "string"],
                 "pattern": r"^\s*\d+(\.\d+)?\s*[kKmMgG]?[bB]?\s*$",
                 "minimum": 1,
-                "description": "Codemods leave larger files unchanged, and say so (default 1MB).",
+                "description": "Codemods leave larger files unchanged, and say so (default 512KB).",
             },
         },
     }

@@ -150,7 +150,7 @@ def test_many_rewritten_files_are_staged_into_one_pack_and_commit_intact(
 
 @pytest.mark.parametrize(
     ("setting", "size", "shown"),
-    [("", 1_200_000, "1.1 MB, over settings.max-file-size (1.0 MB)"),
+    [("", 600_000, "586 KB, over settings.max-file-size (512 KB)"),
      ("settings: {max-file-size: 4KB}\n", 6000, "6 KB, over settings.max-file-size (4 KB)")],
 )  # fmt: skip
 def test_files_over_the_size_limit_are_left_unchanged_and_named(
