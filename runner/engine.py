@@ -364,6 +364,7 @@ class _Run:
         self, step: Step, result: StepResult, checkpoint: str, tree: str, *, failed: bool = False
     ) -> StepResult:
         rt = self.rt
+        self.guard.gates_finished(result.gates)  # its stat check runs beside the commit
         message = checkpoint_message(rt.plan, step, result, self.pending_baselines, failed=failed)
         with critical_section():
             rt.journal.write("commit-started", step=step.key)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -504,10 +504,24 @@ class Repository:
 
     # --- worktrees ---------------------------------------------------------------------
 
-    def tracked_files_unchanged(self) -> bool:
-        """Whether every tracked file still matches the index's stat data (``git diff-files
-        --quiet``): one ``lstat`` a file, no read, no index write, no untracked scan."""
-        return self._git_ok("diff-files", "--quiet")
+    def start_tracked_check(self) -> Callable[[], bool]:
+        """Start ``git diff-files --quiet`` (does every tracked file still match the index's
+        stat data?) and return the function that waits for its answer.
+
+        One ``lstat`` a file, no read, no index write, no untracked scan; started early, it
+        runs beside whatever the caller does meanwhile (a commit, which touches neither the
+        index nor the working tree).
+        """
+        proc = self._repo.git.diff_files("--quiet", as_process=True)
+
+        def answer() -> bool:
+            try:
+                proc.wait()
+            except gitpython.GitCommandError:
+                return False  # exit 1: a difference (or git could not tell)
+            return True
+
+        return answer
 
     def untracked_repositories(self) -> list[str]:
         """Untracked, not ignored folders that are repositories of their own (``sub/``).
