@@ -181,3 +181,28 @@ def test_an_ascii_terminal_gets_escapes_not_a_traceback(repo: Path, plan_file: P
     assert "fail \\u2717 caf\\xe9" in done.stdout
     assert "rolled back" in done.stdout
     assert git("status", "--porcelain", cwd=repo) == ""
+
+
+def test_deleting_through_a_symlink_loop_is_a_message(repo: Path, plan_file: Path) -> None:
+    (repo / "loop").symlink_to("loop")  # resolving it never ends
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "a loop", cwd=repo)
+    write_plan(
+        plan_file,
+        """\
+        version: 1
+        name: delete
+        phases:
+          - id: p
+            steps:
+              - id: s
+                delete: [loop/x.py]
+        """,
+    )
+
+    done = run_cli("run", str(plan_file), cwd=repo)
+
+    assert "Traceback" not in done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "loop/x.py: cannot be resolved" in " ".join(done.stdout.split())
+    assert git("status", "--porcelain", cwd=repo) == ""

@@ -12,6 +12,7 @@ partial rollback), which stay with their folders.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 from collections.abc import Collection, Sequence
@@ -77,6 +78,8 @@ def _check_path(root: Path, path: str) -> str | None:
         full.resolve().relative_to(root.resolve())
     except ValueError:
         return "resolves outside the repository"
+    except (OSError, RuntimeError) as e:  # a symlink loop, an unreadable folder on the way
+        return f"cannot be resolved ({getattr(e, 'strerror', None) or e})"
     if not full.exists() and not full.is_symlink():
         return "no such file or folder"
     return None
@@ -173,7 +176,8 @@ def _carry_out(root: Path, work: _Work) -> CodemodResult:
     rewrites = [(path, data) for path, data in work.rewrite.items() if path not in removed]
     write_all(root, rewrites, work.remove)  # all or nothing: a failure puts the rest back
     for path in sorted(removed):
-        _prune_empty(root, (root / path).parent)
+        with contextlib.suppress(OSError):  # a folder left in place is no failure
+            _prune_empty(root, (root / path).parent)
     changed = removed | {path for path, _ in rewrites}
     return CodemodResult(
         changed=tuple(sorted(changed)), sites=work.sites, skipped=tuple(work.skipped)
