@@ -22,10 +22,14 @@ CORPUS = {
     "odd-space": "w = [1,\x0c 2]  # \x1c\x1d\x1e \x85 \u2028 ends\n",
     "trailing-spaces": "t = 1   \n\n   \nu = 2\t\n",
     "crlf-mixed": "c = 1\r\nd = 2\n",
+    "except-space": "try:\n    pass\nexcept ValueError :\n    pass\n",
 }
 
 HEADER = "from pkg.old import Engine, make\n"
-SITES = "\n\x0cdef uses():\n    return Engine(), make()\n\n\ndef gone():\n    return 0\n"
+SITES = (
+    "\n\x0cdef uses():\n    try:\n        pass\n    except OSError :\n        pass\n"
+    "\x0c\n    return Engine(), make()\n\n\ndef gone():\n    return 0\n"
+)
 
 
 def _source(body: str, *, final_newline: bool) -> bytes:

@@ -24,6 +24,7 @@ form feeds its first line started with, and a module nothing changed in is its s
 from __future__ import annotations
 
 import ast
+import difflib
 import re
 from collections.abc import Sequence
 
@@ -192,10 +193,37 @@ def _stands_in_for(
 
 
 def _with_feeds(new: cst.Module, stmt: cst.CSTNode, bounds: _Bounds, was: int) -> str:
-    """The code of a rebuilt statement, with the form feeds that started the first line of
-    original statement ``was``, which it stands in for (LibCST's code generation drops them)."""
+    """The code of a rebuilt statement, with the bytes LibCST's code generation lost on lines
+    of original statement ``was`` (which it stands in for) that were not rewritten: the form
+    feeds its first line started with, ``except E :``, a form feed before a nested line."""
     code = new.code_for_node(stmt)
-    if bounds(was) < 0 or not (feeds := bounds.feeds.get(was)):
+    begin, end = bounds(was), bounds(was + 1)
+    if begin < 0:
+        return code
+    if end > begin:
+        return _keep_spacing(bounds.text[begin:end], code)
+    if not (feeds := bounds.feeds.get(was)):
         return code
     lead = len(_code(new, getattr(stmt, "leading_lines", ())))
     return code if code[lead : lead + 1] == "\f" else code[:lead] + feeds + code[lead:]
+
+
+_SPACE = re.compile(r"[ \t\f\v\r]+")
+
+
+def _keep_spacing(old: str, new: str) -> str:
+    """``new``, where each of its lines that differs from its counterpart in ``old`` only by
+    spacing is that line of ``old``. Lines split at ``\n`` alone (``str.splitlines`` would
+    also split at ``\f``, ``\v``, ``\x1c``-``\x1e``, ``\x85``, ``\u2028``)."""
+    if old == new:
+        return new
+    a, b = old.split("\n"), new.split("\n")
+    out: list[str] = []
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "replace" and i2 - i1 == j2 - j1:
+            pairs = zip(a[i1:i2], b[j1:j2], strict=True)
+            out += [x if _SPACE.sub("", x) == _SPACE.sub("", y) else y for x, y in pairs]
+        else:
+            out += b[j1:j2]
+    return "\n".join(out)
