@@ -118,6 +118,10 @@ class _Run:
             rt.journal.write("run-finished", status="interrupted")
             rt.journal.close(archive_as=rt.run_id)
             raise
+        except ActionNotCarriedOut:  # the codemod put back what it wrote: nothing to recover
+            rt.journal.write("run-finished", status="refused")
+            rt.journal.close(archive_as=rt.run_id)
+            raise
         finally:
             self.guard.close()
         rt.journal.write("run-finished", status="stopped" if stopped_at else "done")

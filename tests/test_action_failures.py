@@ -117,6 +117,8 @@ def test_a_codemod_that_cannot_write_a_file_changes_none(
     assert head(repo) == start
     assert (repo / "a.py").read_text() == source  # put back, not half-migrated
     assert git("status", "--porcelain", cwd=repo) == ""
+    status = run_cli("status", str(plan_file), cwd=repo)
+    assert "interrupt" not in status.stdout  # nothing for the next run to recover
 
 
 def test_a_codemod_whose_file_became_a_folder_changes_none(repo: Path, plan_file: Path) -> None:
