@@ -83,7 +83,7 @@ class TreeGuard:
         inotify reports changes made through the watched folders only: a write through a
         hard link from outside the tree (or a bind mount, or another mount namespace)
         reaches the same file unseen. ``git diff-files`` backs the watch there: it compares
-        each tracked file's size, mtime, ctime and inode with the index (~N ms on 10,000
+        each tracked file's size, mtime, ctime and inode with the index (~10-35 ms on 10,000
         files, measured in ``scripts/bench.py``), which any such write changes."""
         return (
             self._index_stamp is not None
