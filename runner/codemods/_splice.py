@@ -209,21 +209,37 @@ def _with_feeds(new: cst.Module, stmt: cst.CSTNode, bounds: _Bounds, was: int) -
 
 
 _SPACE = re.compile(r"[ \t\f\v\r]+")
+#: Above this many lines between the first and the last difference of a rebuilt statement
+#: whose line count changed, the line matcher (quadratic on repetitive code) is not run.
+_MATCH_LINES = 2000
 
 
 def _keep_spacing(old: str, new: str) -> str:
     """``new``, where each of its lines that differs from its counterpart in ``old`` only by
     spacing is that line of ``old``. Lines split at ``\n`` alone (``str.splitlines`` would
-    also split at ``\f``, ``\v``, ``\x1c``-``\x1e``, ``\x85``, ``\u2028``)."""
+    also split at ``\f``, ``\v``, ``\x1c``-``\x1e``, ``\x85``, ``\u2028``).
+
+    The lines before the first and after the last real difference are paired directly, so
+    the line matcher (quadratic on repetitive code) only sees the few rewritten lines.
+    """
     if old == new:
         return new
     a, b = old.split("\n"), new.split("\n")
-    out: list[str] = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "replace" and i2 - i1 == j2 - j1:
-            pairs = zip(a[i1:i2], b[j1:j2], strict=True)
-            out += [x if _SPACE.sub("", x) == _SPACE.sub("", y) else y for x, y in pairs]
-        else:
-            out += b[j1:j2]
-    return "\n".join(out)
+    sa, sb = [_SPACE.sub("", x) for x in a], [_SPACE.sub("", y) for y in b]
+    head = 0
+    while head < min(len(a), len(b)) and sa[head] == sb[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and sa[-1 - tail] == sb[-1 - tail]:
+        tail += 1
+    out = a[:head]
+    ma, mb = slice(head, len(a) - tail), slice(head, len(b) - tail)
+    if len(a) == len(b):  # renames keep the line count: line i is line i
+        out += [x if p == q else y for x, y, p, q in zip(a[ma], b[mb], sa[ma], sb[mb], strict=True)]
+    elif max(len(a), len(b)) - head - tail <= _MATCH_LINES:
+        matcher = difflib.SequenceMatcher(None, sa[ma], sb[mb], autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            out += a[head + i1 : head + i2] if tag == "equal" else b[head + j1 : head + j2]
+    else:
+        out += b[mb]  # too many lines between the differences to match them cheaply
+    return "\n".join([*out, *a[len(a) - tail :]])
