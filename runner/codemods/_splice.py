@@ -225,7 +225,7 @@ def _keep_spacing(old: str, new: str) -> str:
     if old == new:
         return new
     a, b = old.split("\n"), new.split("\n")
-    sa, sb = [_SPACE.sub("", x) for x in a], [_SPACE.sub("", y) for y in b]
+    sa, sb = [_spacing_key(x) for x in a], [_spacing_key(y) for y in b]
     head = 0
     while head < min(len(a), len(b)) and sa[head] == sb[head]:
         head += 1
@@ -243,3 +243,10 @@ def _keep_spacing(old: str, new: str) -> str:
     else:
         out += b[mb]  # too many lines between the differences to match them cheaply
     return "\n".join([*out, *a[len(a) - tail :]])
+
+
+def _spacing_key(line: str) -> str:
+    """What must match for two lines to differ "only by spacing": the indentation (it is
+    Python's syntax; form feeds aside, which LibCST drops) and every other character."""
+    body = line.lstrip(" \t\f")
+    return line[: len(line) - len(body)].replace("\f", "") + "|" + _SPACE.sub("", body)
