@@ -4,7 +4,7 @@ Kept apart from ``bench.py`` (already long): :func:`measure` takes its ``Bench``
 rows to it. What is measured:
 
 * a gate that prints a lot: runner's peak RSS (``wait4``) with a gate printing 1 MB against
-  one printing 500 MB (50 MB with ``--quick``); the output is read from the end of its log,
+  one printing 500 MB (20 MB with ``--quick``); the output is read from the end of its log,
   so the two should be alike (≤ 1.2x);
 * a codemod meeting a large module: one ``move-import`` plan on a repository whose only
   candidate is a file at ``settings.max-file-size`` (512 KB; 64 KB with ``--quick``), which
@@ -25,7 +25,7 @@ from typing import Any
 __all__ = ["ROWS_INPUT", "ROWS_INPUT_PER_SIZE", "measure", "measure_size"]
 
 ROWS_INPUT = (
-    "gate output: runner peak RSS, 500 MB printed (50 MB with --quick) vs 1 MB printed",
+    "gate output: runner peak RSS, 500 MB printed (20 MB with --quick) vs 1 MB printed",
     "codemod: a file at settings.max-file-size, whole process (peak RSS in the note)",
     "codemod: a 5 MB file over settings.max-file-size (left unchanged), whole process",
 )
@@ -78,7 +78,7 @@ def measure(bench: Any, runner: list[str], *, quick: bool) -> None:
     script's ``Row`` and ``ratio_row``, which it hands over rather than be imported twice)."""
     row_type, ratio_row = bench.row_types
 
-    large = 50 if quick else 500
+    large = 20 if quick else 500
     peaks = {}
     for mb in (1, large):
         repo = _repo(bench, f"loud-{mb}", {"app.py": "x = 1\n"})
