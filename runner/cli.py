@@ -51,6 +51,23 @@ TracebackOpt = Annotated[
     bool, typer.Option("--traceback", help="Show a traceback for runner errors (debugging).")
 ]
 
+
+def _tolerant_streams() -> None:
+    """Whatever the terminal cannot encode is written as ``\\u2713``, not a traceback.
+
+    A user's plan titles, file names and command output may hold any character, and
+    ``PYTHONIOENCODING=ascii`` (or a latin-1 locale) would otherwise make printing them end
+    the run midway with UnicodeEncodeError; the report's marks fall back to ASCII as well.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)  # absent on a replaced stream
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):  # closed, or not a text stream
+                reconfigure(errors="backslashreplace")
+
+
+_tolerant_streams()
+
 # Logs and CI output are read later, in wide windows: don't squeeze tables into 80 columns.
 _WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 120
 _stdout = Console(highlight=False, soft_wrap=True, width=_WIDTH)

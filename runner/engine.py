@@ -15,7 +15,7 @@ from dataclasses import replace
 from runner.checkpoint import checkpoint_message
 from runner.codemods import CodemodResult
 from runner.context import Observer, Runtime, Workspace
-from runner.errors import GitError, Interrupted, PreconditionError
+from runner.errors import ActionNotCarriedOut, GitError, Interrupted, PreconditionError
 from runner.failedcommit import abandon_step
 from runner.gates import Approver, baseline_key
 from runner.history import (
@@ -105,7 +105,7 @@ class _Run:
         self.pending_baselines: list[str] = []
         self.history = PlanHistory()
         self.checkpoint: str | None = None  # HEAD after our own last commit; None: ask git
-        self.guard = TreeGuard(rt.repo.root, rt.repo.git_dir)
+        self.guard = TreeGuard(rt.repo.root, rt.repo.git_dir, rt.repo)
         self.unsafe = False  # a command moved git's setup or runner's state: roll back
         self.owned = RunPaths(frozenset())  # what the run found at its start: see _preflight
 
@@ -142,7 +142,7 @@ class _Run:
             rt.journal.write("run-finished", status="interrupted")
             rt.journal.close(archive_as=rt.run_id)
             raise
-        except ForeignCommits:  # a wider rollback refused: nothing is left to recover
+        except (ForeignCommits, ActionNotCarriedOut):  # refused; nothing is left to recover
             rt.journal.write("run-finished", status="refused")
             rt.journal.close(archive_as=rt.run_id)
             raise
@@ -320,6 +320,8 @@ class _Run:
                     changed, diffstat = repo.tree_stat(checkpoint, tree)
                     result = replace(result, message=result.message or refused)
                 result = replace(result, changed=tuple(changed), diffstat=diffstat)
+                if not result.message and (why := self.guard.gitlinks(rt, step, checkpoint, tree)):
+                    result = replace(result, message=why)
             self.guard.settle(result.changed)
             if not result.message:
                 result = self._kept(self._gate(step, result), setup, "a gate")
@@ -351,7 +353,11 @@ class _Run:
                 return result
             why = "timed out" if done.timed_out else f"exited {done.returncode}"
             return replace(result, message=f"action {why}", output_tail=done.tail())
-        outcome = self._codemod(action)
+        try:
+            outcome = self._codemod(action)
+        except ActionNotCarriedOut as e:  # nothing is left written: say which step, where
+            where = f"{self.rt.plan.path}:{step.line}: step {step.key}"
+            raise ActionNotCarriedOut(f"{where}: {e}") from None
         result = replace(
             result,
             changed=outcome.changed,
@@ -374,6 +380,7 @@ class _Run:
             exclude=settings.exclude,
             protected=self.history.protected,
             source_roots=settings.source_roots,
+            max_file_size=settings.max_file_size,
         )
 
     def _kept(self, result: StepResult, before: GitSetup, who: str) -> StepResult:
@@ -412,6 +419,7 @@ class _Run:
         self, step: Step, result: StepResult, checkpoint: str, tree: str, *, failed: bool = False
     ) -> StepResult:
         rt = self.rt
+        self.guard.gates_finished(result.gates)  # its stat check runs beside the commit
         message = checkpoint_message(rt.plan, step, result, self.pending_baselines, failed=failed)
         with critical_section():
             rt.journal.write("commit-started", step=step.key)

@@ -51,6 +51,11 @@ class LockHeld(PreconditionError):
     """Another live run holds the repository's lock."""
 
 
+class ActionNotCarriedOut(PreconditionError):
+    """A codemod could not write or remove a file (immutable, a folder in its place, a
+    read-only mount); every file it had already changed was put back first."""
+
+
 class GitError(RunnerError):
     """A git command failed where the runner cannot go on; the message carries a hint."""
 

@@ -155,7 +155,7 @@ def _junit_counts(xml: Path) -> tuple[tuple[str, int], ...] | None:
 
 def _metric(gate: Gate, spec: MetricGate, ctx: GateContext) -> GateResult:
     done = _execute(gate, spec.command, ctx)
-    numbers = _NUMBER.findall(done.output)
+    numbers = _NUMBER.findall(done.output_end())  # the last number: the end is enough
     if done.timed_out or not done.ok:
         return _from_completed(gate, done, ctx=ctx)
     if not numbers:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -559,6 +559,61 @@ class Repository:
     def is_shallow(self) -> bool:
         """Whether this is a shallow clone (``git clone --depth``): history ends early."""
         return self._git("rev-parse", "--is-shallow-repository") == "true"
+
+    def start_tracked_check(self) -> Callable[[], bool]:
+        """Start ``git diff-files --quiet`` (does every tracked file still match the index's
+        stat data?) and return the function that waits for its answer.
+
+        One ``lstat`` a file, no read, no index write, no untracked scan; started early, it
+        runs beside whatever the caller does meanwhile (a commit, which touches neither the
+        index nor the working tree).
+        """
+        proc = self._repo.git.diff_files("--quiet", as_process=True)
+
+        def answer() -> bool:
+            try:
+                proc.wait()
+            except gitpython.GitCommandError:
+                return False  # exit 1: a difference (or git could not tell)
+            return True
+
+        return answer
+
+    def untracked_repositories(self) -> list[str]:
+        """Untracked, not ignored folders that are repositories of their own (``sub/``).
+
+        ``ls-files --others`` does not descend into a folder holding a ``.git``: it lists
+        the folder itself, with a trailing slash, and ``git add`` would stage it as a
+        gitlink. Folders (of any depth) are listed file by file otherwise.
+        """
+        out = self._git("ls-files", "--others", "--exclude-standard", "-z")
+        return [p.rstrip("/") for p in out.split("\0") if p.endswith("/")]
+
+    def added_gitlinks(self, base: str, tree: str) -> list[str]:
+        """Paths that are gitlinks (mode 160000) in ``tree`` and were not so in ``base``."""
+        out = self._git("diff-tree", "-r", "--raw", "-z", "--no-renames", base, tree)
+        fields = out.split("\0")
+        return [
+            path
+            for meta, path in zip(fields[::2], fields[1::2], strict=False)
+            if meta.split(" ")[1:2] == ["160000"]
+        ]
+
+    def declared_submodules(self, tree: str) -> set[str]:
+        """The paths ``.gitmodules`` in ``tree`` declares (``submodule.X.path``)."""
+        if not self.path_exists_at(tree, ".gitmodules"):
+            return set()
+        try:
+            out = self._git(
+                "config", "--blob", f"{tree}:.gitmodules", "--get-regexp", r"^submodule\..*\.path$"
+            )
+        except GitError:
+            return set()  # no entry, or not a config file git can read
+        return {line.partition(" ")[2] for line in out.splitlines() if line}
+
+    def add_worktree(self, path: Path, sha: str) -> None:
+        """A detached worktree of ``sha`` at ``path`` (for rehearsals)."""
+        self._git("worktree", "add", "--quiet", "--detach", str(path), sha)
 
     def sparse_checkout(self) -> bool:
         """Whether ``core.sparseCheckout`` is on (for this worktree or the repository)."""

@@ -346,7 +346,7 @@ def _git(cwd: Path, log: Path, *args: str, env: Mapping[str, str] | None = None)
     if not done.ok:
         msg = f"preparing the rehearsal: git {args[0]} failed: {done.tail(5).strip()}"
         raise PreconditionError(msg)
-    return done.output
+    return done.log.read_bytes().decode("utf-8", errors="replace")  # git's own, small output
 
 
 def _alive(pid: int) -> bool:

@@ -55,6 +55,7 @@ from runner.planvalues import (
     dotted_name_problem,
     identifier_problem,
     parse_duration,
+    parse_size,
     path_problem,
 )
 from runner.yamlnodes import MAX_BYTES, Collector, RefusedNode, compose
@@ -95,6 +96,7 @@ KEYS: dict[str, tuple[str, ...]] = {
         "source-roots",
         "rehearsal-include",
         "replay",
+        "max-file-size",
     ),
     "gate": (*GATE_KINDS, "max", "max-ratio", "min", "timeout"),
     "phase": ("id", "title", "gate", "steps"),
@@ -331,6 +333,20 @@ class _Validator:
             self.problem(node, f"{label} must be {rule}, got {_describe(node)}")
             return None
 
+    def size(self, node: Node, label: str) -> int | None:
+        if isinstance(node, RefusedNode):
+            return None
+        value = _scalar(node) if node.tag in {_TAG + "int", _TAG + "float"} else None
+        raw = str(node.value) if _is_str(node) else value
+        try:
+            if not isinstance(raw, str | int | float) or isinstance(raw, bool):
+                raise ValueError(raw)  # one message for every kind of bad value
+            return parse_size(raw)
+        except ValueError:
+            rule = "a size in bytes, or with a unit: 512KB, 1MB, 2GB"
+            self.problem(node, f"{label} must be {rule}, got {_describe(node)}")
+            return None
+
     def choice(self, node: Node, label: str, enum_type: type[_E]) -> _E | None:
         values = [member.value for member in enum_type]
         if isinstance(node, RefusedNode):
@@ -455,6 +471,9 @@ class _Validator:
         replay = None
         if "replay" in found:
             replay = self.duration(found["replay"][1], "'replay'")
+        max_size = defaults.max_file_size
+        if "max-file-size" in found:
+            max_size = self.size(found["max-file-size"][1], "'max-file-size'") or max_size
         if len(self.report.problems) > before or env is None or None in (exclude, include):
             return None
         assert exclude is not None
@@ -469,6 +488,7 @@ class _Validator:
             source_roots=roots,
             rehearsal_include=include,
             replay=replay,
+            max_file_size=max_size,
         )
 
     def branch(self, node: Node) -> str | None:

@@ -16,6 +16,7 @@ __all__ = [
     "dotted_name_problem",
     "identifier_problem",
     "parse_duration",
+    "parse_size",
     "path_problem",
 ]
 
@@ -54,6 +55,33 @@ def _parse_duration_text(text: str) -> float:
         raise ValueError(msg)
     hours, minutes, seconds = (float(match[g] or 0) for g in "hms")
     return hours * 3600 + minutes * 60 + seconds
+
+
+_SIZE = re.compile(r"(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>[kKmMgG]?)[bB]?")
+_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def parse_size(value: str | int | float) -> int:
+    """Bytes in ``value``: ``1048576`` (bytes), ``"512KB"``, ``"1MB"``, ``"2M"``, ``"1.5mb"``.
+
+    Units are powers of 1024 (``KB``/``K``, ``MB``/``M``, ``GB``/``G``, any case); the
+    result must be a positive whole number of bytes. Raises :class:`ValueError` otherwise.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        msg = f"not a size: {value!r}"
+        raise ValueError(msg)
+    if isinstance(value, str):
+        match = _SIZE.fullmatch(value.strip())
+        if match is None:
+            msg = f"not a size: {value!r} (use bytes, or 512KB, 1MB, 2GB)"
+            raise ValueError(msg)
+        size = float(match["n"]) * _SIZE_UNITS[match["unit"].lower()]
+    else:
+        size = float(value)
+    if not math.isfinite(size) or size < 1:
+        msg = f"a size must be at least 1 byte, got {value!r}"
+        raise ValueError(msg)
+    return int(size)
 
 
 # The rules of `git check-ref-format --branch` (refs.c check_refname_component).

@@ -32,6 +32,7 @@ __all__ = [
     "build_env",
     "describe",
     "kill_orphans",
+    "read_tail",
     "run_command",
     "terminate_group",
 ]
@@ -47,13 +48,23 @@ GRACE_SECONDS = 3.0
 _GIT_LEAKS = ("GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GIT_OBJECT_DIRECTORY")
 
 
+#: How much of a command's log is read back, at most, from its end: the failure report shows
+#: 20 lines and a metric gate wants the last number, so a gate printing 500 MB costs no more
+#: memory than one printing 5 lines.
+TAIL_BYTES = 64 * 1024
+
+
 @dataclass(frozen=True, slots=True)
 class Completed:
-    """A finished command: the exit code is data for the gate, never dropped."""
+    """A finished command: the exit code is data for the gate, never dropped.
+
+    Its output stays in ``log`` (the file the command wrote to); what a report or a gate
+    needs of it is read back from the end of that file, a bounded amount at a time.
+    """
 
     command: Command
     returncode: int
-    output: str
+    log: Path
     seconds: float
     timed_out: bool = False
 
@@ -62,9 +73,32 @@ class Completed:
         """Exit 0 and not killed."""
         return self.returncode == 0 and not self.timed_out
 
+    def output_end(self, limit: int = TAIL_BYTES) -> str:
+        """The last ``limit`` bytes of the output (at most), decoded; a line cut at the start
+        of the window is dropped, so what is returned are whole lines."""
+        text = read_tail(self.log, limit)
+        if self.timed_out:
+            text += f"\n[runner] timed out after {self.seconds:.1f}s; process group killed\n"
+        return text
+
     def tail(self, lines: int = 20) -> str:
         """The last ``lines`` lines of output, for failure reports."""
-        return "\n".join(self.output.rstrip("\n").splitlines()[-lines:])
+        return "\n".join(self.output_end().rstrip("\n").split("\n")[-lines:])
+
+
+def read_tail(path: Path, limit: int = TAIL_BYTES) -> str:
+    """The end of ``path``: at most ``limit`` bytes, read from the end (never the whole
+    file), starting at a line boundary where the window cuts one; ``""`` if unreadable."""
+    try:
+        with path.open("rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - limit))
+            data = f.read(limit)
+    except OSError:
+        return ""
+    if size > limit and (cut := data.find(b"\n")) != -1:
+        data = data[cut + 1 :]
+    return data.decode("utf-8", errors="replace")
 
 
 def describe(command: Command) -> str:
@@ -120,7 +154,7 @@ def run_command(
     log.parent.mkdir(parents=True, exist_ok=True)
     shell = isinstance(command, str)
     start = time.monotonic()
-    with log.open("w+b") as out:  # read back through this handle: the command may delete it
+    with log.open("wb") as out:
         with _signals_deferred() as pending:
             proc = subprocess.Popen(  # a string command runs through the shell by contract
                 command if shell else list(command),
@@ -141,12 +175,8 @@ def run_command(
             except subprocess.TimeoutExpired:
                 timed_out = True
                 terminate_group(proc)
-        out.seek(0)
-        output = out.read().decode("utf-8", errors="replace")
     seconds = time.monotonic() - start
-    if timed_out:
-        output += f"\n[runner] timed out after {seconds:.1f}s; process group killed\n"
-    return Completed(command, proc.returncode, output, seconds, timed_out)
+    return Completed(command, proc.returncode, log, seconds, timed_out)
 
 
 def terminate_group(proc: subprocess.Popen[bytes]) -> None:

@@ -48,6 +48,18 @@ _GATE_STYLE = {
     GateStatus.FAILED: ("✗", "red"),
     GateStatus.TIMED_OUT: ("⏱", "red"),
 }
+#: What a mark becomes where the terminal cannot show it (``PYTHONIOENCODING=ascii``, a
+#: latin-1 locale): the run goes on and says the same thing in plain characters.
+_ASCII = {"✓": "ok", "✗": "x", "↺": "<-", "■": "#", "·": ".", "⏱": "T"}
+
+
+def _shown(console: Console, mark: str) -> str:
+    """``mark`` if the console's encoding can write it, else its ASCII stand-in."""
+    try:
+        mark.encode(console.encoding)
+    except (UnicodeEncodeError, LookupError):
+        return _ASCII.get(mark, "?")
+    return mark
 
 
 class LiveObserver:
@@ -72,6 +84,7 @@ class LiveObserver:
     def gate_finished(self, label: str, result: GateResult) -> None:
         """``    ✓ unit  8.4s  212 passed``."""
         mark, color = _GATE_STYLE[result.status]
+        mark = _shown(self.console, mark)
         line = f"    [{color}]{mark}[/] gate {escape(result.name)}  {result.seconds:.1f}s"
         if result.summary:
             line += f"  [dim]{escape(result.summary)}[/]"
@@ -82,6 +95,7 @@ class LiveObserver:
     def step_finished(self, result: StepResult) -> None:
         """``  ✓ passed 3.4s  46 sites in 40 files  abc1234``; skipped steps in grey."""
         mark, color = _STYLE[result.status]
+        mark = _shown(self.console, mark)
         if result.status in (StepStatus.ALREADY_DONE, StepStatus.NOT_RUN, StepStatus.CHANGED):
             why = result.message or result.status.value
             self.console.print(f"[{color}]{mark} {escape(result.key)}  {escape(why)}[/]")
@@ -100,11 +114,13 @@ class LiveObserver:
 
     def rollback_finished(self, record: RollbackRecord) -> None:
         """Where the tree went back to and where the discarded diff is."""
+        mark = _shown(self.console, "↺")
         self.console.print(
-            f"  [red]↺ rolled back ({record.scope}, {record.mode})[/] to {record.target[:10]}"
+            f"  [red]{mark} rolled back ({record.scope}, {record.mode})[/] to {record.target[:10]}"
         )
         for hook in record.hooks:
             mark, color = _GATE_STYLE[hook.status]
+            mark = _shown(self.console, mark)
             self.console.print(f"    [{color}]{mark}[/] on-rollback {escape(hook.summary)}")
 
 
@@ -118,6 +134,7 @@ def render_summary(report: RunReport, console: Console) -> None:
         )
     for step in report.steps:
         mark, color = _STYLE[step.status]
+        mark = _shown(console, mark)
         passed = sum(1 for g in step.gates if g.passed)
         failed = step.failed_gate
         gates = (
@@ -222,6 +239,7 @@ def render_rollback(record: RollbackRecord, console: Console) -> None:
         console.print(f"  the discarded commits stay reachable as {record.backup_ref}")
     for result in (*record.hooks, *record.verify):
         mark, color = _GATE_STYLE[result.status]
+        mark = _shown(console, mark)
         console.print(
             f"  [{color}]{mark}[/] on-rollback {escape(result.name)}: {escape(result.summary)}"
         )

@@ -222,6 +222,12 @@ def _settings() -> Schema:
             ),
             "replay": _ref("duration")
             | {"description": "Replay a rehearsal at most this old on every run."},
+            "max-file-size": {
+                "type": ["integer", "string"],
+                "pattern": r"^\s*\d+(\.\d+)?\s*[kKmMgG]?[bB]?\s*$",
+                "minimum": 1,
+                "description": "Codemods leave larger files unchanged, and say so (default 512KB).",
+            },
         },
     }
 

@@ -612,6 +612,7 @@ class Bench:
     rows: list[Row] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
     repos: dict[int, Path] = field(default_factory=dict)
+    row_types: tuple[Any, Any] = (Row, ratio_row)  # for scripts/bench_input.py
 
     @property
     def logs(self) -> Path:
@@ -1171,6 +1172,23 @@ def run_bench(bench: Bench) -> None:
         bench.tidy()
         bench.say(f"codemods on {n} files")
         bench.codemods(n)
+    bench_input = _bench_input()
+    for n in bench.sizes:
+        bench.tidy()
+        bench_input.measure_size(bench, n)
+    bench.tidy()
+    bench.say("large gate output and large modules")
+    bench_input.measure(bench, RUNNER, quick=bench.quick)
+
+
+def _bench_input() -> Any:
+    """``scripts/bench_input.py`` (rows for large inputs), however this script was loaded."""
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import bench_input  # noqa: PLC0415 - found only once the path holds this folder
+
+    return bench_input
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -1236,6 +1254,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     order = [r.format(n=max(sizes)) for r in ROWS_LARGEST]
     order += [r.format(n=n) for n in sizes for r in ROWS_PER_SIZE]
+    bench_input = _bench_input()
+    order += list(bench_input.ROWS_INPUT)
+    order += [r.format(n=n) for n in sizes for r in bench_input.ROWS_INPUT_PER_SIZE]
     rows = sorted(bench.rows, key=lambda r: order.index(r.name) if r.name in order else len(order))
     table = render(rows, header)
     print(table)

@@ -55,7 +55,12 @@ def test_quick_run_prints_every_row(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     assert "| measurement | runner | floor/peer | ratio | target | verdict |" in done.stdout
     bench = _load_bench()
-    rows = [r.format(n=SIZE) for r in (*bench.ROWS_LARGEST, *bench.ROWS_PER_SIZE)]
+    more = bench._bench_input()  # rows for large inputs, in a module beside the script
+    rows = [
+        r.format(n=SIZE)
+        for r in (*bench.ROWS_LARGEST, *bench.ROWS_PER_SIZE, *more.ROWS_INPUT_PER_SIZE)
+    ]
+    rows += list(more.ROWS_INPUT)
     table_lines = [line for line in done.stdout.splitlines() if line.startswith("| ")]
     for row in rows:
         assert any(line.startswith(f"| {row} |") for line in table_lines), row

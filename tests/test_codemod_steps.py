@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import git, make_repo, run_cli
 
 LEGACY = "from pkg.old import Engine\n\n\ndef build():\n    return Engine()\n"
@@ -144,3 +146,31 @@ def test_many_rewritten_files_are_staged_into_one_pack_and_commit_intact(
         "from pkg.new import UserEngine\n\nE7 = UserEngine"
     )
     assert git("status", "--porcelain", cwd=repo) == ""
+
+
+@pytest.mark.parametrize(
+    ("setting", "size", "shown"),
+    [("", 600_000, "586 KB, over settings.max-file-size (512 KB)"),
+     ("settings: {max-file-size: 4KB}\n", 6000, "6 KB, over settings.max-file-size (4 KB)")],
+)  # fmt: skip
+def test_files_over_the_size_limit_are_left_unchanged_and_named(
+    repo: Path, plan_file: Path, setting: str, size: int, shown: str
+) -> None:
+    """Never parsed: LibCST needs minutes and gigabytes for a module of a few MB."""
+    big = "from pkg.old import Engine\n" + "x = 1\n" * (size // 6)
+    (repo / "big.py").write_text(big)
+    (repo / "small.py").write_text("from pkg.old import Engine\n")
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "files", cwd=repo)
+    plan_file.write_text(
+        "version: 1\nname: sizes\n" + setting + "phases:\n  - id: p\n    steps:\n"
+        "      - id: s\n        move-import: {from: pkg.old.Engine, to: pkg.new.Engine}\n"
+    )
+
+    done = run_cli("run", str(plan_file), cwd=repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (repo / "big.py").read_text() == big
+    assert (repo / "small.py").read_text() == "from pkg.new import Engine\n"
+    out = " ".join(done.stdout.split())
+    assert f"big.py: {shown}; left unchanged" in out

@@ -1,4 +1,5 @@
-"""Code generation of only the changed top-level statements gives LibCST's bytes, exactly."""
+"""Code generation of only the changed top-level statements gives LibCST's bytes, exactly,
+except where LibCST loses bytes of the source (a form feed before a statement)."""
 
 from __future__ import annotations
 
@@ -55,9 +56,16 @@ def test_splice_matches_full_code_generation(name: str) -> None:
     source = _encoded(SOURCES[name])
     module = cst.parse_module(source)
     tree = ast.parse(source)
-    assert module_bytes(module, module, tree, source) == module.bytes
+    assert module_bytes(module, module, tree, source) == source
     for new in _variants(module):
-        assert module_bytes(module, new, tree, source) == new.bytes
+        out = module_bytes(module, new, tree, source)
+        if b"\x0c" not in source:
+            assert out == new.bytes
+            continue
+        # LibCST drops the form feed before ``def f``; the splice keeps it, all else equal.
+        assert out.replace(b"\x0c", b"") == new.bytes.replace(b"\x0c", b"")
+        kept_def = any(isinstance(s, cst.FunctionDef) for s in new.body)
+        assert (b"\x0cdef f" in out) == kept_def
 
 
 def test_untouched_statement_keeps_bytes_libcst_would_not_write_back() -> None:

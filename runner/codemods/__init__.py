@@ -84,13 +84,16 @@ def apply_codemod(
     protected: Collection[str] = (),
     source_roots: Sequence[str] = (".", "src"),
     jobs: int | None = None,
+    max_file_size: int | None = None,
 ) -> CodemodResult:
     """Carry out one codemod action on the repository at ``root``.
 
     ``exclude`` globs and ``protected`` paths (taken back by a partial rollback) are never
     touched; ``source_roots`` are where packages start, for relative imports; ``jobs`` is the
     number of processes (``None``: every core). Every candidate is parsed before anything is
-    written; files that cannot be read or parsed are reported in ``skipped`` and left as is.
+    written; files that cannot be read or parsed, and candidates larger than
+    ``max_file_size`` bytes (``move-import``, ``rewrite-call``), are reported in ``skipped``
+    and left as is.
     """
     # Imported here, not at module level: they pull in LibCST or GitPython (see module doc).
     from runner.codemods._apply import run_move_import, run_rewrite_call  # noqa: PLC0415
@@ -108,6 +111,7 @@ def apply_codemod(
         protected=kept,
         source_roots=source_roots,
         jobs=jobs,
+        max_file_size=max_file_size,
     )
 
 

@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from runner.codemods import CodemodResult
+from runner.codemods import CodemodResult, SkippedFile
 from runner.codemods._parallel import FileOutcome, guarded, is_protected, map_files
 from runner.codemods._resolve import (
     FileModule,
@@ -29,6 +29,7 @@ from runner.codemods._resolve import (
     split_dotted,
     symbol_module,
 )
+from runner.codemods._write import write_all
 from runner.model import MoveImport, RewriteCall
 
 __all__ = ["run_move_import", "run_rewrite_call"]
@@ -54,8 +55,11 @@ def _run(
     protected: Collection[str],
     source_roots: Sequence[str],
     jobs: int | None,
+    max_file_size: int | None,
 ) -> CodemodResult:
     paths = [p for p in found if not is_protected(p, protected)]
+    too_large = _too_large(root, paths, max_file_size)
+    paths = [p for p in paths if p not in too_large]
     tasks = [(str(root), p, file_module(p, source_roots), spec) for p in paths]
     outcomes = map_files(partial(guarded, worker), tasks, jobs)
     # A file is written only where a site was rewritten: LibCST may normalise untouched
@@ -65,16 +69,41 @@ def _run(
         for o in outcomes
         if o.new_source is not None and o.sites and o.skipped is None
     ]
-    for path, data in written:
-        (root / path).write_bytes(data)
-    from runner.codemods import SkippedFile  # noqa: PLC0415 - cycle-free at call time
-
+    write_all(root, written)  # all or nothing: a failed write puts the others back
+    skipped = [SkippedFile(o.path, o.skipped) for o in outcomes if o.skipped is not None]
     return CodemodResult(
         changed=tuple(sorted(path for path, _ in written)),
         sites=sum(o.sites for o in outcomes),
         followups=tuple(f for o in outcomes for f in o.followups),
-        skipped=tuple(SkippedFile(o.path, o.skipped) for o in outcomes if o.skipped is not None),
+        skipped=tuple(sorted([*skipped, *too_large.values()], key=lambda f: f.path)),
     )
+
+
+def _too_large(root: Path, paths: Sequence[str], limit: int | None) -> dict[str, SkippedFile]:
+    """Candidates over ``limit`` bytes, each with the message that says so.
+
+    LibCST took ~60 s and 4.2 GB for one 5 MB module: such a file (generated code, data
+    in a ``.py``) is left unchanged and named rather than parsed. One ``stat`` a candidate.
+    """
+    out: dict[str, SkippedFile] = {}
+    if limit is None:
+        return out
+    for path in paths:
+        try:
+            size = (root / path).stat().st_size
+        except OSError:
+            continue  # the worker says why it cannot be read
+        if size > limit:
+            why = (
+                f"{_mb(size)}, over settings.max-file-size ({_mb(limit)}); left unchanged: "
+                "rewrite it by hand, or raise the limit"
+            )
+            out[path] = SkippedFile(path, why)
+    return out
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"
 
 
 def _is_symbol(root: Path, source_roots: Sequence[str], dotted: str) -> bool:
@@ -95,6 +124,7 @@ def run_move_import(
     protected: Collection[str],
     source_roots: Sequence[str],
     jobs: int | None,
+    max_file_size: int | None = None,
 ) -> CodemodResult:
     """``move-import`` over the repository at ``root``."""
     moves = action.moves
@@ -120,6 +150,7 @@ def run_move_import(
         protected=protected,
         source_roots=source_roots,
         jobs=jobs,
+        max_file_size=max_file_size,
     )
 
 
@@ -131,6 +162,7 @@ def run_rewrite_call(
     protected: Collection[str],
     source_roots: Sequence[str],
     jobs: int | None,
+    max_file_size: int | None = None,
 ) -> CodemodResult:
     """``rewrite-call`` over the repository at ``root``."""
     tokens = sorted({split_dotted(r.from_)[1] for r in action.rewrites})
@@ -157,4 +189,5 @@ def run_rewrite_call(
         protected=protected,
         source_roots=source_roots,
         jobs=jobs,
+        max_file_size=max_file_size,
     )

@@ -12,6 +12,7 @@ partial rollback), which stay with their folders.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 from collections.abc import Collection, Sequence
@@ -20,6 +21,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from runner.codemods import CodemodResult, SkippedFile
 from runner.codemods._parallel import is_protected
+from runner.codemods._write import write_all
 
 __all__ = ["glob_matches", "run_delete"]
 
@@ -76,6 +78,8 @@ def _check_path(root: Path, path: str) -> str | None:
         full.resolve().relative_to(root.resolve())
     except ValueError:
         return "resolves outside the repository"
+    except (OSError, RuntimeError) as e:  # a symlink loop, an unreadable folder on the way
+        return f"cannot be resolved ({getattr(e, 'strerror', None) or e})"
     if not full.exists() and not full.is_symlink():
         return "no such file or folder"
     return None
@@ -99,7 +103,12 @@ def _plan_path(
         else [PurePosixPath(path).as_posix()]
     )
     for file in files:
-        if glob_matches(file, exclude):
+        if (root / file).is_dir() and not (root / file).is_symlink():
+            work.errors.append(
+                f"{path}: {file} is a submodule (a repository of its own), which delete "
+                f"cannot remove; remove it in a run step (`git rm {file}`) instead"
+            )
+        elif glob_matches(file, exclude):
             work.skipped.append(SkippedFile(file, "excluded by settings.exclude; left in place"))
         elif is_protected(file, protected):
             work.skipped.append(
@@ -119,7 +128,11 @@ def _plan_definition(root: Path, path: str, qualname: str, work: _Work) -> None:
         return
     source = work.rewrite.get(path)
     if source is None:
-        source = (root / path).read_bytes()
+        try:
+            source = (root / path).read_bytes()
+        except OSError as e:  # gone meanwhile, unreadable
+            work.errors.append(f"{target}: cannot read it ({e.strerror or e})")
+            return
     result = delete_definition(source, qualname)
     if isinstance(result, str):
         work.errors.append(f"{target}: {result}")
@@ -160,15 +173,12 @@ def run_delete(
 
 def _carry_out(root: Path, work: _Work) -> CodemodResult:
     removed = set(work.remove)
-    for path in work.remove:
-        (root / path).unlink(missing_ok=True)
+    rewrites = [(path, data) for path, data in work.rewrite.items() if path not in removed]
+    write_all(root, rewrites, work.remove)  # all or nothing: a failure puts the rest back
     for path in sorted(removed):
-        _prune_empty(root, (root / path).parent)
-    changed = set(removed)
-    for path, data in work.rewrite.items():
-        if path not in removed:
-            (root / path).write_bytes(data)
-            changed.add(path)
+        with contextlib.suppress(OSError):  # a folder left in place is no failure
+            _prune_empty(root, (root / path).parent)
+    changed = removed | {path for path, _ in rewrites}
     return CodemodResult(
         changed=tuple(sorted(changed)), sites=work.sites, skipped=tuple(work.skipped)
     )

@@ -5,9 +5,12 @@ Kept apart from :mod:`.delete` so that deleting files and folders never loads Li
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 
 import libcst as cst
+
+from runner.codemods._splice import module_bytes
 
 __all__ = ["delete_definition"]
 
@@ -25,7 +28,12 @@ def delete_definition(source: bytes, qualname: str) -> tuple[bytes, int] | str:
     if isinstance(result, str):
         return result
     body, count = result
-    return module.with_changes(body=body).bytes, count
+    new = module.with_changes(body=body)
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return new.bytes, count  # LibCST took it; its own code generation it is
+    return module_bytes(module, new, tree, source), count  # untouched lines keep every byte
 
 
 def _delete(

@@ -1,0 +1,126 @@
+"""What gates leave in the tree that a patch or the tree watch cannot hold: nested
+repositories, and writes through hard links. Real repositories, the real CLI."""
+
+from __future__ import annotations
+
+import os
+import tarfile
+import textwrap
+from pathlib import Path
+
+from tests.conftest import git, make_repo, run_cli
+
+
+def write_plan(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def committed(repo: Path, rev: str = "HEAD") -> list[str]:
+    """``git ls-tree`` of ``rev``, one ``MODE PATH`` entry a line."""
+    out = git("ls-tree", "-r", "--format=%(objectmode) %(path)", rev, cwd=repo)
+    return out.splitlines()
+
+
+def test_a_gate_that_clones_a_repository_leaves_nothing_behind(
+    repo: Path, plan_file: Path, tmp_path: Path
+) -> None:
+    upstream = make_repo(tmp_path / "upstream", {"lib.py": "x = 1\n"})
+    write_plan(
+        plan_file,
+        f"""\
+        version: 1
+        name: clones
+        phases:
+          - id: p
+            steps:
+              - id: first
+                run: "echo a > a.txt"
+                gate: [{{run: "git clone -q {upstream} fetched && echo r > report.txt"}}]
+              - id: second
+                run: "echo b > b.txt"
+                gate: [{{run: "true"}}]
+        """,
+    )
+
+    done = run_cli("run", str(plan_file), cwd=repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (repo / "fetched").exists()
+    assert git("status", "--porcelain", cwd=repo) == ""
+    for entry in committed(repo):
+        assert not entry.startswith("160000"), entry
+    assert "fetched" not in git("log", "--name-only", "--format=", cwd=repo)
+    notice = " ".join(done.stdout.split())  # rich may wrap long lines
+    assert "gates left 1 changed file(s)" in notice
+    assert "nested repositories fetched saved as" in notice
+    tarball = next((repo / ".git" / "runner" / "rollbacks").glob("*-first-leftovers.tar"))
+    with tarfile.open(tarball) as tar:
+        assert "fetched/lib.py" in tar.getnames()
+        assert any(n.startswith("fetched/.git/") for n in tar.getnames())
+
+
+def test_a_step_never_commits_an_undeclared_gitlink(
+    repo: Path, plan_file: Path, tmp_path: Path
+) -> None:
+    upstream = make_repo(tmp_path / "upstream", {"lib.py": "x = 1\n"})
+    write_plan(
+        plan_file,
+        f"""\
+        version: 1
+        name: gitlink
+        phases:
+          - id: p
+            steps:
+              - id: s
+                run: "git clone -q {upstream} vendored && echo a > a.txt"
+                gate: [{{run: "true"}}]
+        """,
+    )
+    start = git("rev-parse", "HEAD", cwd=repo)
+
+    done = run_cli("run", str(plan_file), cwd=repo)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    out = " ".join(done.stdout.split())
+    assert "would commit vendored as a nested repository" in out
+    assert ".gitmodules does not declare" in out
+    assert git("rev-parse", "HEAD", cwd=repo) == start
+    assert git("status", "--porcelain", cwd=repo) == ""
+    assert not (repo / "vendored").exists()
+    tarball = next((repo / ".git" / "runner" / "rollbacks").glob("*-s-nested.tar"))
+    with tarfile.open(tarball) as tar:
+        assert "vendored/lib.py" in tar.getnames()
+
+
+def test_a_write_through_a_hard_link_is_not_committed(
+    repo: Path, plan_file: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside-link.py"
+    os.link(repo / "app.py", outside)  # the same file, reached from outside the tree
+    write_plan(
+        plan_file,
+        f"""\
+        version: 1
+        name: hardlink
+        phases:
+          - id: p
+            steps:
+              - id: first
+                run: "echo a > a.txt"
+                gate: [{{run: "echo injected >> {outside}"}}]
+              - id: second
+                run: "echo b > b.txt"
+                gate: [{{run: "true"}}]
+        """,
+    )
+
+    done = run_cli("run", str(plan_file), cwd=repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert git("show", "--name-only", "--format=", "HEAD", cwd=repo) == "b.txt"
+    assert "injected" not in git("show", "HEAD:app.py", cwd=repo)
+    assert git("status", "--porcelain", cwd=repo) == ""
+    assert "gates left 1 changed file(s)" in done.stdout
+    patch = next((repo / ".git" / "runner" / "rollbacks").glob("*-first-leftovers.patch"))
+    assert "+injected" in patch.read_text()
