@@ -5,7 +5,10 @@ The runner's own files never live in the working tree. The journal is appended a
 can say what happened and the next ``runner run`` can restore the interrupted step.
 
 The lock is ``fcntl.flock`` on ``lock``: the kernel frees it when its owner dies, so a run
-killed with SIGKILL never leaves a lock that blocks the next one. ``lock.json`` names the
+killed with SIGKILL never leaves a lock that blocks the next one. An ``flock`` belongs to the
+open file description, which a forked child shares, so the descriptor is closed in every
+forked child (codemod pool workers) before it runs: a child that outlived its runner would
+otherwise hold the lock for good. ``lock.json`` names the
 owner; one left behind by a dead owner on this host is taken over with a message, one from
 another host (a shared filesystem) is reported with the command that clears it.
 """
@@ -27,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from runner import contain
 from runner.errors import LockHeld, PreconditionError
 
 __all__ = [
@@ -125,14 +129,17 @@ class Lock:
         except OSError as e:
             msg = f"cannot open the run lock {self._path}: {e.strerror}"
             raise PreconditionError(msg) from None
+        contain.keep_from_children(fd)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            contain.forget(fd)
             os.close(fd)
             raise LockHeld(_held_message(self._holder())) from None
         previous = self._read_owner()
         if previous and previous.get("host") != socket.gethostname():
             fcntl.flock(fd, fcntl.LOCK_UN)
+            contain.forget(fd)
             os.close(fd)
             msg = (
                 f"{_held_message(previous)}; it runs on another host, so its liveness cannot be "
@@ -160,6 +167,7 @@ class Lock:
             return
         self._owner_path.unlink(missing_ok=True)
         fcntl.flock(self._fd, fcntl.LOCK_UN)
+        contain.forget(self._fd)
         os.close(self._fd)
         self._fd = None
 
