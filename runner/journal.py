@@ -48,11 +48,16 @@ __all__ = [
 #: Fault injection for the crash-point suite: ``RUNNER_FAULT=kill:EVENT[:N]`` SIGKILLs the
 #: runner right after the Nth (default first) journal event named EVENT is durable;
 #: ``RUNNER_FAULT=enospc:EVENT[:N]`` makes writing that event fail as a full disk would;
-#: ``int:`` and ``term:`` send SIGINT or SIGTERM instead of SIGKILL, so tests can time a
-#: Ctrl-C to land exactly inside a commit or a rollback.
+#: ``int:``, ``term:`` and ``hup:`` send SIGINT, SIGTERM or SIGHUP instead of SIGKILL, so
+#: tests can time a Ctrl-C to land exactly inside a commit or a rollback.
 FAULT_ENV = "RUNNER_FAULT"
 
-_FAULT_SIGNALS = {"kill": signal.SIGKILL, "int": signal.SIGINT, "term": signal.SIGTERM}
+_FAULT_SIGNALS = {
+    "kill": signal.SIGKILL,
+    "int": signal.SIGINT,
+    "term": signal.SIGTERM,
+    "hup": signal.SIGHUP,
+}
 
 
 @dataclass(frozen=True, slots=True)
