@@ -114,7 +114,15 @@ def die_with_parent(parent: int | None) -> None:
     between the fork and the call has already re-parented this process, which the
     ``getppid`` check catches. ``parent`` is ``None`` where workers are not forked by the
     runner itself (a spawn or forkserver start), where there is nothing to compare with.
+
+    A forked worker also inherits the runner's signal handlers, which turn SIGTERM and
+    SIGHUP into a rollback: a worker has nothing to roll back. It ends on SIGTERM (how the
+    pool stops it), and leaves Ctrl-C and a hang-up, which reach its whole process group, to
+    the runner, which stops the pool.
     """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if parent is not None and os.getppid() != parent:
         os.kill(os.getpid(), signal.SIGKILL)
