@@ -327,3 +327,32 @@ phases:
         assert git("status", "--porcelain", cwd=repo) == ""  # nothing writes any more
     finally:
         _kill_all(processes_matching(mark))
+
+
+def test_a_run_killed_while_removing_gate_leftovers_is_cleaned_up_by_the_next(
+    tmp_path: Path,
+) -> None:
+    """Killed after a step's commit, before its gates' leftovers were saved and removed: the
+    next run used to refuse the tree as having uncommitted changes."""
+    repo = make_repo(tmp_path / "repo")
+    plan = tmp_path / "phases.yaml"
+    plan.write_text("""\
+version: 1
+name: leftovers
+phases:
+  - id: p
+    steps:
+      - id: s
+        run: "echo one > one.txt"
+        gate: [{run: "echo report > report.txt"}]
+""")
+    killed = run_cli("run", str(plan), cwd=repo, env={"RUNNER_FAULT": "kill:step-committed"})
+    assert killed.returncode == -signal.SIGKILL
+    assert (repo / "report.txt").exists()
+
+    again = run_cli("run", str(plan), cwd=repo)
+
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert git("status", "--porcelain", cwd=repo) == ""
+    (patch,) = (repo / ".git/runner/rollbacks").glob("*leftovers.patch")
+    assert "report" in patch.read_text()
