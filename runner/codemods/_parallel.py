@@ -94,14 +94,21 @@ def map_files(
             initargs=(os.getpid() if forked else None,),
         )
         try:
-            with pool:
-                return list(pool.map(func, tasks, chunksize=chunksize))
+            results = list(pool.map(func, tasks, chunksize=chunksize))
         except BrokenProcessPool:
+            pool.shutdown(wait=False)
             msg = (
                 "a codemod worker process died before it finished (killed, or out of memory); "
                 "nothing was written"
             )
             raise WorkerLost(msg) from None
+        except BaseException:
+            # Ctrl-C, SIGTERM, SIGHUP: workers ignore them (the runner rolls back), so drop
+            # the queued chunks rather than wait for every file to be parsed.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+        return results
 
 
 @contextlib.contextmanager
