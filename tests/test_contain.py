@@ -136,9 +136,11 @@ def test_a_forked_child_does_not_hold_the_run_lock(tmp_path: Path) -> None:
         f"state = StateDir(Path({str(repo / '.git')!r})); state.ensure()\n"
         "Lock(state, command='owner').acquire()\n"
         "pid = os.fork()\n"
-        "if pid == 0:\n"
+        "if pid == 0:\n"  # running: what a fork does in the child has been done
+        f"    Path({str(pid_file)!r}).write_text(str(os.getpid()))\n"
         "    time.sleep(30); os._exit(0)\n"
-        f"Path({str(pid_file)!r}).write_text(str(pid))\n"
+        f"while not Path({str(pid_file)!r}).read_text() if Path({str(pid_file)!r}).exists() "
+        "else True: time.sleep(0.01)\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"
     )
     done = subprocess.run(
