@@ -1,7 +1,7 @@
 """The command line: argv → typed options → engine; errors are rendered once, here.
 
 Exit codes: 0 done · 1 a gate failed · 2 bad input or a refused precondition · 3 a rollback
-could not complete · 130 interrupted (143 for SIGTERM), after cleaning up.
+could not complete · 130 interrupted (143 for SIGTERM, 129 for SIGHUP), after cleaning up.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import gc
 import json
 import os
 import signal
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,6 +79,11 @@ _stderr = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH)
 def error_boundary(*, traceback: bool = False) -> Iterator[None]:
     """Render a :class:`RunnerError` once and exit with its code; bugs keep their traceback."""
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    # A terminal that goes away (an SSH connection drops) sends SIGHUP: rolled back like
+    # SIGTERM. Under `nohup` SIGHUP is ignored, and stays so.
+    hup = signal.getsignal(signal.SIGHUP)
+    if hup is not signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, _raise_hung_up)
     try:
         yield
     except Interrupted as e:
@@ -94,11 +100,28 @@ def error_boundary(*, traceback: bool = False) -> Iterator[None]:
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if hup is not signal.SIG_IGN:
+            signal.signal(signal.SIGHUP, hup if hup is not None else signal.SIG_DFL)
 
 
 def _raise_terminated(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(
         "terminated (SIGTERM); the running step was rolled back", signal_exit_code=128 + signum
+    )
+
+
+def _raise_hung_up(signum: int, frame: FrameType | None) -> None:
+    # Writing to a terminal that hung up fails (EIO): the rollback's messages would stop it
+    # half-way. Output to a file or a pipe goes on as before.
+    for fd in (1, 2):
+        with contextlib.suppress(OSError):
+            if stat.S_ISCHR(os.fstat(fd).st_mode):
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, fd)
+                os.close(null)
+    raise Interrupted(
+        "hung up (SIGHUP: the terminal went away); the running step was rolled back",
+        signal_exit_code=128 + signum,
     )
 
 

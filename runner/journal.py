@@ -5,7 +5,10 @@ The runner's own files never live in the working tree. The journal is appended a
 can say what happened and the next ``runner run`` can restore the interrupted step.
 
 The lock is ``fcntl.flock`` on ``lock``: the kernel frees it when its owner dies, so a run
-killed with SIGKILL never leaves a lock that blocks the next one. ``lock.json`` names the
+killed with SIGKILL never leaves a lock that blocks the next one. An ``flock`` belongs to the
+open file description, which a forked child shares, so the descriptor is closed in every
+forked child (codemod pool workers) before it runs: a child that outlived its runner would
+otherwise hold the lock for good. ``lock.json`` names the
 owner; one left behind by a dead owner on this host is taken over with a message, one from
 another host (a shared filesystem) is reported with the command that clears it.
 """
@@ -27,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from runner import contain
 from runner.errors import LockHeld, PreconditionError
 from runner.ownership.statefolder import find_damage, give_back_access
 
@@ -45,11 +49,16 @@ __all__ = [
 #: Fault injection for the crash-point suite: ``RUNNER_FAULT=kill:EVENT[:N]`` SIGKILLs the
 #: runner right after the Nth (default first) journal event named EVENT is durable;
 #: ``RUNNER_FAULT=enospc:EVENT[:N]`` makes writing that event fail as a full disk would;
-#: ``int:`` and ``term:`` send SIGINT or SIGTERM instead of SIGKILL, so tests can time a
-#: Ctrl-C to land exactly inside a commit or a rollback.
+#: ``int:``, ``term:`` and ``hup:`` send SIGINT, SIGTERM or SIGHUP instead of SIGKILL, so
+#: tests can time a Ctrl-C to land exactly inside a commit or a rollback.
 FAULT_ENV = "RUNNER_FAULT"
 
-_FAULT_SIGNALS = {"kill": signal.SIGKILL, "int": signal.SIGINT, "term": signal.SIGTERM}
+_FAULT_SIGNALS = {
+    "kill": signal.SIGKILL,
+    "int": signal.SIGINT,
+    "term": signal.SIGTERM,
+    "hup": signal.SIGHUP,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,14 +135,17 @@ class Lock:
         except OSError as e:
             msg = f"cannot open the run lock {self._path}: {e.strerror}"
             raise PreconditionError(msg) from None
+        contain.keep_from_children(fd)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            contain.forget(fd)
             os.close(fd)
             raise LockHeld(_held_message(self._holder())) from None
         previous = self._read_owner()
         if previous and previous.get("host") != socket.gethostname():
             fcntl.flock(fd, fcntl.LOCK_UN)
+            contain.forget(fd)
             os.close(fd)
             msg = (
                 f"{_held_message(previous)}; it runs on another host, so its liveness cannot be "
@@ -162,6 +174,7 @@ class Lock:
         with contextlib.suppress(OSError):  # gone with the state folder, if a command took it
             self._owner_path.unlink(missing_ok=True)
         fcntl.flock(self._fd, fcntl.LOCK_UN)
+        contain.forget(self._fd)
         os.close(self._fd)
         self._fd = None
 

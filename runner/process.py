@@ -5,9 +5,12 @@ a timeout or Ctrl-C can kill the whole group, grandchildren included (a test run
 spawns workers, a shell that backgrounds a ``sleep``). Output goes to a log file rather than
 a pipe: a grandchild that keeps the pipe open can then never block the runner.
 
-A runner killed with SIGKILL cannot stop its commands, so each one carries ``RUNNER_PID``
-(the runner's pid) in its environment: the next run finds what the dead one left running
-through ``/proc`` and stops it before it restores the tree (:func:`kill_orphans`).
+When a command ends, with any outcome, everything it started ends too: its session and
+whatever left it (:func:`runner.contain.end_leftovers`; each command carries a token of its
+own, :data:`runner.contain.COMMAND_ENV`). A runner killed with SIGKILL cannot stop its commands,
+so each one also carries ``RUNNER_PID`` (the runner's pid) in its environment: the next run
+finds what the dead one left running through ``/proc`` and stops it before it restores the
+tree (:func:`kill_orphans`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from runner import contain
 from runner.model import Command
 
 __all__ = [
@@ -41,7 +45,10 @@ __all__ = [
 OWNER_ENV = "RUNNER_PID"
 
 #: Seconds between SIGTERM and SIGKILL when a command must stop (nox/popen.py does the same).
-GRACE_SECONDS = 3.0
+GRACE_SECONDS = contain.GRACE_SECONDS
+
+#: Signals that stop a run (the CLI turns them into exceptions); held while a child starts.
+_STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 #: Variables that would point git at the user's repository instead of the one the step runs
 #: in (a rehearsal's worktree, say); pre-commit's ``no_git_env`` drops them for the same reason.
@@ -149,25 +156,28 @@ def run_command(
 
     On timeout the process group gets SIGTERM, then SIGKILL, and the result says
     ``timed_out``. On KeyboardInterrupt (or any exception) the group is killed the same way
-    before the exception goes on, so nothing the command started outlives the runner.
+    before the exception goes on. Whatever the outcome, what the command left running (a
+    background job, a daemon that left its session) is ended before this returns.
     """
     log.parent.mkdir(parents=True, exist_ok=True)
     shell = isinstance(command, str)
     start = time.monotonic()
+    contain.become_subreaper()
+    token, spared = contain.new_token(), contain.children()
     with log.open("wb") as out:
         with _signals_deferred() as pending:
             proc = subprocess.Popen(  # a string command runs through the shell by contract
                 command if shell else list(command),
                 shell=shell,
                 cwd=cwd,
-                env={**env, OWNER_ENV: str(os.getpid())},
+                env={**env, OWNER_ENV: str(os.getpid()), contain.COMMAND_ENV: token},
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         timed_out = False
-        with _kill_group_on_exception(proc):
+        with _end_everything(proc, token, spared), _kill_group_on_exception(proc):
             for signum in pending:
                 signal.raise_signal(signum)  # now the group is known and will be stopped
             try:
@@ -188,6 +198,9 @@ def terminate_group(proc: subprocess.Popen[bytes]) -> None:
     _signal_group(proc.pid, signal.SIGTERM)
     deadline = time.monotonic() + GRACE_SECONDS
     while time.monotonic() < deadline:
+        # Members that exited are zombies until reaped, and keep the group "alive": the
+        # shell's own children are re-parented to the runner (a subreaper) when it ends.
+        contain.reap_orphans(frozenset({proc.pid}))
         if proc.poll() is not None and not _group_alive(proc.pid):
             return
         time.sleep(0.05)
@@ -197,45 +210,21 @@ def terminate_group(proc: subprocess.Popen[bytes]) -> None:
 
 
 def kill_orphans(owner_pid: int, repo_root: Path) -> int:
-    """Stop every process group a dead runner (``owner_pid``) started for ``repo_root``.
+    """Stop every process that dead runners (``owner_pid`` among them) started for ``repo_root``.
 
-    Matches both ``RUNNER_PID`` and ``RUNNER_REPO`` in ``/proc/PID/environ``, so a process
-    of another runner that happens to reuse the pid is left alone. Returns how many groups
+    Matches ``RUNNER_REPO`` and a ``RUNNER_PID`` other than this runner's in
+    ``/proc/PID/environ`` (not only ``owner_pid``'s: a run killed while it recovered an
+    earlier one leaves two runners' processes behind), with their descendants. The caller
+    holds the run lock, so none of them belongs to a live run. Returns how many processes
     were stopped (SIGTERM, then SIGKILL after :data:`GRACE_SECONDS`). Where ``/proc`` is
     missing (macOS) nothing is found.
     """
-    wanted = {f"{OWNER_ENV}={owner_pid}".encode(), f"RUNNER_REPO={repo_root}".encode()}
-    groups = _orphan_groups(wanted)
-    for pgid in groups:
-        _signal_group(pgid, signal.SIGTERM)
-    deadline = time.monotonic() + GRACE_SECONDS
-    while (left := _orphan_groups(wanted)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for pgid in left:
-        _signal_group(pgid, signal.SIGKILL)
-    return len(groups)
-
-
-def _orphan_groups(wanted: set[bytes]) -> set[int]:
-    """Process groups of live (not zombie) processes whose environment holds ``wanted``."""
-    groups: set[int] = set()
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            environ = set((entry / "environ").read_bytes().split(b"\0"))
-            if not wanted <= environ:
-                continue
-            state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
-            if state not in ("Z", "X"):
-                groups.add(os.getpgid(int(entry.name)))
-        except (OSError, ValueError, IndexError):
-            continue  # gone meanwhile, or not ours to read
-    groups.discard(os.getpgrp())
-    return groups
+    return contain.end_strays(repo_root)
 
 
 @contextlib.contextmanager
 def _signals_deferred() -> Iterator[list[int]]:
-    """Record SIGINT and SIGTERM instead of acting on them while a child is being started.
+    """Record SIGINT, SIGTERM and SIGHUP instead of acting on them while a child is started.
 
     A command that signals at once (or a Ctrl-C at the wrong moment) would otherwise raise
     inside ``Popen``, before the caller knows the child's pid, and its process group would
@@ -246,13 +235,25 @@ def _signals_deferred() -> Iterator[list[int]]:
     if threading.current_thread() is not threading.main_thread():
         yield pending  # handlers can only be swapped in the main thread; signals go there
         return
-    held = (signal.SIGINT, signal.SIGTERM)
-    previous = {s: signal.signal(s, lambda signum, _frame: pending.append(signum)) for s in held}
+    previous = {
+        s: signal.signal(s, lambda signum, _frame: pending.append(signum)) for s in _STOPPING
+    }
     try:
         yield pending
     finally:
         for s, handler in previous.items():
             signal.signal(s, signal.SIG_DFL if handler is None else handler)
+
+
+@contextlib.contextmanager
+def _end_everything(
+    proc: subprocess.Popen[bytes], token: str, spared: frozenset[int]
+) -> Iterator[None]:
+    """Whatever the outcome, end what the command left running once its leader is done."""
+    try:
+        yield
+    finally:
+        contain.end_leftovers(proc.pid, token, spared | {proc.pid})
 
 
 @contextlib.contextmanager

@@ -52,6 +52,11 @@ def recover(rt: Runtime, what: Interruption) -> list[str]:
     if what.files:
         return notices + _finish_file_rollback(rt, what)
     if not (what.step and what.checkpoint):
+        if what.last_event == "step-committed" and repo.dirty_paths():
+            # Killed after the commit, while its gates' leftovers were being saved and removed.
+            record = roll_back(rt, target=repo.head(), scope="step", mode=RollbackMode.RESET,
+                               label=f"recovered-{what.run_id}-leftovers", hooks=False)  # fmt: skip
+            notices.append(_saved(record.patch, "removed the last step's gate leftovers"))
         return notices
     head = repo.head()
     committed = head != what.checkpoint and _is_commit_of(rt, head, what.step)

@@ -33,11 +33,11 @@ __all__ = ["critical_section", "roll_back", "run_rollback_hooks", "undo_file_rol
 
 @contextmanager
 def critical_section() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM while git moves, so a Ctrl-C never lands half-way.
+    """Hold SIGINT, SIGTERM and SIGHUP while git moves, so a Ctrl-C never lands half-way.
 
     A signal that arrives meanwhile is delivered when the section ends.
     """
-    held = {signal.SIGINT, signal.SIGTERM}
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
     old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
     try:
         yield

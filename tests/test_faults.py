@@ -195,7 +195,7 @@ def signal_plan(where: str, sig: str, mark: str) -> str:
     return SIGNAL_PLAN.format(**parts)
 
 
-@pytest.mark.parametrize("sig", ["INT", "TERM"])
+@pytest.mark.parametrize("sig", ["INT", "TERM", "HUP"])
 @pytest.mark.parametrize("where", ["action", "gate", "commit", "rollback", "hook"])
 def test_a_signal_stops_the_group_cleans_up_and_exits_130_or_143(
     repo: Path, plan_file: Path, where: str, sig: str
@@ -211,7 +211,7 @@ def test_a_signal_stops_the_group_cleans_up_and_exits_130_or_143(
 
     done = run_cli("run", str(plan_file), env=env, cwd=repo)
 
-    code = 130 if sig == "INT" else 143
+    code = {"INT": 130, "TERM": 143, "HUP": 129}[sig]
     assert done.returncode == code, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     assert git("status", "--porcelain", cwd=repo) == ""
@@ -276,7 +276,7 @@ phases:
     plan_file.write_text(plan_file.read_text().replace("sleep 30", "true"))
     again = run_cli("run", str(plan_file), cwd=repo)
 
-    assert "stopped 1 process(es) the interrupted run had started" in again.stdout
+    assert "stopped 2 process(es) the interrupted run had started" in again.stdout  # sh, sleep
     assert leftovers(mark) == ""
     assert again.returncode == 0, again.stdout + again.stderr
     assert git("status", "--porcelain", cwd=repo) == ""

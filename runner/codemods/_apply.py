@@ -21,7 +21,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from runner.codemods import CodemodResult, SkippedFile
-from runner.codemods._parallel import FileOutcome, guarded, is_protected, map_files
+from runner.codemods._parallel import (
+    FileOutcome,
+    WorkerLost,
+    guarded,
+    is_protected,
+    map_files,
+)
 from runner.codemods._resolve import (
     FileModule,
     file_module,
@@ -61,7 +67,10 @@ def _run(
     too_large = _too_large(root, paths, max_file_size)
     paths = [p for p in paths if p not in too_large]
     tasks = [(str(root), p, file_module(p, source_roots), spec) for p in paths]
-    outcomes = map_files(partial(guarded, worker), tasks, jobs)
+    try:
+        outcomes = map_files(partial(guarded, worker), tasks, jobs)
+    except WorkerLost as e:
+        return CodemodResult(errors=(str(e),))
     # A file is written only where a site was rewritten: LibCST may normalise untouched
     # spacing (``except E :``), and a file the codemod did not change must stay byte-identical.
     written = [

@@ -4,6 +4,12 @@ LibCST parses ~100-120 files/s per core, so a large candidate set goes to a proc
 chunks; a small one stays in-process, where starting workers would cost more than it saves.
 Workers never write: they return a :class:`FileOutcome` (new bytes, follow-ups, or why the
 file was skipped), so the parent decides what reaches the disk.
+
+Workers never outlive the runner: the kernel SIGKILLs them when it dies
+(:func:`runner.contain.die_with_parent`), and they never hold its lock (a forked child closes
+the lock's descriptor first: :func:`runner.contain.keep_from_children`). A worker that dies
+(the OOM killer, a stray ``kill``) breaks the pool: :class:`WorkerLost` says so, and the
+codemod fails with nothing written.
 """
 
 from __future__ import annotations
@@ -11,18 +17,24 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
+import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from runner import contain
 from runner.codemods import FollowUp
+from runner.errors import RunnerError
 
 __all__ = [
     "POOL_THRESHOLD",
     "FileOutcome",
+    "WorkerLost",
     "guarded",
     "is_protected",
     "map_files",
@@ -39,6 +51,10 @@ CHUNKS_PER_WORKER = 16
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+
+
+class WorkerLost(RunnerError):
+    """A pool worker died before returning its files; nothing was written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +77,38 @@ def map_files(
 ) -> list[_R]:
     """``[func(t) for t in tasks]``, across ``jobs`` processes (``None``: all cores) when large.
 
-    Workers are forked (the Linux default): whatever ``func``'s module imported, LibCST
-    included, is inherited rather than imported again in each worker.
+    Workers are forked on Linux: whatever ``func``'s module imported, LibCST included, is
+    inherited rather than imported again in each worker. Raises :class:`WorkerLost` when a
+    worker dies.
     """
     workers = min(jobs or os.cpu_count() or 1, len(tasks))
     with _fewer_collections():  # forked workers inherit the setting
         if workers <= 1 or len(tasks) <= threshold:
             return [func(t) for t in tasks]
         chunksize = max(1, math.ceil(len(tasks) / (workers * CHUNKS_PER_WORKER)))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(func, tasks, chunksize=chunksize))
+        forked = sys.platform.startswith("linux")
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("fork") if forked else None,
+            initializer=contain.die_with_parent,
+            initargs=(os.getpid() if forked else None,),
+        )
+        try:
+            results = list(pool.map(func, tasks, chunksize=chunksize))
+        except BrokenProcessPool:
+            pool.shutdown(wait=False)
+            msg = (
+                "a codemod worker process died before it finished (killed, or out of memory); "
+                "nothing was written"
+            )
+            raise WorkerLost(msg) from None
+        except BaseException:
+            # Ctrl-C, SIGTERM, SIGHUP: workers ignore them (the runner rolls back), so drop
+            # the queued chunks rather than wait for every file to be parsed.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+        return results
 
 
 @contextlib.contextmanager
