@@ -204,13 +204,17 @@ def status(
     plan: PlanArg = Path("phases.yaml"),
     repo: RepoOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the state as JSON.")] = False,
+    followups: Annotated[
+        bool,
+        typer.Option("--followups", help="List every manual follow-up with FILE:LINE."),
+    ] = False,
     traceback: TracebackOpt = False,
 ) -> None:
     """What is done, what failed, where the branch stands: read from git alone."""
     from runner.commands import show_status  # noqa: PLC0415
 
     with error_boundary(traceback=traceback):
-        show_status(plan, repo or Path.cwd(), _stdout, as_json=as_json)
+        show_status(plan, repo or Path.cwd(), _stdout, as_json=as_json, followups=followups)
 
 
 @app.command()

@@ -21,6 +21,13 @@ from runner.interruption import find_interruption
 from runner.journal import Lock, StateDir
 from runner.model import Plan, action_kind
 from runner.pathquote import quote_path
+from runner.status import (
+    followups_state,
+    interrupted_text,
+    last_run_state,
+    render_followups,
+    render_last_run,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -57,7 +64,9 @@ def run_plan(request: RunRequest, console: Console, *, approver: Approver) -> in
     """``runner run``: returns the exit code (0 done, 1 a gate failed)."""
     # The engine loads only for a run: `status`, `plan` and `check` stay light.
     from runner.engine import RunOptions, execute_plan, select_steps  # noqa: PLC0415
-    from runner.report import LiveObserver, render_summary, write_json, write_junit  # noqa: PLC0415
+    from runner.report import LiveObserver, render_next, render_summary, write_junit  # noqa: PLC0415
+    from runner.report_md import write_report  # noqa: PLC0415
+    from runner.status import plan_followups  # noqa: PLC0415
     from runner.workspace import dirty_note, real_workspace, rehearsal_workspace  # noqa: PLC0415
 
     plan = _load(request.plan)
@@ -80,16 +89,19 @@ def run_plan(request: RunRequest, console: Console, *, approver: Approver) -> in
                 if note := dirty_note(origin):
                     observer.notice(note)
             report = execute_plan(plan, ws, options, observer=observer, approver=approver)
-            render_summary(report, console)
+            live = plan_followups(plan, ws.repo)
+            render_summary(report, console, followups=live)
             if request.keep:
                 console.print(f"worktree kept for inspection: {ws.repo.root}")
                 console.print(f"  remove it with: git worktree remove --force {ws.repo.root}")
     else:
         with real_workspace(request.repo) as ws:
             report = execute_plan(plan, ws, options, observer=observer, approver=approver)
-            render_summary(report, console)
+            live = plan_followups(plan, ws.repo)
+            render_summary(report, console, followups=live)
+    render_next(report, request.command, console)
     if request.report:
-        write_json(report, request.report)
+        write_report(report, request.report, followups=live)
     if request.junit:
         write_junit(report, request.junit)
     return report.exit_code
@@ -110,6 +122,8 @@ def plan_state(plan: Plan, repo_path: Path) -> dict[str, Any]:
         lock = Lock(state, command="")
         held = lock.is_held_elsewhere()
         owner = lock.owner() if held else None
+        last = last_run_state(state, running=held)
+        root = repo.root
     steps = []
     for step in plan.steps:
         done = history.done.get(step.key)
@@ -141,13 +155,19 @@ def plan_state(plan: Plan, repo_path: Path) -> dict[str, Any]:
         "next": pending[0] if pending else None,
         "protected_files": sorted(history.protected),
         "baselines": dict(history.baselines),
-        "interrupted": interruption.describe() if interruption else None,
+        "interrupted": interruption.describe() if interruption else interrupted_text(last),
         "running": owner or ({"pid": "?"} if held else None),
+        "last_run": last.to_json() if last else None,
+        "followups": followups_state(
+            root, [(k, f) for k, d in history.done.items() for f in d.followups]
+        ),
     }
 
 
-def show_status(plan_path: Path, repo_path: Path, console: Console, *, as_json: bool) -> None:
-    """``runner status``."""
+def show_status(
+    plan_path: Path, repo_path: Path, console: Console, *, as_json: bool, followups: bool = False
+) -> None:
+    """``runner status`` (``followups``: list every manual follow-up with FILE:LINE)."""
     plan = _load(plan_path)
     state = plan_state(plan, repo_path)
     if as_json:
@@ -174,17 +194,14 @@ def show_status(plan_path: Path, repo_path: Path, console: Console, *, as_json: 
         console.print(f"next: {escape(state['next'])} (`runner run` continues there)")
     elif state["done"] == state["total"]:
         console.print("[green]every step is done[/]")
-    followups = [(s["step"], f) for s in state["steps"] for f in s["followups"]]
-    if followups:
-        console.print(f"\n[yellow]{len(followups)} manual follow-up(s):[/]")
-        for step, f in followups:
-            console.print(f"  {escape(f)}  [dim]({escape(step)})[/]")
+    render_followups(state["followups"], console, full=followups)
     if state["protected_files"]:
         console.print("\nfiles taken back by a partial rollback (codemods leave them alone):")
         for path in state["protected_files"]:
             console.print(f"  {escape(quote_path(path))}")
     if state["interrupted"]:
         console.print(f"\n[red]interrupted:[/] {escape(state['interrupted'])}")
+    render_last_run(state["last_run"], console)
     if state["running"]:
         owner = state["running"]
         console.print(

@@ -23,6 +23,7 @@ from runner.history import (
     read_history,
 )
 from runner.journal import Journal, Lock, new_run_id
+from runner.lastrun import action_fields, gate_fields
 from runner.model import (
     Action,
     ForbidImportsGate,
@@ -72,14 +73,15 @@ def execute_plan(
             assume_yes=options.assume_yes,
             with_hooks=options.with_hooks,
         )
-        return _Run(rt, selected).execute()
+        return _Run(rt, selected, command=options.command).execute()
 
 
 class _Run:
     """One execution of a plan; holds the little state that changes as steps pass."""
 
-    def __init__(self, rt: Runtime, selected: frozenset[str]) -> None:
+    def __init__(self, rt: Runtime, selected: frozenset[str], *, command: str = "") -> None:
         self.rt = rt
+        self.command = command
         self.selected = selected
         self.results: list[StepResult] = []
         self.phase_gates: list[tuple[str, tuple[GateResult, ...]]] = []
@@ -108,6 +110,7 @@ class _Run:
             head=start_head,
             pid=os.getpid(),
             rehearsal=rt.ws.rehearsal,
+            command=self.command,
         )
         stopped_at: str | None = None
         phase_rollback: RollbackRecord | None = None
@@ -275,7 +278,9 @@ class _Run:
         result = StepResult(step.key, step.title, action_kind(step.action), StepStatus.PASSED)
         try:
             result = self._act(step, result)
-            rt.journal.write("action-done", step=step.key, ok=not result.message)
+            rt.journal.write(
+                "action-done", step=step.key, ok=not result.message, **action_fields(result)
+            )
             with critical_section():
                 if step.action is None or isinstance(step.action, RunAction):
                     repo.stage_all()  # a command may have written anywhere
@@ -349,7 +354,9 @@ class _Run:
             gates.append(outcome)
             if not outcome.passed:
                 break  # gates run cheapest first by convention; the rest would not change it
-        rt.journal.write("gates-done", step=step.key, passed=all(g.passed for g in gates))
+        rt.journal.write(
+            "gates-done", step=step.key, passed=all(g.passed for g in gates), **gate_fields(gates)
+        )
         result = replace(result, gates=tuple(gates))
         failed = result.failed_gate
         if failed is not None:
@@ -430,7 +437,10 @@ class _Run:
             if not outcome.passed:
                 break
         self.phase_gates.append((phase.id, tuple(gates)))
-        rt.journal.write("phase-gates-done", phase=phase.id, passed=all(g.passed for g in gates))
+        rt.journal.write(
+            "phase-gates-done", phase=phase.id, passed=all(g.passed for g in gates),
+            **gate_fields(gates),
+        )  # fmt: skip
         if all(g.passed for g in gates):
             return None, None
         # A phase gate judges the whole phase: ``step`` and ``phase`` both take the phase back.
