@@ -85,6 +85,26 @@ def _raise_terminated(signum: int, frame: FrameType | None) -> None:
     )
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from runner import __version__  # noqa: PLC0415
+
+        typer.echo(f"runner {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Options that come before the command (``runner --version``)."""
+
+
 @app.command()
 def check(
     plan: PlanArg = Path("phases.yaml"),

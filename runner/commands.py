@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from runner.display import format_duration, step_caption
 from runner.errors import RunnerError
 from runner.git import open_repository
 from runner.history import PlanHistory, read_history
@@ -173,23 +175,7 @@ def show_status(
     if as_json:
         console.print_json(json.dumps(state))
         return
-    table = Table(
-        title=f"{plan.name} on {state['branch'] or 'detached HEAD'} "
-        f"({state['done']}/{state['total']} steps)",
-        title_justify="left",
-    )
-    for column in ("step", "status", "commit", "gates"):
-        table.add_column(column)
-    colors = {"done": "green", "pending": "dim", "changed since checkpoint": "yellow"}
-    for s in state["steps"]:
-        color = colors.get(s["status"], "red")
-        table.add_row(
-            escape(s["step"]),
-            f"[{color}]{s['status']}[/]",
-            (s["commit"] or "")[:10],
-            escape("; ".join(s["gates"])),
-        )
-    console.print(table)
+    console.print(_status_table(plan.name, state, console.width))
     if state["next"]:
         console.print(f"next: {escape(state['next'])} (`runner run` continues there)")
     elif state["done"] == state["total"]:
@@ -210,6 +196,33 @@ def show_status(
         )
 
 
+def _status_table(name: str, state: dict[str, Any], width: int) -> Table:
+    """Step ids are what people type for --from/--to: they are never cut. On a narrow
+    terminal the gates column goes (``status --json`` has it) and the borders with it."""
+    steps = state["steps"]
+    step_w = max(len(s["step"]) for s in steps)
+    status_w = max(6, *(len(s["status"]) for s in steps))
+    fixed = step_w + status_w + 10 + 13  # three columns, their padding and borders
+    narrow = width < fixed + 24
+    table = Table(
+        title=f"{name} on {state['branch'] or 'detached HEAD'} "
+        f"({state['done']}/{state['total']} steps)",
+        title_justify="left",
+        box=None if narrow else box.HEAVY_HEAD,
+    )
+    table.add_column("step", no_wrap=True, min_width=step_w)
+    table.add_column("status", no_wrap=True, min_width=status_w)
+    table.add_column("commit", no_wrap=True, min_width=10)
+    if not narrow:
+        table.add_column("gates", no_wrap=True, overflow="ellipsis", max_width=width - fixed)
+    colors = {"done": "green", "pending": "dim", "changed since checkpoint": "yellow"}
+    for s in steps:
+        color = colors.get(s["status"], "red")
+        row = [escape(s["step"]), f"[{color}]{s['status']}[/]", (s["commit"] or "")[:10]]
+        table.add_row(*row, *([] if narrow else [escape("; ".join(s["gates"]))]))
+    return table
+
+
 def show_plan(plan_path: Path, repo_path: Path, console: Console) -> None:
     """``runner plan``: the static preview, with what is done when a repository is at hand."""
     plan = _load(plan_path)
@@ -218,7 +231,8 @@ def show_plan(plan_path: Path, repo_path: Path, console: Console) -> None:
     s = plan.settings
     console.print(
         f"[dim]rollback {s.rollback.value} by {s.rollback_mode.value}; "
-        f"branch {s.branch or '(current)'}; timeout {s.timeout or 'none'}s[/]"
+        f"branch {s.branch or '(current)'}; "
+        f"timeout {format_duration(s.timeout) if s.timeout else 'none'}[/]"
     )
     index = 0
     for phase in plan.phases:
@@ -227,9 +241,10 @@ def show_plan(plan_path: Path, repo_path: Path, console: Console) -> None:
             index += 1
             mark = "[green]✓[/]" if step.key in history.done else " "
             gates = ", ".join(g.name for g in step.gates) or "-"
+            timeout = f"  timeout {format_duration(step.timeout)}" if step.timeout else ""
             console.print(
                 f" {mark} {index:>2}. {escape(step.key)}  [cyan]{action_kind(step.action)}"
-                f"[/]  gates: {escape(gates)}  [dim]{escape(step.title)}[/]"
+                f"[/]  gates: {escape(gates)}{timeout}  [dim]{escape(step_caption(step))}[/]"
             )
         if phase.gates:
             console.print(f"     phase gates: {escape(', '.join(g.name for g in phase.gates))}")

@@ -18,6 +18,7 @@ from runner.context import Observer, Runtime, Workspace
 from runner.errors import GitError, Interrupted, PreconditionError
 from runner.failedcommit import abandon_step
 from runner.gates import Approver, baseline_key, run_gate
+from runner.gatetools import require_pytest
 from runner.history import (
     PlanHistory,
     read_history,
@@ -97,6 +98,7 @@ class _Run:
         rt = self.rt
         started = time.monotonic()
         try:
+            require_pytest(rt, self.selected)  # before anything: a gate that cannot run
             self._preflight()
         except BaseException:
             self.guard.close()

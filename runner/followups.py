@@ -124,7 +124,7 @@ class _File:
         if tree is None:
             return None
         if (m := _SYNC_CALL.match(reason)) is not None:
-            return list(_sync_calls(tree, m["call"].rpartition(".")[2]))
+            return list(_sync_calls(tree, _local_names(tree, m["call"])))
         if (m := _STAR.match(reason)) is not None:
             return [
                 n.lineno
@@ -141,8 +141,19 @@ def _text_lines(text: str, value: str) -> list[int]:
     return [i for i, line in enumerate(text.splitlines(), 1) if value in line]
 
 
-def _sync_calls(tree: ast.AST, name: str, *, in_async: bool = False) -> Iterator[int]:
-    """Lines calling ``name`` (a bare name or an attribute) outside any ``async def``."""
+def _local_names(tree: ast.Module, dotted: str) -> frozenset[str]:
+    """The names ``dotted`` goes by in this file: its own last part, and any alias an import
+    gives it (``from m import Engine as Old``), as the codemod resolved them."""
+    module, _, name = dotted.rpartition(".")
+    names = {name}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == module:
+            names.update(a.asname for a in node.names if a.name == name and a.asname)
+    return frozenset(names)
+
+
+def _sync_calls(tree: ast.AST, names: frozenset[str], *, in_async: bool = False) -> Iterator[int]:
+    """Lines calling one of ``names`` (bare or as an attribute) outside any ``async def``."""
     for node in ast.iter_child_nodes(tree):
         inside = in_async
         if isinstance(node, ast.AsyncFunctionDef):
@@ -152,6 +163,6 @@ def _sync_calls(tree: ast.AST, name: str, *, in_async: bool = False) -> Iterator
         if isinstance(node, ast.Call) and not in_async:
             func = node.func
             called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-            if called == name:
+            if called in names:
                 yield node.lineno
-        yield from _sync_calls(node, name, in_async=inside)
+        yield from _sync_calls(node, names, in_async=inside)

@@ -95,14 +95,28 @@ def read_last_run(state: StateDir, *, running: bool = False) -> LastRun | None:
     """The last plan run recorded under ``state``: the open journal, else the newest archived.
 
     ``running``: the lock is held by a live run, so an open journal is in progress rather
-    than left by a crash. Journals without ``run-started`` (``runner rollback FILE...``)
-    are passed over: they are not runs of the plan.
+    than left by a crash. ``runner rollback`` journals are passed over: they are not runs
+    of the plan, and what a run left to fix stays what status shows.
     """
-    for path in _journals_newest_first(state):
+    for path in _journals_newest_first(state)[:_LOOK_BACK]:
         events = read_events(path)
-        if any(e.name == "run-started" for e in events):
+        if _is_plan_run(events):
             return fold(events, running=running and path == state.journal)
     return None
+
+
+#: Journals looked at before giving up: ``runner rollback`` runs in between are few.
+_LOOK_BACK = 8
+
+
+def _is_plan_run(events: list[Event]) -> bool:
+    """A ``runner run`` (or demo) journal; ``runner rollback``'s end ``status=rollback``."""
+    start = next((e for e in events if e.name == "run-started"), None)
+    if start is None:
+        return False
+    if any(e.name == "run-finished" and e.get("status") == "rollback" for e in events):
+        return False
+    return start.get("command") is not None or any(e.name == "step-started" for e in events)
 
 
 def fold(events: list[Event], *, running: bool = False) -> LastRun:

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from runner.display import step_caption
 from runner.model import Gate, Step
 from runner.results import (
     GateResult,
@@ -69,9 +70,8 @@ class LiveObserver:
 
     def step_started(self, step: Step, index: int, total: int) -> None:
         """``[2/9] phase/step  title``."""
-        self.console.print(
-            f"[bold][{index}/{total}][/] {escape(step.key)}  [dim]{escape(step.title)}[/]"
-        )
+        caption = escape(step_caption(step))
+        self.console.print(f"[bold][{index}/{total}][/] {escape(step.key)}  [dim]{caption}[/]")
 
     def gate_started(self, label: str, gate: Gate) -> None:
         """Nothing: the finished line carries the time."""

@@ -41,9 +41,11 @@ def test_a_sync_call_site_is_resolved_once_every_call_is_awaited_inside_async(
     sync = "import pkg\n\n\ndef f():\n    return pkg.make_engine()\n"
     awaited = "import pkg\n\n\nasync def f():\n    return await pkg.make_engine()\n"
     nested = "async def f():\n    def g():\n        return make_engine()\n"
+    aliased = "from pkg import make_engine as old_make\n\n\ndef f():\n    return old_make()\n"
     assert _check(tmp_path, sync, SYNC, line=5) == (True, 5)
     assert _check(tmp_path, awaited, SYNC, line=5) == (False, 5)
     assert _check(tmp_path, nested, SYNC) == (True, 3)
+    assert _check(tmp_path, aliased, SYNC) == (True, 5)
 
 
 def test_a_star_import_unknown_reasons_and_deleted_files(tmp_path: Path) -> None:
