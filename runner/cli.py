@@ -228,6 +228,10 @@ def status(
         bool,
         typer.Option("--followups", help="List every manual follow-up with FILE:LINE."),
     ] = False,
+    watch: Annotated[
+        bool,
+        typer.Option("--watch", help="Then follow a running plan's steps until it finishes."),
+    ] = False,
     traceback: TracebackOpt = False,
 ) -> None:
     """What is done, what failed, where the branch stands: read from git alone."""
@@ -235,6 +239,10 @@ def status(
 
     with error_boundary(traceback=traceback):
         show_status(plan, repo or Path.cwd(), _stdout, as_json=as_json, followups=followups)
+        if watch:
+            from runner.follow import follow_run, journal_of  # noqa: PLC0415
+
+            raise typer.Exit(follow_run(journal_of(repo or Path.cwd()), _stdout))
 
 
 @app.command()

@@ -66,6 +66,7 @@ def run_plan(request: RunRequest, console: Console, *, approver: Approver) -> in
     """``runner run``: returns the exit code (0 done, 1 a gate failed)."""
     # The engine loads only for a run: `status`, `plan` and `check` stay light.
     from runner.engine import RunOptions, execute_plan, select_steps  # noqa: PLC0415
+    from runner.eta import expected_times  # noqa: PLC0415
     from runner.report import LiveObserver, render_next, render_summary, write_junit  # noqa: PLC0415
     from runner.report_md import write_report  # noqa: PLC0415
     from runner.status import plan_followups  # noqa: PLC0415
@@ -90,17 +91,19 @@ def run_plan(request: RunRequest, console: Console, *, approver: Approver) -> in
             with open_repository(request.repo) as origin:
                 if note := dirty_note(origin):
                     observer.notice(note)
+                observer.expected = expected_times(StateDir(origin.common_dir))
             report = execute_plan(plan, ws, options, observer=observer, approver=approver)
             live = plan_followups(plan, ws.repo)
-            render_summary(report, console, followups=live)
+            render_summary(report, console, followups=live, expected=observer.expected)
             if request.keep:
                 console.print(f"worktree kept for inspection: {ws.repo.root}")
                 console.print(f"  remove it with: git worktree remove --force {ws.repo.root}")
     else:
         with real_workspace(request.repo) as ws:
+            observer.expected = expected_times(ws.state)
             report = execute_plan(plan, ws, options, observer=observer, approver=approver)
             live = plan_followups(plan, ws.repo)
-            render_summary(report, console, followups=live)
+            render_summary(report, console, followups=live, expected=observer.expected)
     render_next(report, request.command, console)
     if request.report:
         write_report(report, request.report, followups=live)
@@ -157,7 +160,10 @@ def plan_state(plan: Plan, repo_path: Path) -> dict[str, Any]:
         "next": pending[0] if pending else None,
         "protected_files": sorted(history.protected),
         "baselines": dict(history.baselines),
-        "interrupted": interruption.describe() if interruption else interrupted_text(last),
+        # A running plan's open journal is not an interruption: it is the run, going on.
+        "interrupted": (
+            interruption.describe() if interruption and not held else interrupted_text(last)
+        ),
         "running": owner or ({"pid": "?"} if held else None),
         "last_run": last.to_json() if last else None,
         "followups": followups_state(

@@ -21,6 +21,7 @@ from rich.markup import escape
 
 from runner.context import Workspace
 from runner.engine import RunOptions, execute_plan
+from runner.eta import Expected
 from runner.followups import LiveFollowUp
 from runner.git import open_repository
 from runner.journal import StateDir
@@ -80,11 +81,12 @@ def run_demo(directory: Path | None, *, fault: bool, console: Console) -> int:
     console.print(f"rehearsal: the real run {verdict}; the repository is untouched")
 
     console.rule("2. The real run")
+    observer.expected = Expected.from_report(rehearsal)  # its times, beside the run's
     with open_repository(target) as repo:
         ws = Workspace(repo, StateDir(repo.common_dir), rehearsal=False, origin=repo.root)
         report = execute_plan(plan, ws, options, observer=observer, approver=lambda _q: None)
         live = plan_followups(plan, repo)
-    render_summary(report, console, followups=live)
+    render_summary(report, console, followups=live, expected=observer.expected)
     render_next(report, f"cd {target} && runner run", console)
     _summary(report, live, console)
     if report.exit_code == 0:

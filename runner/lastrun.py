@@ -79,11 +79,15 @@ def action_fields(result: StepResult) -> dict[str, Any]:
 
 
 def gate_fields(gates: Iterable[GateResult]) -> dict[str, Any]:
-    """What ``gates-done`` records of the first failed gate (nothing when all passed)."""
-    failed = next((g for g in gates if not g.passed), None)
+    """What ``gates-done`` records: each gate's time (for the next run's expected times),
+    and the first failed gate, if any."""
+    done = list(gates)
+    times = {g.name: round(g.seconds, 3) for g in done}
+    failed = next((g for g in done if not g.passed), None)
     if failed is None:
-        return {}
+        return {"times": times}
     return {
+        "times": times,
         "gate": failed.name,
         "gate_status": failed.status.value,
         "tail": _tail(failed.output_tail),

@@ -17,7 +17,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from runner.display import step_caption
+from runner.eta import Expected
 from runner.model import Gate, Step
+from runner.progress import GateProgress
 from runner.results import (
     GateResult,
     GateStatus,
@@ -61,8 +63,10 @@ _GATE_STYLE = {
 class LiveObserver:
     """One line per step as it runs, one per gate, indented; notices in yellow."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, *, expected: Expected | None = None) -> None:
         self.console = console
+        self.expected = expected or Expected()
+        self._live = GateProgress(console)
 
     def notice(self, text: str) -> None:
         """A notice line."""
@@ -74,7 +78,9 @@ class LiveObserver:
         self.console.print(f"[bold][{index}/{total}][/] {escape(step.key)}  [dim]{caption}[/]")
 
     def gate_started(self, label: str, gate: Gate) -> None:
-        """Nothing: the finished line carries the time."""
+        """On a terminal, a live line: elapsed time, and the time left against last time."""
+        expected = self.expected.gate(label, gate.name)
+        self._live.start(f"    {gate_label(label)} {escape(gate.name)}", expected)
 
     def gate_finished(self, label: str, result: GateResult) -> None:
         """``    ✓ gate unit  8.4s  212 passed``, labelled by what the gate judged.
@@ -83,6 +89,7 @@ class LiveObserver:
         the on-rollback hook commands (``hook:``) and verify gates (``verify:``), which run
         after the rollback line, so the output reads in the order things happened.
         """
+        self._live.stop()
         mark, color = _GATE_STYLE[result.status]
         kind = gate_label(label)
         if result.kind == "hook":
@@ -139,18 +146,26 @@ def sites_text(action: str, count: int) -> str:
 
 
 def render_summary(
-    report: RunReport, console: Console, *, followups: Sequence[LiveFollowUp] | None = None
+    report: RunReport,
+    console: Console,
+    *,
+    followups: Sequence[LiveFollowUp] | None = None,
+    expected: Expected | None = None,
 ) -> None:
     """The final table, then what went wrong and what to do next.
 
     ``followups``: the plan's follow-ups re-checked against the tree after the run (see
     :mod:`runner.followups`); without them, those of the steps that committed are shown.
+    ``expected``: the earlier run's times (:mod:`runner.eta`), shown beside this run's.
     """
     title = "Rehearsal" if report.rehearsal else "Run"
     table = Table(title=f"{title} of {report.plan}: {report.seconds:.1f}s", title_justify="left")
-    for column in ("step", "status", "time", "gates", "files", "sites", "commit"):
+    known = expected.steps if expected else {}
+    before = {s.key: known[s.key] for s in report.steps if s.key in known}
+    columns = ("step", "status", "time", *(("last time",) if before else ()), "gates")
+    for column in (*columns, "files", "sites", "commit"):
         table.add_column(
-            column, justify="right" if column in ("time", "files", "sites") else "left"
+            column, justify="left" if column in ("step", "status", "gates", "commit") else "right"
         )
     for step in report.steps:
         mark, color = _STYLE[step.status]
@@ -161,10 +176,12 @@ def render_summary(
             if failed
             else (f"{passed} passed" if step.gates else "")
         )
+        was = before.get(step.key)
         table.add_row(
             escape(step.key),
             f"[{color}]{mark} {step.status.value}[/]",
             f"{step.seconds:.1f}s" if step.seconds else "",
+            *((f"{was:.1f}s" if was is not None else "",) if before else ()),
             escape(gates),
             str(len(step.changed)) if step.changed else "",
             str(step.sites) if step.sites else "",

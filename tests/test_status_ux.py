@@ -9,7 +9,9 @@ import json
 import re
 from pathlib import Path
 
-from tests.conftest import git, make_repo, run_cli
+from runner.eta import expected_times
+from runner.journal import StateDir
+from tests.conftest import git, make_repo, run_cli, start_cli, wait_for
 
 FAILING = """\
 version: 1
@@ -91,7 +93,9 @@ def test_status_remembers_the_failed_gate_its_output_the_patch_and_the_command(
     # Fixed and run again: the failure is no longer what status remembers.
     git("checkout", "--", "app.py", cwd=repo)
     plan.write_text(FAILING.replace("exit 3", "exit 0"))
-    assert run_cli("run", str(plan), cwd=repo).returncode == 0
+    again = run_cli("run", str(plan), cwd=repo)
+    assert again.returncode == 0
+    assert "last time" in again.stdout  # each step's time beside the failed run's
     data = json.loads(run_cli("status", str(plan), "--json", cwd=repo).stdout)
     assert data["last_run"]["status"] == "done"
     assert data["last_run"]["gate"] is None and data["interrupted"] is None
@@ -220,3 +224,47 @@ def test_markdown_report_holds_what_the_json_report_holds(tmp_path: Path) -> Non
     assert gates == expected
     tasks = re.findall(r"^- \[ \] `([^`]+)`: ", md, flags=re.MULTILINE)
     assert tasks == [f"{i['path']}:{i['line']}" for i in data["followups"]["items"]]
+
+
+WATCHED = """\
+version: 1
+name: watched
+gates:
+  slow: {run: "sleep 1"}
+phases:
+  - id: p
+    steps:
+      - id: one
+        run: "echo 1 >> app.py"
+        gate: [slow]
+      - id: two
+        run: "echo 2 >> app.py"
+        gate: [slow]
+"""
+
+
+def test_status_watch_follows_a_running_plan_to_its_end(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    plan = tmp_path / "phases.yaml"
+    plan.write_text(WATCHED)
+
+    running = start_cli("run", str(plan), "--repo", str(repo), cwd=repo)
+    try:
+        wait_for(repo / ".git/runner/journal.jsonl")
+        watched = run_cli("status", str(plan), "--watch", cwd=repo)
+    finally:
+        running.communicate(timeout=120)
+    idle = run_cli("status", str(plan), "--watch", cwd=repo)
+
+    assert running.returncode == 0
+    assert watched.returncode == 0, watched.stdout + watched.stderr
+    lines = watched.stdout.splitlines()
+    assert "interrupted:" not in watched.stdout  # a running plan is not an interrupted one
+    assert lines[-1].endswith("run finished: done"), watched.stdout
+    assert any("p/two committed" in line for line in lines)
+    assert any("p/two gates passed: slow" in line for line in lines)
+    assert idle.returncode == 0 and "no run in progress" in idle.stdout
+
+    expected = expected_times(StateDir(repo / ".git"))
+    assert set(expected.steps) == {"p/one", "p/two"}
+    assert expected.gate("p/one", "slow") is not None
