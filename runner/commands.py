@@ -161,9 +161,11 @@ def plan_state(plan: Plan, repo_path: Path) -> dict[str, Any]:
         "protected_files": sorted(history.protected),
         "baselines": dict(history.baselines),
         # A running plan's open journal is not an interruption: it is the run, going on.
+        # A Ctrl-C'd run cleaned up after itself: told, but nothing is left to recover.
         "interrupted": (
             interruption.describe() if interruption and not held else interrupted_text(last)
         ),
+        "recovery_pending": interruption is not None and not held,
         "running": owner or ({"pid": "?"} if held else None),
         "last_run": last.to_json() if last else None,
         "followups": followups_state(
@@ -191,7 +193,7 @@ def show_status(
         console.print("\nfiles taken back by a partial rollback (codemods leave them alone):")
         for path in state["protected_files"]:
             console.print(f"  {escape(quote_path(path))}")
-    if state["interrupted"]:
+    if state["recovery_pending"]:
         console.print(f"\n[red]interrupted:[/] {escape(state['interrupted'])}")
     render_last_run(state["last_run"], console)
     if state["running"]:

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from runner.display import step_caption
 from runner.eta import Expected
-from runner.model import Gate, Step
+from runner.model import ApproveGate, Gate, Step
 from runner.progress import GateProgress
 from runner.results import (
     GateResult,
@@ -70,6 +70,7 @@ class LiveObserver:
 
     def notice(self, text: str) -> None:
         """A notice line."""
+        self._live.stop()  # an interrupted gate never reported its end
         self.console.print(f"[yellow]note:[/] {escape(text)}")
 
     def step_started(self, step: Step, index: int, total: int) -> None:
@@ -79,6 +80,8 @@ class LiveObserver:
 
     def gate_started(self, label: str, gate: Gate) -> None:
         """On a terminal, a live line: elapsed time, and the time left against last time."""
+        if isinstance(gate.spec, ApproveGate):
+            return  # the gate asks a question on this terminal: no live line over it
         expected = self.expected.gate(label, gate.name)
         self._live.start(f"    {gate_label(label)} {escape(gate.name)}", expected)
 
@@ -103,6 +106,7 @@ class LiveObserver:
 
     def step_finished(self, result: StepResult) -> None:
         """``  ✓ passed 3.4s  46 sites in 40 files  abc1234``; skipped steps in grey."""
+        self._live.stop()  # an interrupted gate never reported its end
         mark, color = _STYLE[result.status]
         if result.status in (StepStatus.ALREADY_DONE, StepStatus.NOT_RUN, StepStatus.CHANGED):
             why = result.message or result.status.value
@@ -122,6 +126,7 @@ class LiveObserver:
 
     def rollback_finished(self, record: RollbackRecord) -> None:
         """Where the tree went back to; the on-rollback hooks and verify gates follow."""
+        self._live.stop()  # an interrupted gate never reported its end
         self.console.print(
             f"  [red]↺ rolled back ({record.scope}, {record.mode})[/] to {record.target[:10]}"
         )

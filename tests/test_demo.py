@@ -7,6 +7,8 @@ pytest gates; afterwards the repository must tell the whole story in ``git log``
 from __future__ import annotations
 
 import ast
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -143,3 +145,25 @@ def test_the_demos_folder_works_as_a_real_repository(
     assert back.returncode in (0, 1), back.stdout + back.stderr
     assert "file(s) restored as of" in back.stdout
     assert git("status", "--porcelain", cwd=target) == ""
+
+
+def test_markdown_report_on_the_sample_plan_matches_the_json_report(
+    demo_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    target, _ = demo_run
+    md_path, json_path = target.parent / "out.md", target.parent / "out.json"
+
+    as_json = run_cli("run", "--report", str(json_path), cwd=target, timeout=300)
+    as_md = run_cli("run", "--report", str(md_path), cwd=target, timeout=300)
+
+    assert as_json.returncode == 0 and as_md.returncode == 0, as_md.stdout + as_md.stderr
+    data = json.loads(json_path.read_text())
+    md = md_path.read_text()
+    assert md.startswith(f"## Migration: `{data['plan']}`\n")
+    rows = re.findall(r"^\| `([^`]+)` \| ([a-z ]+) \|", md, flags=re.MULTILINE)
+    assert rows == [(s["key"], s["status"]) for s in data["steps"]]
+    live = data["followups"]
+    assert f"### Manual follow-ups ({live['open']} open, {live['resolved']} resolved)" in md
+    tasks = re.findall(r"^- \[ \] `([^`]+)`: ", md, flags=re.MULTILINE)
+    assert tasks == [f"{i['path']}:{i['line']}" for i in live["items"] if i["open"]]
+    assert len(tasks) == live["open"] > 0
