@@ -124,8 +124,13 @@ def test_a_failed_run_shows_what_ran_in_order_and_ends_with_what_to_do(tmp_path:
     plan = tmp_path / "phases.yaml"
     plan.write_text(FAILING)
 
-    out = run_cli("run", str(plan), cwd=repo).stdout
+    md = tmp_path / "pr.md"
+    out = run_cli("run", str(plan), "--report", str(md), cwd=repo).stdout
 
+    # The Markdown report holds the rollback and its patch, and the failed gate.
+    assert "### Rollbacks" in md.read_text()
+    assert re.search(r"discarded changes \(1 file\(s\)\): `git apply .*\.patch`", md.read_text())
+    assert "| `p/engine` | `unit` | failed |" in md.read_text()
     # Labelled, in the order it happened: the gate, the rollback, the hook, the verify gate.
     order = [
         out.index("✗ gate unit"),
@@ -138,7 +143,7 @@ def test_a_failed_run_shows_what_ran_in_order_and_ends_with_what_to_do(tmp_path:
     last = [line.strip() for line in out.strip().splitlines()[-3:]]
     assert re.match(r"- read why it failed: .*p_engine\.gate-unit\.log$", last[0]), last
     assert re.match(r"- the discarded changes, .*: git apply .*\.patch$", last[1]), last
-    assert last[2] == f"- once the cause is fixed, continue: runner run {plan}"
+    assert last[2] == f"- once the cause is fixed, continue: runner run {plan} --report {md}"
 
 
 def test_phase_gates_are_labelled_and_come_after_the_phases_last_step(tmp_path: Path) -> None:
