@@ -125,6 +125,26 @@ def _raise_hung_up(signum: int, frame: FrameType | None) -> None:
     )
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from runner import __version__  # noqa: PLC0415
+
+        typer.echo(f"runner {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Options that come before the command (``runner --version``)."""
+
+
 @app.command()
 def check(
     plan: PlanArg = Path("phases.yaml"),
@@ -258,13 +278,25 @@ def status(
     plan: PlanArg = Path("phases.yaml"),
     repo: RepoOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the state as JSON.")] = False,
+    followups: Annotated[
+        bool,
+        typer.Option("--followups", help="List every manual follow-up with FILE:LINE."),
+    ] = False,
+    watch: Annotated[
+        bool,
+        typer.Option("--watch", help="Then follow a running plan's steps until it finishes."),
+    ] = False,
     traceback: TracebackOpt = False,
 ) -> None:
     """What is done, what failed, where the branch stands: read from git alone."""
     from runner.commands import show_status  # noqa: PLC0415
 
     with error_boundary(traceback=traceback):
-        show_status(plan, repo or Path.cwd(), _stdout, as_json=as_json)
+        show_status(plan, repo or Path.cwd(), _stdout, as_json=as_json, followups=followups)
+        if watch:
+            from runner.follow import follow_run, journal_of  # noqa: PLC0415
+
+            raise typer.Exit(follow_run(journal_of(repo or Path.cwd()), _stdout))
 
 
 @app.command()

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from runner.display import format_duration, step_caption
 from runner.errors import RunnerError
 from runner.git import open_repository
 from runner.history import PlanHistory, read_history
@@ -23,6 +25,13 @@ from runner.journal import Lock, StateDir
 from runner.model import Plan, action_kind
 from runner.ownership.commits import branch_note
 from runner.pathquote import quote_path
+from runner.status import (
+    followups_state,
+    interrupted_text,
+    last_run_state,
+    render_followups,
+    render_last_run,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -60,9 +69,12 @@ def run_plan(request: RunRequest, console: Console, *, approver: Approver) -> in
     """``runner run``: returns the exit code (0 done, 1 a gate failed)."""
     # The engine loads only for a run: `status`, `plan` and `check` stay light.
     from runner.engine import RunOptions, execute_plan, select_steps  # noqa: PLC0415
+    from runner.eta import expected_times  # noqa: PLC0415
     from runner.rehearsal import rehearse  # noqa: PLC0415
     from runner.replay import gate_runner  # noqa: PLC0415
-    from runner.report import LiveObserver, render_summary, write_json, write_junit  # noqa: PLC0415
+    from runner.report import LiveObserver, render_next, render_summary, write_junit  # noqa: PLC0415
+    from runner.report_md import write_report  # noqa: PLC0415
+    from runner.status import plan_followups  # noqa: PLC0415
     from runner.workspace import real_workspace  # noqa: PLC0415
 
     plan = _load(request.plan)
@@ -74,19 +86,22 @@ def run_plan(request: RunRequest, console: Console, *, approver: Approver) -> in
         command=request.command,
     )
     select_steps(plan, options)  # unknown --from/--only refuse before anything starts
+    observer = LiveObserver(console)
     if request.dry_run:
         report = rehearse(
             plan, request.repo, options, console, approver=approver, keep=request.keep
         )
+        live = None
     else:
         with real_workspace(request.repo) as ws:
             ws.gates = gate_runner(plan, ws.repo, replay=request.replay)
-            report = execute_plan(
-                plan, ws, options, observer=LiveObserver(console), approver=approver
-            )
-            render_summary(report, console)
+            observer.expected = expected_times(ws.state)
+            report = execute_plan(plan, ws, options, observer=observer, approver=approver)
+            live = plan_followups(plan, ws.repo)
+            render_summary(report, console, followups=live, expected=observer.expected)
+        render_next(report, request.command, console)
     if request.report:
-        write_json(report, request.report)
+        write_report(report, request.report, followups=live)
     if request.junit:
         write_junit(report, request.junit)
     return report.exit_code
@@ -108,6 +123,8 @@ def plan_state(plan: Plan, repo_path: Path) -> dict[str, Any]:
         lock = Lock(state, command="")
         held = lock.is_held_elsewhere()
         owner = lock.owner() if held else None
+        last = last_run_state(state, running=held)
+        root = repo.root
     steps = []
     for step in plan.steps:
         done = history.done.get(step.key)
@@ -139,11 +156,20 @@ def plan_state(plan: Plan, repo_path: Path) -> dict[str, Any]:
         "next": pending[0] if pending else None,
         "protected_files": sorted(history.protected),
         "baselines": dict(history.baselines),
-        "interrupted": interruption.describe() if interruption else None,
+        # A running plan's open journal is not an interruption: it is the run, going on.
+        # A Ctrl-C'd run cleaned up after itself: told, but nothing is left to recover.
+        "interrupted": (
+            interruption.describe() if interruption and not held else interrupted_text(last)
+        ),
+        "recovery_pending": interruption is not None and not held,
         "interrupted_branch": interruption.branch if interruption else None,
         "interrupted_elsewhere": elsewhere,
-        "running": owner or ({"pid": "?"} if held else None),
         "rehearsal": last_rehearsal(plan, repo_path),
+        "running": owner or ({"pid": "?"} if held else None),
+        "last_run": last.to_json() if last else None,
+        "followups": followups_state(
+            root, [(k, f) for k, d in history.done.items() for f in d.followups]
+        ),
     }
 
 
@@ -167,39 +193,21 @@ def last_rehearsal(plan: Plan, repo_path: Path) -> dict[str, Any] | None:
     }
 
 
-def show_status(plan_path: Path, repo_path: Path, console: Console, *, as_json: bool) -> None:
-    """``runner status``."""
+def show_status(
+    plan_path: Path, repo_path: Path, console: Console, *, as_json: bool, followups: bool = False
+) -> None:
+    """``runner status`` (``followups``: list every manual follow-up with FILE:LINE)."""
     plan = _load(plan_path)
     state = plan_state(plan, repo_path)
     if as_json:
         console.print_json(json.dumps(state))
         return
-    table = Table(
-        title=f"{plan.name} on {state['branch'] or 'detached HEAD'} "
-        f"({state['done']}/{state['total']} steps)",
-        title_justify="left",
-    )
-    for column in ("step", "status", "commit", "gates"):
-        table.add_column(column)
-    colors = {"done": "green", "pending": "dim", "changed since checkpoint": "yellow"}
-    for s in state["steps"]:
-        color = colors.get(s["status"], "red")
-        table.add_row(
-            escape(s["step"]),
-            f"[{color}]{s['status']}[/]",
-            (s["commit"] or "")[:10],
-            escape("; ".join(s["gates"])),
-        )
-    console.print(table)
+    console.print(_status_table(plan.name, state, console.width))
     if state["next"]:
         console.print(f"next: {escape(state['next'])} (`runner run` continues there)")
     elif state["done"] == state["total"]:
         console.print("[green]every step is done[/]")
-    followups = [(s["step"], f) for s in state["steps"] for f in s["followups"]]
-    if followups:
-        console.print(f"\n[yellow]{len(followups)} manual follow-up(s):[/]")
-        for step, f in followups:
-            console.print(f"  {escape(f)}  [dim]({escape(step)})[/]")
+    render_followups(state["followups"], console, full=followups)
     if state["protected_files"]:
         console.print("\nfiles taken back by a partial rollback (codemods leave them alone):")
         for path in state["protected_files"]:
@@ -210,8 +218,9 @@ def show_status(plan_path: Path, repo_path: Path, console: Console, *, as_json: 
             f"\nlast rehearsal: {escape(r['id'])}, {escape(r['verdict'])}, {r['age']} ago"
             f" [dim]({escape(r['records'])})[/]"
         )
-    if state["interrupted"]:
+    if state["recovery_pending"]:
         console.print(f"\n[red]interrupted:[/] {escape(state['interrupted'])}")
+    render_last_run(state["last_run"], console)
     if state["interrupted_elsewhere"]:
         console.print(f"[yellow]not from here:[/] {escape(state['interrupted_elsewhere'])}")
     if state["running"]:
@@ -222,6 +231,33 @@ def show_status(plan_path: Path, repo_path: Path, console: Console, *, as_json: 
         )
 
 
+def _status_table(name: str, state: dict[str, Any], width: int) -> Table:
+    """Step ids are what people type for --from/--to: they are never cut. On a narrow
+    terminal the gates column goes (``status --json`` has it) and the borders with it."""
+    steps = state["steps"]
+    step_w = max(len(s["step"]) for s in steps)
+    status_w = max(6, *(len(s["status"]) for s in steps))
+    fixed = step_w + status_w + 10 + 13  # three columns, their padding and borders
+    narrow = width < fixed + 24
+    table = Table(
+        title=f"{name} on {state['branch'] or 'detached HEAD'} "
+        f"({state['done']}/{state['total']} steps)",
+        title_justify="left",
+        box=None if narrow else box.HEAVY_HEAD,
+    )
+    table.add_column("step", no_wrap=True, min_width=step_w)
+    table.add_column("status", no_wrap=True, min_width=status_w)
+    table.add_column("commit", no_wrap=True, min_width=10)
+    if not narrow:
+        table.add_column("gates", no_wrap=True, overflow="ellipsis", max_width=width - fixed)
+    colors = {"done": "green", "pending": "dim", "changed since checkpoint": "yellow"}
+    for s in steps:
+        color = colors.get(s["status"], "red")
+        row = [escape(s["step"]), f"[{color}]{s['status']}[/]", (s["commit"] or "")[:10]]
+        table.add_row(*row, *([] if narrow else [escape("; ".join(s["gates"]))]))
+    return table
+
+
 def show_plan(plan_path: Path, repo_path: Path, console: Console) -> None:
     """``runner plan``: the static preview, with what is done when a repository is at hand."""
     plan = _load(plan_path)
@@ -230,7 +266,8 @@ def show_plan(plan_path: Path, repo_path: Path, console: Console) -> None:
     s = plan.settings
     console.print(
         f"[dim]rollback {s.rollback.value} by {s.rollback_mode.value}; "
-        f"branch {s.branch or '(current)'}; timeout {s.timeout or 'none'}s[/]"
+        f"branch {s.branch or '(current)'}; "
+        f"timeout {format_duration(s.timeout) if s.timeout else 'none'}[/]"
     )
     index = 0
     for phase in plan.phases:
@@ -239,9 +276,10 @@ def show_plan(plan_path: Path, repo_path: Path, console: Console) -> None:
             index += 1
             mark = "[green]✓[/]" if step.key in history.done else " "
             gates = ", ".join(g.name for g in step.gates) or "-"
+            timeout = f"  timeout {format_duration(step.timeout)}" if step.timeout else ""
             console.print(
                 f" {mark} {index:>2}. {escape(step.key)}  [cyan]{action_kind(step.action)}"
-                f"[/]  gates: {escape(gates)}  [dim]{escape(step.title)}[/]"
+                f"[/]  gates: {escape(gates)}{timeout}  [dim]{escape(step_caption(step))}[/]"
             )
         if phase.gates:
             console.print(f"     phase gates: {escape(', '.join(g.name for g in phase.gates))}")

@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,17 +21,21 @@ from rich.markup import escape
 
 from runner.context import Workspace
 from runner.engine import RunOptions, execute_plan
+from runner.eta import Expected
+from runner.followups import LiveFollowUp
 from runner.git import open_repository
 from runner.journal import StateDir
 from runner.model import Delete, Gate, Plan, PytestGate, Step
-from runner.report import LiveObserver, render_summary
+from runner.report import LiveObserver, render_next, render_summary
 from runner.results import RunReport
+from runner.status import plan_followups
 from runner.takeback import RollbackRequest, rollback_command
 from runner.workspace import rehearsal_workspace
 
-__all__ = ["SAMPLE", "run_demo"]
+__all__ = ["PLAN_NAME", "SAMPLE", "run_demo"]
 
 SAMPLE = Path(__file__).parent / "sample"
+PLAN_NAME = "phases.yaml"
 
 #: Where --fault strikes: right after the imports move, before constructor calls migrate.
 _FAULT_AFTER = "import-migration/context-imports"
@@ -57,9 +62,10 @@ def run_demo(directory: Path | None, *, fault: bool, console: Console) -> int:
     """Make the sample repository, rehearse and run the plan on it; returns the exit code."""
     target = _prepare(directory)
     console.print(f"[bold]Sample repository:[/] {escape(str(target))}")
-    plan = _plan(fault=fault)
+    plan = _plan(target, fault=fault)
     _use_this_python()
-    options = RunOptions(assume_yes=True, command="runner demo")
+    # What continues the run in the sample's folder (its plan is committed there).
+    options = RunOptions(assume_yes=True, command="runner run")
     observer = LiveObserver(console)
 
     console.rule("1. Rehearsal: the whole plan in a private repository")
@@ -75,20 +81,26 @@ def run_demo(directory: Path | None, *, fault: bool, console: Console) -> int:
     console.print(f"rehearsal: the real run {verdict}; the repository is untouched")
 
     console.rule("2. The real run")
+    observer.expected = Expected.from_report(rehearsal)  # its times, beside the run's
     with open_repository(target) as repo:
         ws = Workspace(repo, StateDir(repo.git_dir), rehearsal=False, origin=repo.root)
         report = execute_plan(plan, ws, options, observer=observer, approver=lambda _q: None)
-    render_summary(report, console)
-    _summary(report, console)
+        live = plan_followups(plan, repo)
+    render_summary(report, console, followups=live, expected=observer.expected)
+    render_next(report, f"cd {target} && runner run", console)
+    _summary(report, live, console)
     if report.exit_code == 0:
         console.rule("3. Partial file rollback")
         path, step = _TAKE_BACK
         console.print(f"$ runner rollback {path} --to {step}")
         request = RollbackRequest(
-            plan=_plan_path(), repo=target, files=(path,), to=step, cwd=target
+            plan=target / PLAN_NAME, repo=target, files=(path,), to=step, cwd=target
         )
         rollback_command(request, console)
-    console.print(f"\nExplore: cd {escape(str(target))} && git log --stat")
+    console.print(
+        f"\nExplore: cd {escape(str(target))}, then `runner status`, `runner plan` and "
+        "`git log --stat`"
+    )
     return report.exit_code
 
 
@@ -106,20 +118,19 @@ def _prepare(directory: Path | None) -> Path:
         dirs_exist_ok=True,
         ignore=shutil.ignore_patterns("__pycache__"),
     )
+    # The plan lives in the repository, committed, as on a real one: every command works
+    # in the folder the demo prints (`runner status`, `runner plan`, `runner rollback FILE`).
+    shutil.copyfile(SAMPLE / PLAN_NAME, directory / PLAN_NAME)
     from runner.git import init_repository  # noqa: PLC0415
 
     init_repository(directory, message="Netra backend before the SSOT chat migration")
     return directory
 
 
-def _plan_path() -> Path:
-    return SAMPLE / "phases.yaml"
-
-
-def _plan(*, fault: bool) -> Plan:
+def _plan(target: Path, *, fault: bool) -> Plan:
     from runner.plan import load_plan  # noqa: PLC0415
 
-    plan = load_plan(_plan_path())
+    plan = load_plan(target / PLAN_NAME)
     if not fault:
         return plan
     phases = []
@@ -140,12 +151,14 @@ def _use_this_python() -> None:
     os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
 
 
-def _summary(report: RunReport, console: Console) -> None:
+def _summary(report: RunReport, followups: Sequence[LiveFollowUp], console: Console) -> None:
     commits = sum(1 for s in report.steps if s.commit)
     gates = sum(len(s.gates) for s in report.steps) + sum(len(g) for _, g in report.phase_gates)
-    sites = sum(s.sites for s in report.steps)
-    followups = sum(len(s.followups) for s in report.steps)
+    sites = sum(s.sites for s in report.steps if s.action != "delete")
+    deleted = sum(s.sites for s in report.steps if s.action == "delete" and s.commit)
+    still = sum(1 for f in followups if f.open)
     console.print(
         f"\n[bold]Summary:[/] {len(report.steps)} steps, {gates} gates run, {commits} checkpoint "
-        f"commits, {sites} import sites and calls rewritten, {followups} manual follow-ups"
+        f"commits, {sites} import sites and calls rewritten, {deleted} definitions or files "
+        f"deleted, {still} manual follow-ups open"
     )

@@ -18,11 +18,13 @@ from runner.context import Observer, Runtime, Workspace
 from runner.errors import ActionNotCarriedOut, GitError, Interrupted, PreconditionError
 from runner.failedcommit import abandon_step
 from runner.gates import Approver, baseline_key
+from runner.gatetools import require_pytest
 from runner.history import (
     PlanHistory,
     read_history,
 )
 from runner.journal import Journal, Lock, new_run_id
+from runner.lastrun import action_fields, gate_fields
 from runner.model import (
     Action,
     ForbidImportsGate,
@@ -90,14 +92,15 @@ def execute_plan(
             with_hooks=options.with_hooks,
             base_env=dict(os.environ if ws.environ is None else ws.environ),
         )
-        return _Run(rt, selected).execute()
+        return _Run(rt, selected, command=options.command).execute()
 
 
 class _Run:
     """One execution of a plan; holds the little state that changes as steps pass."""
 
-    def __init__(self, rt: Runtime, selected: frozenset[str]) -> None:
+    def __init__(self, rt: Runtime, selected: frozenset[str], *, command: str = "") -> None:
         self.rt = rt
+        self.command = command
         self.selected = selected
         self.results: list[StepResult] = []
         self.phase_gates: list[tuple[str, tuple[GateResult, ...]]] = []
@@ -115,6 +118,7 @@ class _Run:
         rt = self.rt
         started = time.monotonic()
         try:
+            require_pytest(rt, self.selected)  # before anything: a gate that cannot run
             self._preflight()
         except BaseException:
             self.guard.close()
@@ -130,6 +134,7 @@ class _Run:
             pid=os.getpid(),
             rehearsal=rt.ws.rehearsal,
             **binding(rt.repo),
+            command=self.command,
         )
         stopped_at: str | None = None
         phase_rollback: RollbackRecord | None = None
@@ -307,7 +312,9 @@ class _Run:
         try:
             result = self._act(step, result)
             result = self._kept(result, setup, "the action")
-            rt.journal.write("action-done", step=step.key, ok=not result.message)
+            rt.journal.write(
+                "action-done", step=step.key, ok=not result.message, **action_fields(result)
+            )
             with critical_section():
                 if step.action is None or isinstance(step.action, RunAction):
                     repo.stage_all()  # a command may have written anywhere
@@ -408,7 +415,9 @@ class _Run:
             gates.append(outcome)
             if not outcome.passed:
                 break  # gates run cheapest first by convention; the rest would not change it
-        rt.journal.write("gates-done", step=step.key, passed=all(g.passed for g in gates))
+        rt.journal.write(
+            "gates-done", step=step.key, passed=all(g.passed for g in gates), **gate_fields(gates)
+        )
         result = replace(result, gates=tuple(gates))
         failed = result.failed_gate
         if failed is not None:
@@ -502,7 +511,10 @@ class _Run:
         if moved := self._moved(setup, "a phase gate"):
             gates.append(GateResult("git-setup", "check", GateStatus.FAILED, 0.0, moved, moved))
         self.phase_gates.append((phase.id, tuple(gates)))
-        rt.journal.write("phase-gates-done", phase=phase.id, passed=all(g.passed for g in gates))
+        rt.journal.write(
+            "phase-gates-done", phase=phase.id, passed=all(g.passed for g in gates),
+            **gate_fields(gates),
+        )  # fmt: skip
         if all(g.passed for g in gates):
             return None, None
         # A phase gate judges the whole phase: ``step`` and ``phase`` both take the phase back.

@@ -155,7 +155,7 @@ def _describe(node: Node) -> str:
     if isinstance(node, SequenceNode):
         return "a list"
     if isinstance(node, MappingNode):
-        return "a mapping"
+        return "a mapping" + _colon_hint(node)
     value = str(node.value)
     shown = value if len(value) <= 40 else value[:37] + "..."
     kind = node.tag.removeprefix(_TAG)
@@ -166,6 +166,18 @@ def _describe(node: Node) -> str:
         "float": f"the number {shown}",
         "timestamp": f"the date {shown}",
     }.get(kind, f"'{shown}'")
+
+
+def _colon_hint(node: MappingNode) -> str:
+    """A one-line ``key: value`` where a string was expected: a ``: `` inside unquoted text
+    (``[echo "hook: restart"]``) is what made YAML read a mapping; say so, with the fix."""
+    start, end = node.start_mark, node.end_mark
+    buffer = getattr(start, "buffer", None)
+    if len(node.value) != 1 or not buffer or start.line != end.line:
+        return ""
+    text = str(buffer[start.pointer : end.pointer]).strip()
+    quoted = "'" + text.replace("'", "''") + "'"
+    return f": the ': ' in {text} made it one; quote the whole text: {quoted}"
 
 
 def _quote_hint(node: Node) -> str:

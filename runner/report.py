@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from runner.model import Gate, Step
+from runner.display import step_caption
+from runner.eta import Expected
+from runner.model import ApproveGate, Gate, Step
+from runner.progress import GateProgress
 from runner.results import (
     GateResult,
     GateStatus,
@@ -25,11 +29,17 @@ from runner.results import (
     StepStatus,
 )
 
+if TYPE_CHECKING:
+    from runner.followups import LiveFollowUp
+
 __all__ = [
     "LiveObserver",
+    "gate_label",
+    "render_next",
     "render_rollback",
     "render_summary",
     "report_json",
+    "sites_text",
     "write_json",
     "write_junit",
 ]
@@ -65,27 +75,44 @@ def _shown(console: Console, mark: str) -> str:
 class LiveObserver:
     """One line per step as it runs, one per gate, indented; notices in yellow."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, *, expected: Expected | None = None) -> None:
         self.console = console
+        self.expected = expected or Expected()
+        self._live = GateProgress(console)
 
     def notice(self, text: str) -> None:
         """A notice line."""
+        self._live.stop()  # an interrupted gate never reported its end
         self.console.print(f"[yellow]note:[/] {escape(text)}")
 
     def step_started(self, step: Step, index: int, total: int) -> None:
         """``[2/9] phase/step  title``."""
-        self.console.print(
-            f"[bold][{index}/{total}][/] {escape(step.key)}  [dim]{escape(step.title)}[/]"
-        )
+        caption = escape(step_caption(step))
+        self.console.print(f"[bold][{index}/{total}][/] {escape(step.key)}  [dim]{caption}[/]")
 
     def gate_started(self, label: str, gate: Gate) -> None:
-        """Nothing: the finished line carries the time."""
+        """On a terminal, a live line: elapsed time, and the time left against last time."""
+        if isinstance(gate.spec, ApproveGate):
+            return  # the gate asks a question on this terminal: no live line over it
+        expected = self.expected.gate(label, gate.name)
+        self._live.start(f"    {gate_label(label)} {escape(gate.name)}", expected)
 
     def gate_finished(self, label: str, result: GateResult) -> None:
-        """``    ✓ unit  8.4s  212 passed``."""
+        """``    ✓ gate unit  8.4s  212 passed``, labelled by what the gate judged.
+
+        ``label`` says whose gate it is: a step's (``gate``), a phase's (``phase gate:``),
+        the on-rollback hook commands (``hook:``) and verify gates (``verify:``), which run
+        after the rollback line, so the output reads in the order things happened.
+        """
+        self._live.stop()
         mark, color = _GATE_STYLE[result.status]
         mark = _shown(self.console, mark)
-        line = f"    [{color}]{mark}[/] gate {escape(result.name)}  {result.seconds:.1f}s"
+        kind = gate_label(label)
+        if result.kind == "hook":
+            line = f"    [{color}]{mark}[/] {kind} {escape(result.summary)}  {result.seconds:.1f}s"
+            self.console.print(line)
+            return
+        line = f"    [{color}]{mark}[/] {kind} {escape(result.name)}  {result.seconds:.1f}s"
         if result.summary:
             line += f"  [dim]{escape(result.summary)}[/]"
         if result.replayed:
@@ -94,6 +121,7 @@ class LiveObserver:
 
     def step_finished(self, result: StepResult) -> None:
         """``  ✓ passed 3.4s  46 sites in 40 files  abc1234``; skipped steps in grey."""
+        self._live.stop()  # an interrupted gate never reported its end
         mark, color = _STYLE[result.status]
         mark = _shown(self.console, mark)
         if result.status in (StepStatus.ALREADY_DONE, StepStatus.NOT_RUN, StepStatus.CHANGED):
@@ -103,7 +131,7 @@ class LiveObserver:
         parts = [f"[{color}]{mark} {result.status.value}[/]", f"{result.seconds:.1f}s"]
         parts.append(f"{len(result.changed)} file(s)")
         if result.sites:
-            parts.append(f"{result.sites} site(s) rewritten")
+            parts.append(sites_text(result.action, result.sites))
         if result.followups:
             parts.append(f"[yellow]{len(result.followups)} follow-up(s)[/]")
         if result.commit:
@@ -113,24 +141,53 @@ class LiveObserver:
         self.console.print("  " + "  ".join(parts))
 
     def rollback_finished(self, record: RollbackRecord) -> None:
-        """Where the tree went back to and where the discarded diff is."""
+        """Where the tree went back to; the on-rollback hooks and verify gates follow."""
         mark = _shown(self.console, "↺")
+        self._live.stop()  # an interrupted gate never reported its end
         self.console.print(
             f"  [red]{mark} rolled back ({record.scope}, {record.mode})[/] to {record.target[:10]}"
         )
-        for hook in record.hooks:
-            mark, color = _GATE_STYLE[hook.status]
-            mark = _shown(self.console, mark)
-            self.console.print(f"    [{color}]{mark}[/] on-rollback {escape(hook.summary)}")
 
 
-def render_summary(report: RunReport, console: Console) -> None:
-    """The final table, then what went wrong and what to do next."""
+def gate_label(label: str) -> str:
+    """What kind of gate a gate line shows, from whose gate it is (see ``gate_finished``)."""
+    if label == "on-rollback":
+        return "verify:"
+    if label == "on-rollback hook":
+        return "hook:"
+    if label.startswith("phase "):
+        return "phase gate:"
+    return "gate"
+
+
+def sites_text(action: str, count: int) -> str:
+    """``46 site(s) rewritten``; a ``delete`` step deletes what it counts."""
+    if action == "delete":
+        return f"{count} target(s) deleted"
+    return f"{count} site(s) rewritten"
+
+
+def render_summary(
+    report: RunReport,
+    console: Console,
+    *,
+    followups: Sequence[LiveFollowUp] | None = None,
+    expected: Expected | None = None,
+) -> None:
+    """The final table, then what went wrong and what to do next.
+
+    ``followups``: the plan's follow-ups re-checked against the tree after the run (see
+    :mod:`runner.followups`); without them, those of the steps that committed are shown.
+    ``expected``: the earlier run's times (:mod:`runner.eta`), shown beside this run's.
+    """
     title = "Rehearsal" if report.rehearsal else "Run"
     table = Table(title=f"{title} of {report.plan}: {report.seconds:.1f}s", title_justify="left")
-    for column in ("step", "status", "time", "gates", "files", "sites", "commit"):
+    known = expected.steps if expected else {}
+    before = {s.key: known[s.key] for s in report.steps if s.key in known}
+    columns = ("step", "status", "time", *(("last time",) if before else ()), "gates")
+    for column in (*columns, "files", "sites", "commit"):
         table.add_column(
-            column, justify="right" if column in ("time", "files", "sites") else "left"
+            column, justify="left" if column in ("step", "status", "gates", "commit") else "right"
         )
     for step in report.steps:
         mark, color = _STYLE[step.status]
@@ -142,10 +199,12 @@ def render_summary(report: RunReport, console: Console) -> None:
             if failed
             else (f"{passed} passed" if step.gates else "")
         )
+        was = before.get(step.key)
         table.add_row(
             escape(step.key),
             f"[{color}]{mark} {step.status.value}[/]",
             f"{step.seconds:.1f}s" if step.seconds else "",
+            *((f"{was:.1f}s" if was is not None else "",) if before else ()),
             escape(gates),
             str(len(step.changed)) if step.changed else "",
             str(step.sites) if step.sites else "",
@@ -155,11 +214,7 @@ def render_summary(report: RunReport, console: Console) -> None:
     for phase, results in report.phase_gates:
         text = ", ".join(f"{g.name} {g.status.value} {g.seconds:.1f}s" for g in results)
         console.print(f"phase {escape(phase)} gates: {escape(text)}")
-    followups = [(s.key, f) for s in report.steps for f in s.followups]
-    if followups:
-        console.print(f"\n[yellow]{len(followups)} manual follow-up(s):[/]")
-        for key, f in followups:
-            console.print(f"  {escape(str(f))}  [dim]({escape(key)})[/]")
+    _render_followups(report, followups, console)
     if report.rehearsal:
         _render_rehearsal(report, console)
     skipped = [f for s in report.steps for f in s.skipped]
@@ -168,6 +223,51 @@ def render_summary(report: RunReport, console: Console) -> None:
         for item in skipped:
             console.print(f"  {escape(str(item))}")
     _render_failure(report, console)
+
+
+def _render_followups(
+    report: RunReport, live: Sequence[LiveFollowUp] | None, console: Console
+) -> None:
+    """Open follow-ups with FILE:LINE; a rolled-back step's are gone with its change."""
+    if live is None:
+        kept = [(s.key, str(f)) for s in report.steps if s.commit for f in s.followups]
+        resolved = 0
+    else:
+        kept = [(f.step, str(f)) for f in live if f.open]
+        resolved = len(live) - len(kept)
+    if not kept and not resolved:
+        return
+    more = f" ({resolved} resolved)" if resolved else ""
+    console.print(f"\n[yellow]{len(kept)} manual follow-up(s) open[/]{more}:")
+    for key, text in kept:
+        console.print(f"  {escape(text)}  [dim]({escape(key)})[/]")
+
+
+def render_next(report: RunReport, command: str, console: Console) -> None:
+    """After a failed run, the last lines: the log, the patch, the command that continues."""
+    if not report.failed:
+        return
+    failed = next((s for s in report.steps if s.status in _ENDED), None)
+    gate = failed.failed_gate if failed else None
+    rollback = failed.rollback if failed else report.rollback
+    if failed is None:
+        gate = next((g for _, gs in report.phase_gates for g in gs if not g.passed), None)
+    console.print("\n[bold]what to do next:[/]")
+    if gate is not None and gate.log:
+        console.print(f"  - read why it failed: {escape(gate.log)}")
+    if rollback is not None and rollback.patch:
+        patch = escape(rollback.patch)
+        console.print(f"  - the discarded changes, if you want them back: git apply {patch}")
+    if failed is not None and failed.status is StepStatus.STOPPED:
+        console.print(
+            "  - the step's changes are in the working tree, uncommitted: fix them, or set "
+            "them aside with `git stash -u`"
+        )
+    verb = "rehearse again" if report.rehearsal else "continue"
+    console.print(f"  - once the cause is fixed, {verb}: {escape(command)}")
+
+
+_ENDED = (StepStatus.ROLLED_BACK, StepStatus.STOPPED, StepStatus.FAILED)
 
 
 def _render_rehearsal(report: RunReport, console: Console) -> None:
@@ -256,17 +356,32 @@ def _indented(text: str) -> str:
     return "[dim]" + escape("\n".join("  | " + line for line in text.splitlines())) + "[/]"
 
 
-def report_json(report: RunReport) -> dict[str, Any]:
-    """Every step and gate with times, counts, commits; stable keys for CI systems."""
+def report_json(
+    report: RunReport, *, followups: Sequence[LiveFollowUp] | None = None
+) -> dict[str, Any]:
+    """Every step and gate with times, counts, commits; stable keys for CI systems.
+
+    ``followups`` adds the live list (``{"open", "resolved", "items"}``) after the run.
+    """
     data = asdict(report)
     data["exit_code"] = report.exit_code
     data["failed"] = report.failed
+    if followups is not None:
+        still = sum(1 for f in followups if f.open)
+        data["followups"] = {
+            "open": still,
+            "resolved": len(followups) - still,
+            "items": [f.to_json() for f in followups],
+        }
     return _jsonable(data)  # type: ignore[no-any-return]
 
 
-def write_json(report: RunReport, path: Path) -> None:
+def write_json(
+    report: RunReport, path: Path, *, followups: Sequence[LiveFollowUp] | None = None
+) -> None:
     """``--report FILE.json``."""
-    path.write_text(json.dumps(report_json(report), indent=2) + "\n", encoding="utf-8")
+    data = report_json(report, followups=followups)
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
 def write_junit(report: RunReport, path: Path) -> None:

@@ -121,10 +121,10 @@ def roll_back(
         if done.may_leave_behind and (left := repo.dirty_paths()):
             raise RollbackIncomplete(_unreached(left, target))
         rt.journal.write("rollback-done", target=target, patch=record.patch)
+    rt.observer.rollback_finished(record)  # told as it happened: before the hooks run
     if hooks:
         record = run_rollback_hooks(rt, record)
     rt.journal.write("rollback-finished", target=target, verified=record.verified)
-    rt.observer.rollback_finished(record)
     return record
 
 
@@ -143,6 +143,7 @@ def run_rollback_hooks(rt: Runtime, record: RollbackRecord) -> RollbackRecord:
             results.append(
                 GateResult(name, "hook", GateStatus.PASSED, 0.0, f"not run: {describe(command)}")
             )
+            rt.observer.gate_finished("on-rollback hook", results[-1])
             continue
         done = run_command(
             command,
@@ -160,6 +161,7 @@ def run_rollback_hooks(rt: Runtime, record: RollbackRecord) -> RollbackRecord:
         results.append(
             GateResult(name, "hook", status, done.seconds, summary, "" if done.ok else done.tail())
         )
+        rt.observer.gate_finished("on-rollback hook", results[-1])
     ctx = rt.gate_context("on-rollback")
     verify: list[GateResult] = []
     for gate in plan.on_rollback.verify:

@@ -49,7 +49,13 @@ def select_steps(plan: Plan, options: RunOptions) -> frozenset[str]:
 def _unknown_step(plan: Plan, name: str, flag: str) -> str:
     import difflib  # noqa: PLC0415 - only on this error path
 
-    candidates = [s.key for s in plan.steps] + [p.id for p in plan.phases]
-    close = difflib.get_close_matches(name, candidates, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else f"; steps are: {', '.join(candidates[:8])}"
-    return f"{flag} {name}: no such step or phase in {plan.path}{hint}"
+    steps = [s.key for s in plan.steps]
+    phases = [p.id for p in plan.phases]
+    close = difflib.get_close_matches(name, steps + phases, n=1)
+    if close:
+        return f"{flag} {name}: no such step or phase in {plan.path}; did you mean '{close[0]}'?"
+    more = f" and {len(steps) - 8} more" if len(steps) > 8 else ""
+    return (
+        f"{flag} {name}: no such step or phase in {plan.path}; steps are: "
+        f"{', '.join(steps[:8])}{more}; phases are: {', '.join(phases)}"
+    )

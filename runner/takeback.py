@@ -152,6 +152,9 @@ def _files(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
         if path in dirty:
             raise PreconditionError(f"{path} has uncommitted changes; commit or discard them first")
         if path not in touched:
+            if not (repo.path_exists_at(head, path) or (repo.root / path).exists()):
+                msg = f"{path}: no such file (not at HEAD, not in the tree, and no step changed it)"
+                raise UsageError(msg)
             raise UsageError(f"{path}: no step of plan {rt.plan.name} changed it")
         exists_then = repo.path_exists_at(target, path)
         (present if exists_then else absent).append(path)

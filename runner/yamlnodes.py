@@ -244,13 +244,39 @@ def _yaml_message(e: yaml.MarkedYAMLError) -> str:
         )
     message = f"invalid YAML: {problem}"
     if problem == "mapping values are not allowed here":
-        message += "; quote a value that contains ': '"
+        message += _indent_hint(e.problem_mark) or "; quote a value that contains ': '"
     if e.context and e.context_mark is not None and e.problem_mark is not None:
         if e.context_mark.line != e.problem_mark.line:
             message += f" ({e.context} at line {e.context_mark.line + 1})"
     elif e.context and "while scanning for the next token" not in e.context:
         message += f" ({e.context})"
     return message
+
+
+def _indent_hint(mark: yaml.Mark | None) -> str:
+    """A key indented off its mapping (one space too many) reads to PyYAML as a value
+    holding ``: ``; when the text before the ``:`` is a lone key, say it is the indentation."""
+    buffer = getattr(mark, "buffer", None)
+    if mark is None or not buffer:
+        return ""
+    lines = str(buffer).rstrip("\0").split("\n")
+    line = lines[mark.line]
+    if not re.fullmatch(r" *(?:- )?[\w.-]+", line[: mark.column]):
+        return ""
+    above = [
+        (n, ln)
+        for n, ln in enumerate(lines[: mark.line])
+        if ln.strip() and not ln.lstrip().startswith("#")
+    ]
+    if not above:
+        return ""
+    number, previous = above[-1]
+    indent = len(line) - len(line.lstrip(" "))
+    key_at = len(previous) - len(previous.lstrip(" -"))
+    return (
+        f"; the key here is indented by {indent} spaces, the key on line {number + 1} by "
+        f"{key_at}: keys of one mapping line up (or quote a value that contains ': ')"
+    )
 
 
 def _reader_message(e: yaml.reader.ReaderError) -> str:
