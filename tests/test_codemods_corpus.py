@@ -8,6 +8,7 @@ import pytest
 
 from runner.codemods import apply_codemod
 from tests._codemod_cases import Case, as_bytes, call, delete, make_repo, move, pinned_git
+from tests._corpus_templates import TEMPLATES
 
 __all__ = ["pinned_git"]
 
@@ -975,6 +976,7 @@ DELETE = [
 ]
 
 CASES = SEED + MOVE_SYMBOL + MOVE_MODULE + FOLLOW_UPS + FORMAT + SAFETY + REWRITE_CALL + DELETE
+CASES += TEMPLATES
 
 
 def test_corpus_is_large_enough() -> None:

@@ -144,7 +144,9 @@ def run_rewrite_call(
 
         spec = RewriteSpec(
             tuple(
-                CallSpec(r.from_, r.to, r.await_, symbol_module(root, source_roots, r.to))
+                CallSpec(
+                    r.from_, r.to, r.await_, symbol_module(root, source_roots, r.to), r.template
+                )
                 for r in action.rewrites
             )
         )

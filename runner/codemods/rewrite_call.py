@@ -38,6 +38,8 @@ from runner.codemods._pyast import (
 from runner.codemods._resolve import FileModule
 from runner.codemods._skip import SkippingTransformer, statements_to_skip
 from runner.codemods._splice import module_bytes
+from runner.codemods.call_template import ast_shape, bind, rewrite_arguments
+from runner.model import CallTemplate
 
 __all__ = ["CallSpec", "RewriteSpec", "rewrite_file"]
 
@@ -50,6 +52,8 @@ class CallSpec:
     to: str
     await_: bool
     to_module: str
+    #: The argument mapping of a templated rewrite (see :mod:`.call_template`).
+    template: CallTemplate | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +92,8 @@ class _AstCalls(ast.NodeVisitor):
         self.names = names
         self.spec = spec
         self.is_async = [False]
-        self.found: list[tuple[int, int, bool]] = []  # (line, mapping, may await)
+        #: (line, mapping, may await, why a template cannot bind it or "")
+        self.found: list[tuple[int, int, bool, str]] = []
 
     def _outer(self, nodes: Sequence[ast.AST | None]) -> None:
         for node in nodes:
@@ -121,7 +126,10 @@ class _AstCalls(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         index = _match(_resolve(dotted_name(node.func), self.names), self.spec)
         if index is not None:
-            self.found.append((node.lineno, index, self.is_async[-1]))
+            template = self.spec.calls[index].template
+            bound = bind(template, ast_shape(node)) if template is not None else None
+            why = bound if isinstance(bound, str) else ""
+            self.found.append((node.lineno, index, self.is_async[-1], why))
         self.generic_visit(node)
 
 
@@ -194,6 +202,11 @@ class _Apply(SkippingTransformer):
         spec = self.spec.calls[index]
         if spec.await_ and not self.is_async[-1]:
             return updated_node
+        if spec.template is not None:
+            rebound = rewrite_arguments(spec.template, updated_node)
+            if rebound is None:
+                return updated_node  # listed as a follow-up by the ast pass
+            updated_node = rebound
         func = self._callee(updated_node.func, spec, (text or "").partition(".")[0])
         if func is None:
             return updated_node
@@ -289,11 +302,16 @@ def _binds(stmt: cst.Import | cst.ImportFrom) -> set[str]:
     return out
 
 
-def _followups(path: str, spec: RewriteSpec, found: list[tuple[int, int, bool]]) -> list[FollowUp]:
+def _followups(
+    path: str, spec: RewriteSpec, found: list[tuple[int, int, bool, str]]
+) -> list[FollowUp]:
     out = []
-    for line, index, may_await in found:
+    for line, index, may_await, why in found:
         call = spec.calls[index]
-        if call.await_ and not may_await:
+        if why:
+            reason = f"call of {call.from_} left as it is: it {why}; rewrite it by hand"
+            out.append(FollowUp(path, line, reason))
+        elif call.await_ and not may_await:
             reason = (
                 f"sync call site of an awaited factory: {call.from_}(...) is not inside an "
                 f"async def; rewrite it to {call.to} by hand"
@@ -319,16 +337,14 @@ def rewrite_file(task: tuple[str, str, FileModule | None, RewriteSpec]) -> FileO
     if not finder.found:
         return FileOutcome(path)
     followups = tuple(_followups(path, spec, finder.found))
-    if all(not may for _, i, may in finder.found if spec.calls[i].await_) and all(
-        spec.calls[i].await_ for _, i, _ in finder.found
-    ):
+    if not any(not why and (may or not spec.calls[i].await_) for _, i, may, why in finder.found):
         return FileOutcome(path, followups=followups)
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as e:
         return FileOutcome(path, skipped=f"does not parse: {e.message} (line {e.raw_line})")
     taken = {n.id for n in nodes if isinstance(n, ast.Name)} | set(names)
-    skip = statements_to_skip(module, tree, {line for line, _, _ in finder.found})
+    skip = statements_to_skip(module, tree, {line for line, _, _, _ in finder.found})
     apply = _Apply(names, bindings, spec, taken=taken, file=file, skip=skip)
     new = module_bytes(module, module.visit(apply), tree, source)
     return FileOutcome(path, new if new != source else None, apply.sites, followups)
