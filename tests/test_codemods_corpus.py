@@ -182,7 +182,7 @@ MOVE_SYMBOL = [
         "relative-module-import-with-attribute-use",
         move((OLD, NEW)),
         {"pkg/consumer.py": "from . import old\n\nold.Engine()\n"},
-        {"pkg/consumer.py": "from .new import UserEngine\n\nUserEngine()\n"},
+        {"pkg/consumer.py": "from . import new\n\nnew.UserEngine()\n"},
     ),
     Case(
         "relative-module-import-kept-for-other-uses",
@@ -190,7 +190,7 @@ MOVE_SYMBOL = [
         {"pkg/consumer.py": "from . import old\n\nold.Engine()\nold.helper()\n"},
         {
             "pkg/consumer.py": (
-                "from . import old\nfrom .new import UserEngine\n\nUserEngine()\nold.helper()\n"
+                "from . import old\nfrom . import new\n\nnew.UserEngine()\nold.helper()\n"
             )
         },
     ),
@@ -218,22 +218,17 @@ MOVE_SYMBOL = [
         {"pkg/sub/user.py": "from .old import Engine\n"},
     ),
     Case(
-        "module-import-attribute-use-becomes-name",
+        "module-import-attribute-use-stays-an-attribute",
         move((OLD, NEW)),
         {"app.py": "import pkg.old\n\npkg.old.Engine(1)\n"},
-        {"app.py": "from pkg.new import UserEngine\n\nUserEngine(1)\n"},
+        {"app.py": "import pkg.new\n\npkg.new.UserEngine(1)\n"},
         sites=1,
     ),
     Case(
         "module-import-kept-while-other-uses-remain",
         move((OLD, NEW)),
         {"app.py": "import pkg.old\n\npkg.old.Engine(1)\npkg.old.helper()\n"},
-        {
-            "app.py": (
-                "import pkg.old\nfrom pkg.new import UserEngine\n\nUserEngine(1)\n"
-                "pkg.old.helper()\n"
-            )
-        },
+        {"app.py": ("import pkg.old\nimport pkg.new\n\npkg.new.UserEngine(1)\npkg.old.helper()\n")},
     ),
     Case(
         "aliased-module-import-attribute-use",

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import libcst as cst
 
-from runner.codemods._cst import chain_text, drop_aliases, from_import, module_ref, set_alias
+from runner.codemods._cst import (
+    build_dotted,
+    chain_text,
+    drop_aliases,
+    from_import,
+    module_ref,
+    set_alias,
+)
 from runner.codemods._move_plan import Plan
 from runner.codemods._resolve import FileModule, resolve_from
 from runner.codemods._skip import SkippingTransformer
@@ -164,8 +171,8 @@ class Apply(SkippingTransformer):
         module (``os.path`` moved to ``posixpath`` has no parent to import from)."""
         if module or level:
             return from_import(self.file, level, module, [(name, local or name)])
-        asname = None if local in (None, name) else cst.AsName(cst.Name(local))
-        return cst.Import([cst.ImportAlias(cst.Name(name), asname=asname)])
+        asname = None if local in (None, "", name) else cst.AsName(cst.Name(local or name))
+        return cst.Import([cst.ImportAlias(build_dotted(name), asname=asname)])
 
     def _rewrite_import(
         self, stmt: cst.Import

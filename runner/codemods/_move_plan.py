@@ -166,7 +166,12 @@ class Planner:
         self.plan.sites += 1
 
     def _use_new_name(self, bind: Bind, node: cst.Name | cst.Attribute, index: int) -> None:
-        """``pkg.old.Engine`` through an unmoved module import becomes ``UserEngine``."""
+        """``pkg.old.Engine`` through an unmoved module import stays an attribute chain:
+        ``pkg.new.UserEngine``, the new module imported as the file imported the old one
+        (``logging.warn`` → ``logging.warning`` only renames the attribute). Where that import
+        cannot be written (an ``as`` alias, a name taken), it becomes ``UserEngine``."""
+        if self._attribute_form(bind, node, index):
+            return
         new = self.spec.tos[index]
         module, name = split_dotted(new)
         local = name if module == "builtins" else (self.spec.aliases[index] or name)
@@ -186,6 +191,48 @@ class Planner:
         self.plan.replace[id(node)] = cst.Name(local, lpar=node.lpar, rpar=node.rpar)
         self.plan.sites += 1
         self._replaced[id(bind.alias)] = self._replaced.get(id(bind.alias), 0) + 1
+
+    def _attribute_form(self, bind: Bind, node: cst.Name | cst.Attribute, index: int) -> bool:
+        new = self.spec.tos[index]
+        module, _ = split_dotted(new)
+        if module in ("builtins", ""):
+            return False  # a builtin, or a top-level module: its own name is the short form
+        if new.startswith(bind.imported + "."):  # the same module: only the attribute changes
+            dotted = bind.local + new[len(bind.target) :]
+        elif not self._import_module_like(bind, module):
+            return False
+        else:
+            dotted = (
+                new if isinstance(bind.stmt, cst.Import) else new[len(split_dotted(module)[0]) :]
+            )
+            dotted = dotted.lstrip(".")
+            self._replaced[id(bind.alias)] = self._replaced.get(id(bind.alias), 0) + 1
+        expr = build_dotted(dotted)
+        self.plan.replace[id(node)] = expr.with_changes(lpar=node.lpar, rpar=node.rpar)
+        self.plan.sites += 1
+        return True
+
+    def _import_module_like(self, bind: Bind, module: str) -> bool:
+        """Plan ``import a.new`` after ``import a.old``, or ``from a import new`` after
+        ``from a import old``; false where the file's form cannot carry it."""
+        if bind.alias.asname is not None:
+            return False  # ``import a.old as o``: no name to give the new module
+        if isinstance(bind.stmt, cst.Import):
+            top = module.partition(".")[0]
+            if self._taken(top, top):
+                return False
+            entry = ("", module, "")
+        else:
+            parent, last = split_dotted(module)
+            if not parent or self._taken(last, module):
+                return False
+            self.targets.setdefault(last, set()).add(module)
+            entry = (parent, last, last)
+        added = self.plan.appended.setdefault(id(bind.stmt), [])
+        if entry not in added:
+            added.append(entry)
+        self.plan.statements.add(id(bind.stmt))
+        return True
 
     def _drop_unused(self) -> None:
         """A module import whose every use was rewritten to the new name goes away."""
