@@ -18,6 +18,7 @@ from runner.codemods._cst import (
     module_ref,
     set_alias,
 )
+from runner.codemods._move_layout import BlankLines, join_imports
 from runner.codemods._move_plan import Plan
 from runner.codemods._resolve import FileModule, resolve_from
 from runner.codemods._skip import SkippingTransformer
@@ -30,8 +31,13 @@ _Key = tuple[str, str, str]
 class Apply(SkippingTransformer):
     """Phase three: carry out the plan, touching only the nodes it names."""
 
-    def __init__(self, plan: Plan, file: FileModule | None, skip: set[int]) -> None:
+    def __init__(
+        self, plan: Plan, file: FileModule | None, skip: set[int], refs: set[int] | None = None
+    ) -> None:
         super().__init__(skip)
+        #: Names reading the module-level binding of a renamed name, where scopes were analysed.
+        self.refs = refs
+        self.blank = BlankLines()
         self.plan = plan
         self.file = file
         self.depth = 0
@@ -93,6 +99,8 @@ class Apply(SkippingTransformer):
             return updated_node
         if any(updated_node.value in names for names in self.shadowed):
             return updated_node
+        if self.refs is not None and id(original_node) not in self.refs:
+            return updated_node  # a function's own variable of the same name
         return updated_node.with_changes(value=new)
 
     def leave_Attribute(
@@ -113,7 +121,30 @@ class Apply(SkippingTransformer):
             return updated_node.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])])
         return updated_node
 
+    def visit_Module(self, node: cst.Module) -> None:
+        self.blank.learn(node.body)
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        return join_imports(original_node, self.blank.leave_module(updated_node), self.file)
+
     def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> (
+        cst.SimpleStatementLine | cst.FlattenSentinel[cst.SimpleStatementLine] | cst.RemovalSentinel
+    ):
+        out = self._line(original_node, updated_node)
+        if self.depth:
+            return out
+        if isinstance(out, cst.RemovalSentinel):
+            self.blank.removed(original_node)
+            return out
+        if isinstance(out, cst.FlattenSentinel):
+            first = out.nodes[0]
+            assert isinstance(first, cst.SimpleStatementLine)
+            return cst.FlattenSentinel([self.blank.kept(original_node, first), *out.nodes[1:]])
+        return self.blank.kept(original_node, out)
+
+    def _line(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
     ) -> (
         cst.SimpleStatementLine | cst.FlattenSentinel[cst.SimpleStatementLine] | cst.RemovalSentinel

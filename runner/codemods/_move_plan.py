@@ -14,6 +14,7 @@ import libcst as cst
 from runner.codemods import FollowUp
 from runner.codemods._cst import build_dotted
 from runner.codemods._move_scan import Bind, Fate, MoveSpec, Scan
+from runner.codemods._move_scopes import ScopeFacts
 from runner.codemods._pyast import Binding
 from runner.codemods._resolve import match_prefix, split_dotted
 
@@ -37,8 +38,16 @@ class Plan:
 class Planner:
     """Decides every rewrite of one module from the scan, before anything is transformed."""
 
-    def __init__(self, scan: Scan, spec: MoveSpec, path: str, lines: list[Binding]) -> None:
+    def __init__(
+        self,
+        scan: Scan,
+        spec: MoveSpec,
+        path: str,
+        lines: list[Binding],
+        scopes: ScopeFacts | None = None,
+    ) -> None:
         self.scan = scan
+        self.scopes = scopes or ScopeFacts(frozenset(), frozenset())
         self.spec = spec
         self.path = path
         self.lines = lines
@@ -67,8 +76,14 @@ class Planner:
         """Whether binding ``name`` to ``target`` would clash with another meaning in the file."""
         known = self.targets.get(name)
         if known is not None:
-            return known != {target}
+            # Two old names moved onto one new name are one meaning, not a clash; a function
+            # binding the name for itself is (``native_`` → ``text_`` would read its local).
+            return {self._moved(t) for t in known} != {target} or name in self.scopes.inner
         return self.scan.names[name] > 0
+
+    def _moved(self, dotted: str) -> str:
+        hit = match_prefix(dotted, self.spec.froms)
+        return dotted if hit is None else self.spec.tos[hit[0]] + hit[1]
 
     def _decide(self, bind: Bind) -> None:
         hit = match_prefix(bind.imported, self.spec.froms)
@@ -78,11 +93,36 @@ class Planner:
         new = self.spec.tos[index] + suffix
         if isinstance(bind.stmt, cst.Import):
             bind.fate = self._import_fate(bind, new)
+        elif self._into_itself(bind, new):
+            return
         else:
             bind.fate = self._from_fate(bind, new, suffix, self.spec.aliases[index])
         self.plan.fates[id(bind.alias)] = bind.fate
         self.plan.statements.add(id(bind.stmt))
         self.plan.sites += 1
+
+    def _into_itself(self, bind: Bind, new: str) -> bool:
+        """In the module the name moves to, ``from old import name`` would import the module
+        from itself: the import goes where the module defines the name, else it stays."""
+        module, name = split_dotted(new)
+        file = self.scan.file
+        if file is None or file.name != module:
+            return False
+        if name in self.scopes.defined:
+            bind.fate = Fate("drop")
+            if bind.local != name:
+                self.plan.renames[bind.local] = name
+            self.plan.fates[id(bind.alias)] = bind.fate
+            self.plan.statements.add(id(bind.stmt))
+            self.plan.sites += 1
+            return True
+        line = next((b.line for b in self.lines if b.local == bind.local), 1)
+        reason = (
+            f"{module} is where {bind.imported} moves, but it does not define {name}; "
+            "its import was left as it was: define it here or move it by hand"
+        )
+        self.plan.followups.append(FollowUp(self.path, line, reason))
+        return True
 
     def _import_fate(self, bind: Bind, new: str) -> Fate:
         if bind.alias.asname is not None:
@@ -107,12 +147,26 @@ class Planner:
             local = as_
         elif self._keep_local(bind, name, new):
             local = bind.local
+            self._merge_refused(bind, name, new)
         else:
             local = name
         if local != bind.local:
             self.plan.renames[bind.local] = local
             self.targets.setdefault(local, set()).add(new)
         return Fate("from" if module else "plain", module, name, local)
+
+    def _merge_refused(self, bind: Bind, name: str, new: str) -> None:
+        """Another old name moves onto ``new`` too, but this one keeps its alias: say why."""
+        if name == bind.local or not any(
+            b is not bind and self._moved(b.imported) == new for b in self.scan.binds
+        ):
+            return
+        line = next((b.line for b in self.lines if b.local == bind.local), 1)
+        reason = (
+            f"{bind.local} kept as an alias of {new}: {name} means something else in this "
+            f"file (or in a function of it); rename the uses of {bind.local} by hand"
+        )
+        self.plan.followups.append(FollowUp(self.path, line, reason))
 
     def _keep_local(self, bind: Bind, name: str, new: str) -> bool:
         """Renaming uses is unsafe where the old name is public or ambiguous, or the new taken,

@@ -40,6 +40,7 @@ from runner.codemods import FollowUp
 from runner.codemods._move_apply import Apply
 from runner.codemods._move_plan import Planner, is_related
 from runner.codemods._move_scan import MoveSpec, Scan
+from runner.codemods._move_scopes import module_references, scope_facts
 from runner.codemods._parallel import FileOutcome, read_source
 from runner.codemods._pyast import (
     Binding,
@@ -89,11 +90,15 @@ def rewrite_module(
     skip = statements_to_skip(module, tree, _relevant_lines(facts, bindings, spec.froms))
     scan = Scan(file, facts, skip)
     module.visit(scan)
-    plan = Planner(scan, spec, path, bindings).run()
+    scopes = scope_facts(tree, nodes)
+    plan = Planner(scan, spec, path, bindings, scopes).run()
     if not plan.statements and not plan.replace and not plan.renames:
         return module, 0, plan.followups
     followups = [*plan.followups, *_string_annotations(nodes, path, plan.renames)]
-    return module.visit(Apply(plan, file, skip)), plan.sites, followups
+    refs = None
+    if scopes.inner & plan.renames.keys():  # a function binds a renamed name for itself
+        refs = module_references(module, plan.renames.keys(), plan.statements)
+    return module.visit(Apply(plan, file, skip, refs)), plan.sites, followups
 
 
 def _string_annotations(nodes: list[ast.AST], path: str, renames: dict[str, str]) -> list[FollowUp]:
