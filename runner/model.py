@@ -160,6 +160,11 @@ class ImportMove:
     from_: str
     to: str
     as_: str | None = None
+    #: ``exact``: also rewrite string literals naming the old path (``patch("pkg.old.X")``).
+    strings: str | None = None
+
+    #: Digested only when set, so a mapping's digest stays what it was before ``strings``.
+    _digest_when_set: ClassVar[tuple[str, ...]] = ("strings",)
 
 
 @dataclass(frozen=True, slots=True)

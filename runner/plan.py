@@ -98,7 +98,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "gate": (*GATE_KINDS, "max", "max-ratio", "min", "timeout"),
     "phase": ("id", "title", "gate", "steps"),
     "step": ("id", "title", *ACTIONS, "gate", "timeout", "on-failure"),
-    "move-import": ("from", "to", "as"),
+    "move-import": ("from", "to", "as", "strings"),
     "rewrite-call": ("from", "to", "await"),
     "on-rollback": ("run", "verify"),
 }
@@ -896,12 +896,22 @@ class _Validator:
             if reason is not None:
                 self.problem(found["as"][1], f"'as' must be a local name: {reason}")
                 return None
+        strings = None
+        if "strings" in found:
+            strings = self.string(found["strings"][1], "'strings'")
+            if strings is not None and strings != "exact":
+                self.problem(
+                    found["strings"][1],
+                    f"'strings' must be exact (rewrite string literals naming the old path), "
+                    f"got '{strings}'",
+                )
+                return None
         if source is None or target is None:
             return None
         if source == target:
             self.problem(node, f"'from' and 'to' are both '{source}': nothing would move")
             return None
-        return ImportMove(from_=source, to=target, as_=alias)
+        return ImportMove(from_=source, to=target, as_=alias, strings=strings)
 
     def call_rewrite(self, node: Node) -> CallRewrite | None:
         found = self.fields(node, "rewrite-call", "'rewrite-call'", required=("from", "to"))

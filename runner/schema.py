@@ -122,6 +122,10 @@ def _move() -> Schema:
                 "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
                 "description": "The local name to keep.",
             },
+            "strings": {
+                "enum": ["exact"],
+                "description": "Also rewrite string literals naming the old path.",
+            },
         },
     }
 

@@ -526,29 +526,26 @@ FOLLOW_UPS = [
         },
     ),
     Case(
-        "string-annotations-of-a-renamed-name-are-follow-ups",
+        "string-annotations-of-a-renamed-name-are-renamed",
         move((OLD, NEW)),
         {
             "app.py": (
                 "from pkg.old import Engine\n\n\n"
                 'def build(e: "Engine", n: "int") -> "list[Engine]":\n'
                 '    x: "Engine | None" = None\n'
+                '    y: "Engine(" = None\n'
                 "    return [Engine()]\n"
             )
         },
         {
             "app.py": (
                 "from pkg.new import UserEngine\n\n\n"
-                'def build(e: "Engine", n: "int") -> "list[Engine]":\n'
-                '    x: "Engine | None" = None\n'
+                'def build(e: "UserEngine", n: "int") -> "list[UserEngine]":\n'
+                '    x: "UserEngine | None" = None\n'
+                '    y: "Engine(" = None\n'
                 "    return [UserEngine()]\n"
             )
         },
-        followups=(
-            "app.py:4: string annotation 'Engine' names Engine, renamed to UserEngine",
-            "app.py:4: string annotation 'list[Engine]' names Engine",
-            "app.py:5: string annotation 'Engine | None' names Engine",
-        ),
     ),
     Case(
         "string-annotations-stay-right-when-the-name-is-kept",

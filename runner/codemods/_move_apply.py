@@ -20,6 +20,8 @@ from runner.codemods._cst import (
 )
 from runner.codemods._move_layout import BlankLines, join_imports
 from runner.codemods._move_plan import Plan
+from runner.codemods._move_scan import MoveSpec
+from runner.codemods._move_strings import plain_inner, rewrite_annotation, string_target
 from runner.codemods._resolve import FileModule, resolve_from
 from runner.codemods._skip import SkippingTransformer
 
@@ -32,9 +34,18 @@ class Apply(SkippingTransformer):
     """Phase three: carry out the plan, touching only the nodes it names."""
 
     def __init__(
-        self, plan: Plan, file: FileModule | None, skip: set[int], refs: set[int] | None = None
+        self,
+        plan: Plan,
+        file: FileModule | None,
+        skip: set[int],
+        refs: set[int] | None = None,
+        strings: MoveSpec | None = None,
     ) -> None:
         super().__init__(skip)
+        #: The spec, where string literals naming an old path are to be rewritten.
+        self.strings = strings
+        self.strings_rewritten = 0
+        self.annotation = 0
         #: Names reading the module-level binding of a renamed name, where scopes were analysed.
         self.refs = refs
         self.blank = BlankLines()
@@ -102,6 +113,33 @@ class Apply(SkippingTransformer):
         if self.refs is not None and id(original_node) not in self.refs:
             return updated_node  # a function's own variable of the same name
         return updated_node.with_changes(value=new)
+
+    def visit_Annotation(self, node: cst.Annotation) -> None:
+        self.annotation += 1
+
+    def leave_Annotation(
+        self, original_node: cst.Annotation, updated_node: cst.Annotation
+    ) -> cst.Annotation:
+        self.annotation -= 1
+        return updated_node
+
+    def leave_SimpleString(
+        self, original_node: cst.SimpleString, updated_node: cst.SimpleString
+    ) -> cst.SimpleString:
+        inner = plain_inner(updated_node.value)
+        if inner is None:
+            return updated_node
+        new = None
+        if self.strings is not None:
+            spec = self.strings
+            new = string_target(inner, spec.froms, spec.tos, spec.strings)
+            self.strings_rewritten += new is not None
+        if new is None and self.annotation and self.plan.renames:
+            new = rewrite_annotation(inner, self.plan.renames)
+        if new is None:
+            return updated_node
+        quote = updated_node.quote
+        return updated_node.with_changes(value=f"{updated_node.prefix}{quote}{new}{quote}")
 
     def leave_Attribute(
         self, original_node: cst.Attribute, updated_node: cst.Attribute

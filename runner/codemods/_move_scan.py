@@ -29,6 +29,8 @@ class MoveSpec:
     aliases: tuple[str | None, ...]
     #: Modules that symbols move out of: star and dynamic imports of them need a person.
     symbol_parents: tuple[str, ...] = ()
+    #: Per mapping: rewrite string literals naming the old path (``strings: exact``).
+    strings: tuple[bool, ...] = ()
 
 
 @dataclass(slots=True)

@@ -22,9 +22,9 @@ One pass per file applies every mapping. Rules, in the order a file is read:
 * ``to: builtins.X`` drops the import and renames uses to ``X``.
 * Module-level imports that end up identical are merged into the first.
 
-Star imports, dynamic imports and string targets are reported (see :mod:`._pyast`), and
-so are annotations written as strings (``e: "Engine"``) that name a local the file renames:
-the code follows the new name, the string would not.
+Star imports and dynamic imports are reported (see :mod:`._pyast`), and string targets
+unless the mapping says ``strings: exact``; annotations written as strings (``e: "Engine"``)
+that name a local the file renames are renamed with it (see :mod:`._move_strings`).
 """
 
 # LibCST and ast dispatch on visit_<NodeName> method names.
@@ -41,6 +41,7 @@ from runner.codemods._move_apply import Apply
 from runner.codemods._move_plan import Planner, is_related
 from runner.codemods._move_scan import MoveSpec, Scan
 from runner.codemods._move_scopes import module_references, scope_facts
+from runner.codemods._move_strings import annotation_lines, string_followups, string_target_lines
 from runner.codemods._parallel import FileOutcome, read_source
 from runner.codemods._pyast import (
     Binding,
@@ -77,63 +78,35 @@ def rewrite_module(
     path: str,
     *,
     nodes: list[ast.AST] | None = None,
+    text: str = "",
+    targets: dict[int, set[str]] | None = None,
 ) -> tuple[cst.Module, int, list[FollowUp]]:
     """The rewritten module, the number of sites rewritten, and follow-ups found on the way.
 
     ``tree`` is the same source parsed by ``ast``: it tells which statements can change, so
-    LibCST walks only those. ``nodes`` is :func:`walk_nodes` of ``tree``, if already known.
+    LibCST walks only those. ``nodes`` is :func:`walk_nodes` of ``tree``, if already known;
+    ``text`` the decoded source, ``targets`` the string literals to rewrite by line.
     """
     if nodes is None:
         nodes = walk_nodes(tree)
     facts = file_facts(tree, nodes)
     bindings = import_bindings(tree, file, nodes)
-    skip = statements_to_skip(module, tree, _relevant_lines(facts, bindings, spec.froms))
+    targets = targets or {}
+    lines = _relevant_lines(facts, bindings, spec.froms) | annotation_lines(nodes) | set(targets)
+    skip = statements_to_skip(module, tree, lines)
     scan = Scan(file, facts, skip)
     module.visit(scan)
     scopes = scope_facts(tree, nodes)
     plan = Planner(scan, spec, path, bindings, scopes).run()
-    if not plan.statements and not plan.replace and not plan.renames:
+    if not plan.statements and not plan.replace and not plan.renames and not targets:
         return module, 0, plan.followups
-    followups = [*plan.followups, *_string_annotations(nodes, path, plan.renames)]
+    followups = [*plan.followups, *string_followups(nodes, text, path, plan.renames)]
     refs = None
     if scopes.inner & plan.renames.keys():  # a function binds a renamed name for itself
         refs = module_references(module, plan.renames.keys(), plan.statements)
-    return module.visit(Apply(plan, file, skip, refs)), plan.sites, followups
-
-
-def _string_annotations(nodes: list[ast.AST], path: str, renames: dict[str, str]) -> list[FollowUp]:
-    """Annotations written as strings (``x: "Engine"``) that name a renamed local: the code
-    is renamed, the string is not, and a type checker would then look up the old name."""
-    if not renames:
-        return []
-    found: list[tuple[int, int, str]] = []
-    for node in nodes:
-        for annotation in _annotations(node):
-            for const in ast.walk(annotation):
-                if not (isinstance(const, ast.Constant) and isinstance(const.value, str)):
-                    continue
-                try:
-                    expr = ast.parse(const.value.strip(), mode="eval")
-                except SyntaxError:
-                    continue
-                used = sorted(
-                    {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)} & renames.keys()
-                )
-                for old in used:
-                    reason = (
-                        f"string annotation {const.value!r} names {old}, renamed to "
-                        f"{renames[old]} in the code; update it by hand"
-                    )
-                    found.append((const.lineno, const.col_offset, reason))
-    return [FollowUp(path, line, reason) for line, _, reason in sorted(found)]
-
-
-def _annotations(node: ast.AST) -> list[ast.expr]:
-    if isinstance(node, ast.arg | ast.AnnAssign):
-        return [node.annotation] if node.annotation is not None else []
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-        return [node.returns] if node.returns is not None else []
-    return []
+    apply = Apply(plan, file, skip, refs, spec if targets else None)
+    new = module.visit(apply)
+    return new, plan.sites + apply.strings_rewritten, followups
 
 
 def move_file(task: tuple[str, str, FileModule | None, MoveSpec]) -> FileOutcome:
@@ -149,13 +122,24 @@ def move_file(task: tuple[str, str, FileModule | None, MoveSpec]) -> FileOutcome
     followups = move_followups(
         tree, path, file, MoveNames(spec.froms, spec.tos, spec.symbol_parents), nodes
     )
-    if not overlaps(tree, file, spec.froms, nodes):
+    text = source.decode("utf-8", "replace")
+    targets = string_target_lines(nodes, text, spec.froms, spec.tos, spec.strings)
+    followups = [f for f in followups if not _rewritten(f, targets)]
+    if not targets and not overlaps(tree, file, spec.froms, nodes):
         return FileOutcome(path, followups=tuple(followups))
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as e:
         return FileOutcome(path, skipped=f"does not parse: {e.message} (line {e.raw_line})")
-    new_module, sites, more = rewrite_module(module, tree, file, spec, path, nodes=nodes)
+    new_module, sites, more = rewrite_module(
+        module, tree, file, spec, path, nodes=nodes, text=text, targets=targets
+    )
     new = module_bytes(module, new_module, tree, source)
     followups = sorted([*followups, *more], key=lambda f: f.line)
     return FileOutcome(path, new if new != source else None, sites, tuple(followups))
+
+
+def _rewritten(followup: FollowUp, targets: dict[int, set[str]]) -> bool:
+    """A string-target follow-up for a literal that ``strings: exact`` rewrites."""
+    values = targets.get(followup.line, set())
+    return any(repr(v) in followup.reason for v in values)
