@@ -8,6 +8,7 @@ import pytest
 
 from runner.codemods import apply_codemod
 from tests._codemod_cases import Case, as_bytes, call, delete, make_repo, move, pinned_git
+from tests._corpus_moves import MOVES
 from tests._corpus_templates import TEMPLATES
 
 __all__ = ["pinned_git"]
@@ -485,10 +486,7 @@ FOLLOW_UPS = [
                 "n = __import__('pkg.old')\nE = m.Engine\n"
             ),
         },
-        followups=(
-            "app.py:3: dynamic import of 'pkg.old'",
-            "app.py:4: dynamic import of 'pkg.old'",
-        ),
+        followups=("app.py:3: dynamic import of 'pkg.old': rewrite it by hand (also lines 4)",),
     ),
     Case(
         "a-class-attribute-of-the-same-name-keeps-the-local-name",
@@ -968,7 +966,7 @@ DELETE = [
 ]
 
 CASES = SEED + MOVE_SYMBOL + MOVE_MODULE + FOLLOW_UPS + FORMAT + SAFETY + REWRITE_CALL + DELETE
-CASES += TEMPLATES
+CASES += TEMPLATES + MOVES
 
 
 def test_corpus_is_large_enough() -> None:
@@ -1001,3 +999,13 @@ def test_codemod_case(case: Case, tmp_path: Path) -> None:
     assert sorted(s.path for s in result.skipped) == sorted(case.skipped)
     if case.sites is not None:
         assert result.sites == case.sites
+
+
+def test_a_repeated_follow_up_is_listed_once_with_its_lines(tmp_path: Path) -> None:
+    case = next(c for c in CASES if c.id == "repeated-follow-up-listed-once-with-its-lines")
+    root = make_repo(tmp_path / "repo", case.before)
+    result = apply_codemod(case.action, root, jobs=1)
+    assert [str(f) for f in result.followups] == [
+        "app.py:3: string target 'pkg.old.Engine' names pkg.old.Engine (moved to "
+        "pkg.new.UserEngine); update it by hand (also lines 4, 5)"
+    ]

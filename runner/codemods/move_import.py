@@ -126,7 +126,7 @@ def move_file(task: tuple[str, str, FileModule | None, MoveSpec]) -> FileOutcome
     targets = string_target_lines(nodes, text, spec.froms, spec.tos, spec.strings)
     followups = [f for f in followups if not _rewritten(f, targets)]
     if not targets and not overlaps(tree, file, spec.froms, nodes):
-        return FileOutcome(path, followups=tuple(followups))
+        return FileOutcome(path, followups=tuple(_once(followups)))
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as e:
@@ -135,7 +135,7 @@ def move_file(task: tuple[str, str, FileModule | None, MoveSpec]) -> FileOutcome
         module, tree, file, spec, path, nodes=nodes, text=text, targets=targets
     )
     new = module_bytes(module, new_module, tree, source)
-    followups = sorted([*followups, *more], key=lambda f: f.line)
+    followups = _once(sorted([*followups, *more], key=lambda f: f.line))
     return FileOutcome(path, new if new != source else None, sites, tuple(followups))
 
 
@@ -143,3 +143,19 @@ def _rewritten(followup: FollowUp, targets: dict[int, set[str]]) -> bool:
     """A string-target follow-up for a literal that ``strings: exact`` rewrites."""
     values = targets.get(followup.line, set())
     return any(repr(v) in followup.reason for v in values)
+
+
+def _once(followups: list[FollowUp]) -> list[FollowUp]:
+    """A follow-up repeated with the same text at several sites: listed once, with its lines."""
+    lines: dict[str, list[int]] = {}
+    first: dict[str, FollowUp] = {}
+    for f in followups:
+        lines.setdefault(f.reason, []).append(f.line)
+        first.setdefault(f.reason, f)
+    out = []
+    for reason, f in first.items():
+        more = sorted(set(lines[reason]) - {f.line})
+        if more:
+            f = FollowUp(f.path, f.line, f"{reason} (also lines {', '.join(map(str, more))})")  # noqa: PLW2901
+        out.append(f)
+    return out
