@@ -219,6 +219,8 @@ class _Apply(SkippingTransformer):
     def _callee(
         self, func: cst.BaseExpression, spec: CallSpec, head: str
     ) -> cst.BaseExpression | None:
+        if spec.to == spec.from_:
+            return func  # a template that only changes the arguments: the callee stays
         if spec.to.startswith(spec.from_ + "."):
             for part in spec.to[len(spec.from_) + 1 :].split("."):
                 func = cst.Attribute(value=func, attr=cst.Name(part))
