@@ -159,6 +159,12 @@ MOVES = [
         {"app.py": "import pkg.new\n\nUserEngine = None\npkg.new.UserEngine()\n"},
     ),
     Case(
+        "aliased-module-with-the-new-name-taken-falls-back-to-the-full-path",
+        move((OLD, NEW)),
+        {"app.py": "import pkg.old as o\n\nUserEngine = None\no.Engine()\n"},
+        {"app.py": "import pkg.new\n\nUserEngine = None\npkg.new.UserEngine()\n"},
+    ),
+    Case(
         "repeated-follow-up-listed-once-with-its-lines",
         move((OLD, NEW)),
         {

@@ -231,6 +231,8 @@ class Planner:
         local = name if module == "builtins" else (self.spec.aliases[index] or name)
         if module != "builtins":
             if self._taken(local, new):
+                if self._full_path(bind, node, new):
+                    return
                 line = next((b.line for b in self.lines if b.local == bind.local), 1)
                 reason = (
                     f"cannot import {new} as {local}: the name is taken here; rewrite it by hand"
@@ -264,6 +266,22 @@ class Planner:
         expr = build_dotted(dotted)
         self.plan.replace[id(node)] = expr.with_changes(lpar=node.lpar, rpar=node.rpar)
         self.plan.sites += 1
+        return True
+
+    def _full_path(self, bind: Bind, node: cst.Name | cst.Attribute, new: str) -> bool:
+        """The new name is taken: ``import pkg.new`` and the full ``pkg.new.UserEngine``
+        rather than leave the site alone, where ``pkg`` is free or already that package."""
+        module = split_dotted(new)[0]
+        top = module.partition(".")[0]
+        if not module or self._taken(top, top):
+            return False
+        added = self.plan.appended.setdefault(id(bind.stmt), [])
+        if ("", module, "") not in added:
+            added.append(("", module, ""))
+        self.plan.statements.add(id(bind.stmt))
+        self.plan.replace[id(node)] = build_dotted(new).with_changes(lpar=node.lpar, rpar=node.rpar)
+        self.plan.sites += 1
+        self._replaced[id(bind.alias)] = self._replaced.get(id(bind.alias), 0) + 1
         return True
 
     def _import_module_like(self, bind: Bind, module: str) -> bool:
