@@ -108,7 +108,8 @@ class Planner:
         file = self.scan.file
         if file is None or file.name != module:
             return False
-        if name in self.scopes.defined:
+        public = bind.local in self.scan.all_names or file.is_package
+        if name in self.scopes.defined and (bind.local == name or not public):
             bind.fate = Fate("drop")
             if bind.local != name:
                 self.plan.renames[bind.local] = name
@@ -117,9 +118,14 @@ class Planner:
             self.plan.sites += 1
             return True
         line = next((b.line for b in self.lines if b.local == bind.local), 1)
+        why = (
+            f"it does not define {name}"
+            if name not in self.scopes.defined
+            else (f"{bind.local} is public here")
+        )
         reason = (
-            f"{module} is where {bind.imported} moves, but it does not define {name}; "
-            "its import was left as it was: define it here or move it by hand"
+            f"{module} is where {bind.imported} moves, but {why}; its import was left as "
+            "it was: define it here or move it by hand"
         )
         self.plan.followups.append(FollowUp(self.path, line, reason))
         return True
