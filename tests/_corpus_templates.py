@@ -46,6 +46,14 @@ TEMPLATES = [
         },
     ),
     Case(
+        "template-new-name-taken-is-listed-not-skipped-in-silence",
+        template(CLIENT_FROM, "pkg.new.Client(url=url, max_retries=retries, timeout=timeout)"),
+        {**PKG, "app.py": "from pkg.old import Client\n\nc = Client(retries=r, url=u)\n"},
+        {},
+        followups=("app.py:3: call of pkg.old.Client left as it is: Client already names",),
+        sites=0,
+    ),
+    Case(
         "template-only-what-the-site-passed",
         template(CLIENT_FROM, CLIENT_TO),
         {**PKG, "app.py": "import pkg.old\n\na = pkg.old.Client(u)\nb = pkg.old.Client(u, 5)\n"},

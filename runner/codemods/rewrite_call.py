@@ -225,13 +225,7 @@ class _Apply(SkippingTransformer):
             for part in spec.to[len(spec.from_) + 1 :].split("."):
                 func = cst.Attribute(value=func, attr=cst.Name(part))
             return func
-        via = [
-            b
-            for b in self.bindings
-            if self.names.get(b.local) == b.target
-            and spec.to.startswith(b.target + ".")
-            and (not b.statement or b.local != b.target or spec.to.startswith(b.imported + "."))
-        ]
+        via = self._via(spec)
         if via:
             best = max(via, key=lambda b: len(b.target))
             return build_dotted(best.local + spec.to[len(best.target) :])
@@ -242,6 +236,24 @@ class _Apply(SkippingTransformer):
             self.needs.imports.append((spec.to_module, name))
         self.needs.after_locals.add(head)
         return build_dotted(f"{name}.{rest}" if rest else name)
+
+    def _via(self, spec: CallSpec) -> list[Binding]:
+        """Imports of the file through which ``spec.to`` can be reached."""
+        return [
+            b
+            for b in self.bindings
+            if self.names.get(b.local) == b.target
+            and spec.to.startswith(b.target + ".")
+            and (not b.statement or b.local != b.target or spec.to.startswith(b.imported + "."))
+        ]
+
+    def unnameable(self, spec: CallSpec) -> str | None:
+        """The name that keeps ``spec.to`` from being written in this file, if any: the
+        callee would need a new import under a name the file already uses."""
+        if spec.to == spec.from_ or spec.to.startswith(spec.from_ + ".") or self._via(spec):
+            return None
+        name = spec.to[len(spec.to_module) + 1 :].partition(".")[0]
+        return name if name in self.taken else None
 
     @staticmethod
     def _paren_trailer(node: cst.Call) -> cst.Call:
@@ -348,5 +360,25 @@ def rewrite_file(task: tuple[str, str, FileModule | None, RewriteSpec]) -> FileO
     taken = {n.id for n in nodes if isinstance(n, ast.Name)} | set(names)
     skip = statements_to_skip(module, tree, {line for line, _, _, _ in finder.found})
     apply = _Apply(names, bindings, spec, taken=taken, file=file, skip=skip)
+    followups += tuple(_unnamed(path, spec, finder.found, apply))
     new = module_bytes(module, module.visit(apply), tree, source)
     return FileOutcome(path, new if new != source else None, apply.sites, followups)
+
+
+def _unnamed(
+    path: str, spec: RewriteSpec, found: list[tuple[int, int, bool, str]], apply: _Apply
+) -> list[FollowUp]:
+    """Sites left as they were because the new callable's name already means something else
+    in the file: listed, never skipped in silence."""
+    out = []
+    for line, index, may_await, why in found:
+        call = spec.calls[index]
+        name = apply.unnameable(call)
+        if name is None or why or (call.await_ and not may_await):
+            continue
+        reason = (
+            f"call of {call.from_} left as it is: {name} already names something else here, "
+            f"so {call.to} cannot be imported under it; rewrite it by hand"
+        )
+        out.append(FollowUp(path, line, reason))
+    return out
