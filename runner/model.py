@@ -7,16 +7,18 @@ loader. Every record is frozen and holds tuples, so a loaded plan cannot drift w
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = [
     "Action",
     "ApproveGate",
     "CallRewrite",
+    "CallTemplate",
     "Command",
     "Delete",
     "ForbidImportsGate",
@@ -27,6 +29,7 @@ __all__ = [
     "MoveImport",
     "OnFailure",
     "OnRollback",
+    "ParamKind",
     "Phase",
     "Plan",
     "PytestGate",
@@ -37,6 +40,8 @@ __all__ = [
     "RunGate",
     "Settings",
     "Step",
+    "TemplateArg",
+    "TemplateParam",
 ]
 
 #: A command as the plan wrote it: a string runs through the shell, a tuple runs as argv.
@@ -155,6 +160,11 @@ class ImportMove:
     from_: str
     to: str
     as_: str | None = None
+    #: ``exact``: also rewrite string literals naming the old path (``patch("pkg.old.X")``).
+    strings: str | None = None
+
+    #: Digested only when set, so a mapping's digest stays what it was before ``strings``.
+    _digest_when_set: ClassVar[tuple[str, ...]] = ("strings",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,13 +174,54 @@ class MoveImport:
     moves: tuple[ImportMove, ...]
 
 
+class ParamKind(enum.Enum):
+    """How a parameter of a call template may be passed, as in a ``def``."""
+
+    POSITIONAL_ONLY = "positional-only"
+    POSITIONAL = "positional-or-keyword"
+    KEYWORD_ONLY = "keyword-only"
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateParam:
+    """One parameter of a template's ``from``; a default means a site may leave it out."""
+
+    name: str
+    kind: ParamKind = ParamKind.POSITIONAL
+    has_default: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateArg:
+    """One argument of a template's ``to``: the parameter it carries, by keyword or position."""
+
+    param: str
+    keyword: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallTemplate:
+    """The signature of ``from`` and the arguments of ``to`` in a templated ``rewrite-call``."""
+
+    params: tuple[TemplateParam, ...]
+    args: tuple[TemplateArg, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class CallRewrite:
-    """One ``rewrite-call`` mapping: calls of ``from_`` become calls of ``to``."""
+    """One ``rewrite-call`` mapping: calls of ``from_`` become calls of ``to``.
+
+    ``from_`` and ``to`` are the callables' dotted names; ``template`` maps the arguments when
+    the plan wrote ``from``/``to`` as calls (``pkg.old.f(a, b)`` → ``pkg.new.g(x=a, y=b)``).
+    """
 
     from_: str
     to: str
     await_: bool = False
+    template: CallTemplate | None = None
+
+    #: Digested only when set, so a plain rewrite's digest stays what it was before templates.
+    _digest_when_set: ClassVar[tuple[str, ...]] = ("template",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,4 +375,7 @@ def _canonical(value: Any) -> Any:  # noqa: ANN401 - walks any record of this mo
     if fields is None:
         msg = f"cannot digest {type(value).__name__}"
         raise TypeError(msg)
-    return {"type": type(value).__name__} | {f: _canonical(getattr(value, f)) for f in fields}
+    optional = getattr(value, "_digest_when_set", ())
+    names = [f.name for f in dataclasses.fields(value)]  # class variables are not fields
+    kept = [f for f in names if f not in optional or getattr(value, f) is not None]
+    return {"type": type(value).__name__} | {f: _canonical(getattr(value, f)) for f in kept}

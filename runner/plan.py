@@ -50,6 +50,7 @@ from runner.model import (
     Settings,
     Step,
 )
+from runner.plancalls import is_template, parse_templates
 from runner.planvalues import (
     branch_problem,
     dotted_name_problem,
@@ -101,7 +102,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "gate": (*GATE_KINDS, "max", "max-ratio", "min", "timeout"),
     "phase": ("id", "title", "gate", "steps"),
     "step": ("id", "title", *ACTIONS, "gate", "timeout", "on-failure"),
-    "move-import": ("from", "to", "as"),
+    "move-import": ("from", "to", "as", "strings"),
     "rewrite-call": ("from", "to", "await"),
     "on-rollback": ("run", "verify"),
 }
@@ -939,28 +940,60 @@ class _Validator:
             if reason is not None:
                 self.problem(found["as"][1], f"'as' must be a local name: {reason}")
                 return None
+        strings = None
+        if "strings" in found:
+            strings = self.string(found["strings"][1], "'strings'")
+            if strings is not None and strings != "exact":
+                self.problem(
+                    found["strings"][1],
+                    f"'strings' must be exact (rewrite string literals naming the old path), "
+                    f"got '{strings}'",
+                )
+                return None
         if source is None or target is None:
             return None
         if source == target:
             self.problem(node, f"'from' and 'to' are both '{source}': nothing would move")
             return None
-        return ImportMove(from_=source, to=target, as_=alias)
+        return ImportMove(from_=source, to=target, as_=alias, strings=strings)
 
     def call_rewrite(self, node: Node) -> CallRewrite | None:
         found = self.fields(node, "rewrite-call", "'rewrite-call'", required=("from", "to"))
         if found is None:
             return None
-        source = self.dotted(found["from"][1], "'from'") if "from" in found else None
-        target = self.dotted(found["to"][1], "'to'") if "to" in found else None
         await_: bool | None = False
         if "await" in found:
             await_ = self.boolean(found["await"][1], "'await'")
+        if "from" in found and "to" in found and await_ is not None:
+            templated = self.call_template(found["from"][1], found["to"][1], await_=await_)
+            if not isinstance(templated, bool):
+                return templated
+        source = self.dotted(found["from"][1], "'from'") if "from" in found else None
+        target = self.dotted(found["to"][1], "'to'") if "to" in found else None
         if source is None or target is None or await_ is None:
             return None
         if source == target and not await_:
             self.problem(node, f"'from' and 'to' are both '{source}': nothing would change")
             return None
         return CallRewrite(from_=source, to=target, await_=await_)
+
+    def call_template(
+        self, source: Node, target: Node, *, await_: bool
+    ) -> CallRewrite | bool | None:
+        """A templated rewrite (see :mod:`runner.plancalls`); ``False`` for the plain form."""
+        texts = [self.string(n, label) for n, label in ((source, "'from'"), (target, "'to'"))]
+        if texts[0] is None or texts[1] is None:
+            return None
+        if not (is_template(texts[0]) or is_template(texts[1])):
+            return False
+        if not (is_template(texts[0]) and is_template(texts[1])):
+            plain = source if is_template(texts[1]) else target
+            self.problem(plain, "'from' and 'to' must both be call templates, or both names")
+            return None
+        pair = parse_templates(source, texts[0], target, texts[1], self.report.add)
+        if pair is None:
+            return None
+        return CallRewrite(pair.from_, pair.to, await_=await_, template=pair.template)
 
     def dotted(self, node: Node, label: str) -> str | None:
         value = self.string(node, label)

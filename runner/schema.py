@@ -122,6 +122,10 @@ def _move() -> Schema:
                 "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
                 "description": "The local name to keep.",
             },
+            "strings": {
+                "enum": ["exact"],
+                "description": "Also rewrite string literals naming the old path.",
+            },
         },
     }
 
@@ -132,8 +136,16 @@ def _rewrite() -> Schema:
         "additionalProperties": False,
         "required": ["from", "to"],
         "properties": {
-            "from": _ref("dotted-name") | {"description": "The callable whose calls change."},
-            "to": _ref("dotted-name") | {"description": "The callable called instead."},
+            "from": {
+                "anyOf": [_ref("dotted-name"), _ref("call-template")],
+                "description": "The callable whose calls change, or a call template of it: "
+                "pkg.old.f(a, b=None, *, c).",
+            },
+            "to": {
+                "anyOf": [_ref("dotted-name"), _ref("call-template")],
+                "description": "The callable called instead, or the new call written with the "
+                "names of 'from': pkg.new.g(x=a, y=b).",
+            },
             "await": {
                 "type": "boolean",
                 "description": "Add await inside async def; other sites are listed.",
@@ -265,6 +277,11 @@ def _defs() -> dict[str, Schema]:
         "dotted-name": {
             "type": "string",
             "pattern": "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$",
+        },
+        "call-template": {
+            "type": "string",
+            "pattern": "^\\s*[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*\\s*\\(.*\\)\\s*$",
+            "description": "A dotted callable with its parameters or arguments in parentheses.",
         },
         "relative-path": {
             "type": "string",

@@ -17,7 +17,9 @@ What is compared (the targets come from the issues that asked for them):
 * Issue 3, codemods: a one-step ``move-import`` plan, whole process, against the floor
   (``git grep -l`` + ``libcst.parse_module`` of the candidates on every core, see
   :func:`floor_grep_parse`; ≤ 2x) and against LibCST's own ``rename.RenameCommand`` (at least
-  100x faster), with peak memory (< 300 MB); the ``forbid-imports`` scan against ``git grep``;
+  100x faster), with peak memory (< 300 MB); a ``rewrite-call`` with a call template (one
+  call site in each of 2 % of the files: 200 on 10,000) against the same floor (≤ 2x); the
+  ``forbid-imports`` scan against ``git grep``;
   ``runner --help`` and ``runner status`` against importing runner's dependencies, without
   LibCST.
 * Issue 5, rehearsal: ``runner run --dry-run`` against ``git worktree add`` + the same
@@ -91,6 +93,7 @@ ROWS_PER_SIZE = (
     "move-import: {n} files, whole process vs floor function in-process",
     "move-import: {n} files, whole process vs LibCST rename codemod -j2",
     "move-import: {n} files, peak RSS of process tree",
+    "rewrite-call template: {n} files, whole process vs floor process (grep + parse)",
     "forbid-imports: {n} files, find_import_sites in-process vs git grep",
     "forbid-imports: {n} files, one-gate plan whole process vs git grep",
 )
@@ -588,6 +591,17 @@ def move_plan() -> str:
     return _plan("bench-move", [step])
 
 
+def template_plan() -> str:
+    """One ``rewrite-call`` step with a call template: every ``Engine(a, b)`` site (2 % of
+    the files, 200 on 10,000) becomes ``UserEngine(a=..., b=...)``."""
+    step = (
+        "      - id: call\n        rewrite-call:\n"
+        f"          from: '{OLD}(a, b)'\n          to: '{NEW}(a=a, b=b)'\n"
+        '        gate: [{run: "true"}]\n'
+    )
+    return _plan("bench-template", [step])
+
+
 def forbid_plan() -> str:
     """One step with no action and only a ``forbid-imports`` gate that passes."""
     step = f"      - id: scan\n        gate: [{{forbid-imports: [{OLD}], max: 1000000}}]\n"
@@ -985,6 +999,7 @@ class Bench:
             )
         )
         self.rows.append(self._peer(n, r, targeted=targeted))
+        self._template(n, floor_proc, targeted=targeted)
         peak = max(mem.tree_peak_mb or 0.0, mem.max_rss_mb)
         self.rows.append(
             Row(
@@ -1001,6 +1016,30 @@ class Bench:
             )
         )
         self.forbid_imports(n)
+
+    def _template(self, n: int, floor: list[Sample], *, targeted: bool) -> None:
+        """The templated ``rewrite-call``, whole process, against the same floor."""
+        plan = self.write("template.yaml", template_plan())
+        runs: list[Sample] = []
+        for i in range(self.reps):
+            repo = self.copy(n, f"template-runner-{i}")
+            runs.append(
+                self.timed(
+                    [*RUNNER, "run", str(plan), "--repo", str(repo)], repo, f"template-{n}-{i}"
+                )
+            )
+        changed = _changed_files(repo, self.env)
+        self.raw[f"template-{n}"] = {"runner": [asdict(s) for s in runs], "files_changed": changed}
+        self.rows.append(
+            ratio_row(
+                ROWS_PER_SIZE[4].format(n=n),
+                median([s.seconds for s in runs]),
+                median([s.seconds for s in floor]),
+                "floor process",
+                limit=2 if targeted else None,
+                note=f"{changed} files rewritten, one call site each",
+            )
+        )
 
     def _peer(self, n: int, runner_seconds: float, *, targeted: bool) -> Row:
         name = ROWS_PER_SIZE[2].format(n=n)
@@ -1080,7 +1119,7 @@ class Bench:
         }
         self.rows.append(
             ratio_row(
-                ROWS_PER_SIZE[4].format(n=n),
+                ROWS_PER_SIZE[5].format(n=n),
                 median(in_proc),
                 median(g),
                 "git grep -l",
@@ -1090,7 +1129,7 @@ class Bench:
         )
         self.rows.append(
             ratio_row(
-                ROWS_PER_SIZE[5].format(n=n), median(whole), median(g), "git grep -l", limit=None
+                ROWS_PER_SIZE[6].format(n=n), median(whole), median(g), "git grep -l", limit=None
             )
         )
 

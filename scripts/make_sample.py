@@ -544,7 +544,7 @@ ADMIN = (
 
 def admin_module(doc: str, commands: tuple[tuple[str, str], ...]) -> str:
     out = [
-        f'"""{doc}\n\nSync code: an engine built here runs its agent with ``asyncio.run``. Not on\nany request path and not exercised by the test suite.\n"""\n',
+        f'"""{doc}\n\nSync code: an engine built here runs its agent with ``asyncio.run``. Not on\nany request path; tests/unit/test_admin_tools.py runs it.\n"""\n',
         "from __future__ import annotations\n",
         "import asyncio",
         "import sys\n",

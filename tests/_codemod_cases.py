@@ -54,6 +54,20 @@ def call(from_: str, to: str, *, await_: bool = False) -> RewriteCall:
     return RewriteCall((CallRewrite(from_, to, await_),))
 
 
+def template(from_: str, to: str, *, await_: bool = False) -> RewriteCall:
+    """``rewrite-call`` with call templates, read by the plan loader as a user's plan is."""
+    from runner.plan import parse_plan  # noqa: PLC0415 - only the template cases need it
+
+    text = (
+        "version: 1\nname: corpus\nphases:\n  - id: p\n    steps:\n      - id: s\n"
+        f"        rewrite-call:\n          from: '{from_}'\n          to: '{to}'\n"
+        f"          await: {'true' if await_ else 'false'}\n"
+    )
+    action = parse_plan(text).steps[0].action
+    assert isinstance(action, RewriteCall)
+    return action
+
+
 def delete(*targets: str) -> Delete:
     """``delete`` of files, folders or definitions."""
     return Delete(targets)
@@ -105,4 +119,5 @@ __all__ = [
     "make_repo",
     "move",
     "pinned_git",
+    "template",
 ]

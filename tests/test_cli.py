@@ -45,7 +45,7 @@ def test_a_plan_with_five_mistakes_reports_all_five_and_changes_nothing(
 
 def test_check_plan_and_schema_on_the_projects_own_plan(repo: Path) -> None:
     plan = str(ROOT / "phases.yaml")
-    assert "ok (5 phases, 9 steps)" in run_cli("check", plan, cwd=repo).stdout
+    assert "ok (5 phases, 10 steps)" in run_cli("check", plan, cwd=repo).stdout
     shown = run_cli("plan", plan, cwd=repo).stdout
     assert "import-migration/engine-imports" in shown
     assert "on-rollback: run python scripts/refresh_dev_services.py" in shown

@@ -50,6 +50,7 @@ def test_git_log_shows_one_commit_per_step_with_trailers(
         "import-migration/engine-imports",
         "import-migration/context-imports",
         "constructor-migration/legacy-constructors",
+        "constructor-migration/keyword-constructors",
         "test-patterns/ssot-names-in-tests",
         "validation/checkpoints",
         "validation/staging",
@@ -75,6 +76,11 @@ def test_no_deprecated_import_and_no_bridge_remain(
                 assert all(a.name != BRIDGE for a in node.names), path
     engine = (target / "netra_backend/app/agents/supervisor/user_execution_engine.py").read_text()
     assert "def _legacy_positional_init" not in engine  # the bridge method is deleted
+    admin = (target / "netra_backend/app/admin/maintenance.py").read_text()
+    assert (
+        "ExecutionEngine(context=user_context, agent_factory=registry, "
+        "websocket_emitter=websocket_bridge)" in admin
+    )
 
 
 def test_the_samples_own_tests_pass_after_the_migration(

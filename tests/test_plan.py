@@ -639,3 +639,16 @@ def test_a_tag_on_the_whole_document_is_refused() -> None:
         "phases.yaml:1:1: the tag !!python/object:runner.model.Plan is not allowed in a plan: "
         "plans hold only strings, numbers, booleans, lists and mappings (remove the tag)"
     ]
+
+
+def test_move_import_strings_takes_exact_only() -> None:
+    text = (
+        "version: 1\nname: x\nphases:\n  - id: p\n    steps:\n      - id: s\n"
+        "        move-import: {from: a.X, to: b.X, strings: all}\n"
+    )
+    with pytest.raises(PlanError) as raised:
+        parse_plan(text)
+    assert "phases.yaml:7:52: 'strings' must be exact" in str(raised.value)
+    ok = parse_plan(text.replace("all", "exact")).steps[0].action
+    assert isinstance(ok, MoveImport)
+    assert ok.moves[0].strings == "exact"

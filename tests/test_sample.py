@@ -209,6 +209,24 @@ def simulate_rewrite_calls(root: Path, exclude: list[str]) -> tuple[int, list[st
     return rewritten, follow_ups
 
 
+def simulate_keyword_constructors(root: Path, sites: list[str]) -> int:
+    """``rewrite-call`` with a call template, on the sync sites left positional: the seed's
+    TARGET PATTERN, ``ExecutionEngine(context=..., agent_factory=..., websocket_emitter=...)``."""
+    legacy = "ExecutionEngine(registry, websocket_bridge, user_context)"
+    target = (
+        "ExecutionEngine(context=user_context, agent_factory=registry, "
+        "websocket_emitter=websocket_bridge)"
+    )
+    for site in sites:
+        rel, _, line = site.rpartition(":")
+        path = root / rel
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        assert legacy in lines[int(line) - 1], site
+        lines[int(line) - 1] = lines[int(line) - 1].replace(legacy, target)
+        path.write_text("".join(lines), encoding="utf-8")
+    return len(sites)
+
+
 def simulate_delete(root: Path) -> None:
     """``delete`` of the bridge module and of the bridge methods (with their decorators)."""
     (root / BRIDGE_FILE).unlink()
@@ -283,6 +301,9 @@ def test_the_whole_plan_keeps_the_sample_green(sample: Path) -> None:
     rewritten, follow_ups = simulate_rewrite_calls(sample, exclude)
     assert rewritten == before.async_calls
     assert sorted(follow_ups) == sorted(before.sync_calls)
+    _assert_passes(_suite(sample))
+    # ... and the sync sites listed take the keyword constructor (Gate 2 after that step).
+    assert simulate_keyword_constructors(sample, follow_ups) == len(before.sync_calls)
     _assert_passes(_suite(sample, "-W", "error::DeprecationWarning"))
 
     # test-patterns: the sample's own script, as the plan's run step calls it.
@@ -388,7 +409,8 @@ def test_plan_uses_only_contract_keys_and_real_targets() -> None:
             for move in _as_list(step.get("move-import")):
                 assert _defines(SAMPLE, move["from"]) and _defines(SAMPLE, move["to"])
             for call in _as_list(step.get("rewrite-call")):
-                assert _defines(SAMPLE, call["from"]) and _defines(SAMPLE, call["to"])
+                callables = [call[k].partition("(")[0] for k in ("from", "to")]  # templates
+                assert all(_defines(SAMPLE, name) for name in callables)
             for target in step.get("delete", []):
                 path, _, definition = target.partition("::")
                 assert (SAMPLE / path).exists(), target

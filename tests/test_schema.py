@@ -175,6 +175,10 @@ PLANS = [
     "gates: {m: {metric: x, min: 1}, f: {forbid-imports: pkg.old}}\n"
     "phases: [{id: p, steps: [{id: s, delete: a.py::f, gate: [m, f, {run: y, timeout: 1h30m}]}]}]\n"
     "on-rollback: {run: make, verify: m}\n",
+    "version: 1\nname: x\nphases: [{id: p, steps: [{id: s, rewrite-call: "
+    "{from: 'a.f(x, y=None, *, z)', to: 'b.g(z=z, w=x, y=y)', await: true}}]}]\n",
+    "version: 1\nname: x\nphases: [{id: p, steps: [{id: s, move-import: "
+    "{from: a.X, to: b.X, strings: exact}}]}]\n",
 ]
 
 
@@ -203,6 +207,7 @@ REFUSED = [
     BASE + "settings: {rollback: all}\nphases: [{id: p, steps: [{id: s, run: x}]}]\n",
     BASE + "settings: {env: {A: 1}}\nphases: [{id: p, steps: [{id: s, run: x}]}]\n",
     "version: 2\nname: x\nphases: [{id: p, steps: [{id: s, run: x}]}]\n",
+    BASE + "phases: [{id: p, steps: [{id: s, move-import: {from: a.X, to: b.X, strings: yes}}]}]\n",
 ]
 
 

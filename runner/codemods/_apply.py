@@ -146,6 +146,7 @@ def run_move_import(
             froms=tuple(m.from_ for m in moves),
             tos=tuple(m.to for m in moves),
             aliases=tuple(m.as_ for m in moves),
+            strings=tuple(m.strings == "exact" for m in moves),
             symbol_parents=tuple(
                 split_dotted(m.from_)[0] for m in moves if _is_symbol(root, source_roots, m.from_)
             ),
@@ -185,7 +186,9 @@ def run_rewrite_call(
 
         spec = RewriteSpec(
             tuple(
-                CallSpec(r.from_, r.to, r.await_, symbol_module(root, source_roots, r.to))
+                CallSpec(
+                    r.from_, r.to, r.await_, symbol_module(root, source_roots, r.to), r.template
+                )
                 for r in action.rewrites
             )
         )

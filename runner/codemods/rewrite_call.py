@@ -38,6 +38,8 @@ from runner.codemods._pyast import (
 from runner.codemods._resolve import FileModule
 from runner.codemods._skip import SkippingTransformer, statements_to_skip
 from runner.codemods._splice import module_bytes
+from runner.codemods.call_template import ast_shape, bind, rewrite_arguments
+from runner.model import CallTemplate
 
 __all__ = ["CallSpec", "RewriteSpec", "rewrite_file"]
 
@@ -50,6 +52,8 @@ class CallSpec:
     to: str
     await_: bool
     to_module: str
+    #: The argument mapping of a templated rewrite (see :mod:`.call_template`).
+    template: CallTemplate | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +92,8 @@ class _AstCalls(ast.NodeVisitor):
         self.names = names
         self.spec = spec
         self.is_async = [False]
-        self.found: list[tuple[int, int, bool]] = []  # (line, mapping, may await)
+        #: (line, mapping, may await, why a template cannot bind it or "")
+        self.found: list[tuple[int, int, bool, str]] = []
 
     def _outer(self, nodes: Sequence[ast.AST | None]) -> None:
         for node in nodes:
@@ -121,7 +126,10 @@ class _AstCalls(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         index = _match(_resolve(dotted_name(node.func), self.names), self.spec)
         if index is not None:
-            self.found.append((node.lineno, index, self.is_async[-1]))
+            template = self.spec.calls[index].template
+            bound = bind(template, ast_shape(node)) if template is not None else None
+            why = bound if isinstance(bound, str) else ""
+            self.found.append((node.lineno, index, self.is_async[-1], why))
         self.generic_visit(node)
 
 
@@ -194,6 +202,11 @@ class _Apply(SkippingTransformer):
         spec = self.spec.calls[index]
         if spec.await_ and not self.is_async[-1]:
             return updated_node
+        if spec.template is not None:
+            rebound = rewrite_arguments(spec.template, updated_node)
+            if rebound is None:
+                return updated_node  # listed as a follow-up by the ast pass
+            updated_node = rebound
         func = self._callee(updated_node.func, spec, (text or "").partition(".")[0])
         if func is None:
             return updated_node
@@ -206,17 +219,13 @@ class _Apply(SkippingTransformer):
     def _callee(
         self, func: cst.BaseExpression, spec: CallSpec, head: str
     ) -> cst.BaseExpression | None:
+        if spec.to == spec.from_:
+            return func  # a template that only changes the arguments: the callee stays
         if spec.to.startswith(spec.from_ + "."):
             for part in spec.to[len(spec.from_) + 1 :].split("."):
                 func = cst.Attribute(value=func, attr=cst.Name(part))
             return func
-        via = [
-            b
-            for b in self.bindings
-            if self.names.get(b.local) == b.target
-            and spec.to.startswith(b.target + ".")
-            and (not b.statement or b.local != b.target or spec.to.startswith(b.imported + "."))
-        ]
+        via = self._via(spec)
         if via:
             best = max(via, key=lambda b: len(b.target))
             return build_dotted(best.local + spec.to[len(best.target) :])
@@ -227,6 +236,24 @@ class _Apply(SkippingTransformer):
             self.needs.imports.append((spec.to_module, name))
         self.needs.after_locals.add(head)
         return build_dotted(f"{name}.{rest}" if rest else name)
+
+    def _via(self, spec: CallSpec) -> list[Binding]:
+        """Imports of the file through which ``spec.to`` can be reached."""
+        return [
+            b
+            for b in self.bindings
+            if self.names.get(b.local) == b.target
+            and spec.to.startswith(b.target + ".")
+            and (not b.statement or b.local != b.target or spec.to.startswith(b.imported + "."))
+        ]
+
+    def unnameable(self, spec: CallSpec) -> str | None:
+        """The name that keeps ``spec.to`` from being written in this file, if any: the
+        callee would need a new import under a name the file already uses."""
+        if spec.to == spec.from_ or spec.to.startswith(spec.from_ + ".") or self._via(spec):
+            return None
+        name = spec.to[len(spec.to_module) + 1 :].partition(".")[0]
+        return name if name in self.taken else None
 
     @staticmethod
     def _paren_trailer(node: cst.Call) -> cst.Call:
@@ -289,11 +316,16 @@ def _binds(stmt: cst.Import | cst.ImportFrom) -> set[str]:
     return out
 
 
-def _followups(path: str, spec: RewriteSpec, found: list[tuple[int, int, bool]]) -> list[FollowUp]:
+def _followups(
+    path: str, spec: RewriteSpec, found: list[tuple[int, int, bool, str]]
+) -> list[FollowUp]:
     out = []
-    for line, index, may_await in found:
+    for line, index, may_await, why in found:
         call = spec.calls[index]
-        if call.await_ and not may_await:
+        if why:
+            reason = f"call of {call.from_} left as it is: it {why}; rewrite it by hand"
+            out.append(FollowUp(path, line, reason))
+        elif call.await_ and not may_await:
             reason = (
                 f"sync call site of an awaited factory: {call.from_}(...) is not inside an "
                 f"async def; rewrite it to {call.to} by hand"
@@ -319,16 +351,34 @@ def rewrite_file(task: tuple[str, str, FileModule | None, RewriteSpec]) -> FileO
     if not finder.found:
         return FileOutcome(path)
     followups = tuple(_followups(path, spec, finder.found))
-    if all(not may for _, i, may in finder.found if spec.calls[i].await_) and all(
-        spec.calls[i].await_ for _, i, _ in finder.found
-    ):
+    if not any(not why and (may or not spec.calls[i].await_) for _, i, may, why in finder.found):
         return FileOutcome(path, followups=followups)
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as e:
         return FileOutcome(path, skipped=f"does not parse: {e.message} (line {e.raw_line})")
     taken = {n.id for n in nodes if isinstance(n, ast.Name)} | set(names)
-    skip = statements_to_skip(module, tree, {line for line, _, _ in finder.found})
+    skip = statements_to_skip(module, tree, {line for line, _, _, _ in finder.found})
     apply = _Apply(names, bindings, spec, taken=taken, file=file, skip=skip)
+    followups += tuple(_unnamed(path, spec, finder.found, apply))
     new = module_bytes(module, module.visit(apply), tree, source)
     return FileOutcome(path, new if new != source else None, apply.sites, followups)
+
+
+def _unnamed(
+    path: str, spec: RewriteSpec, found: list[tuple[int, int, bool, str]], apply: _Apply
+) -> list[FollowUp]:
+    """Sites left as they were because the new callable's name already means something else
+    in the file: listed, never skipped in silence."""
+    out = []
+    for line, index, may_await, why in found:
+        call = spec.calls[index]
+        name = apply.unnameable(call)
+        if name is None or why or (call.await_ and not may_await):
+            continue
+        reason = (
+            f"call of {call.from_} left as it is: {name} already names something else here, "
+            f"so {call.to} cannot be imported under it; rewrite it by hand"
+        )
+        out.append(FollowUp(path, line, reason))
+    return out

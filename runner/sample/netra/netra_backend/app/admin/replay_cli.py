@@ -1,7 +1,7 @@
 """Replays a user's last message from the command line.
 
 Sync code: an engine built here runs its agent with ``asyncio.run``. Not on
-any request path and not exercised by the test suite.
+any request path; tests/unit/test_admin_tools.py runs it.
 """
 
 from __future__ import annotations

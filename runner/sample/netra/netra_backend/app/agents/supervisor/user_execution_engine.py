@@ -13,6 +13,13 @@ Callers that still hold the legacy trio use the transition pattern, which does n
 
     engine = await UserExecutionEngine.create_from_legacy(registry, websocket_bridge, user_context)
 
+or, in sync code (no ``await`` there), the keyword form with the legacy objects: a registry is
+taken as the agent factory it makes, a shared bridge as the emitter bound to ``context``::
+
+    engine = UserExecutionEngine(
+        context=user_context, agent_factory=registry, websocket_emitter=websocket_bridge
+    )
+
 The deprecated positional form ``UserExecutionEngine(registry, websocket_bridge,
 user_context)`` (what ``ExecutionEngine(...)`` through the compatibility bridge amounts to)
 still works while the bridge methods at the end of the class exist; it warns
@@ -59,8 +66,8 @@ class UserExecutionEngine:
         self,
         *legacy_args: Any,
         context: UserExecutionContext | None = None,
-        agent_factory: AgentFactory | None = None,
-        websocket_emitter: UserWebSocketEmitter | None = None,
+        agent_factory: AgentFactory | AgentRegistry | None = None,
+        websocket_emitter: UserWebSocketEmitter | AgentWebSocketBridge | None = None,
     ) -> None:
         if legacy_args:
             # The positional (registry, websocket_bridge, user_context) form exists only
@@ -80,12 +87,16 @@ class UserExecutionEngine:
     def _setup(
         self,
         context: UserExecutionContext,
-        agent_factory: AgentFactory,
-        websocket_emitter: UserWebSocketEmitter,
+        agent_factory: AgentFactory | AgentRegistry,
+        websocket_emitter: UserWebSocketEmitter | AgentWebSocketBridge,
     ) -> None:
         if not isinstance(context, UserExecutionContext):
             msg = f"context must be a UserExecutionContext, got {type(context).__name__}"
             raise TypeError(msg)
+        if isinstance(agent_factory, AgentRegistry):
+            agent_factory = AgentFactory.from_registry(agent_factory)
+        if isinstance(websocket_emitter, AgentWebSocketBridge):
+            websocket_emitter = UserWebSocketEmitter.from_bridge(websocket_emitter, context)
         if websocket_emitter.context.user_id != context.user_id:
             msg = "the websocket emitter belongs to another user; refusing to cross users"
             raise ValueError(msg)
