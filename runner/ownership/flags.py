@@ -137,7 +137,13 @@ class FlagSnapshot:
         run found gets its flags and its bytes back; notices for files it could not write."""
         for f in self.entries:
             entry = repo.index_entry(f.path)
-            if entry is not None and entry[1:] == (f.mode, f.blob):
+            if entry is None or entry[1:] != (f.mode, f.blob):
+                # A step that replaced a parent folder: the checkpoint has the entry back.
+                if not _at_head(repo, f.path, f.blob):
+                    continue
+                with contextlib.suppress(GitError):
+                    repo.set_index_entry(f.path, f.mode, f.blob)
+            with contextlib.suppress(GitError):
                 repo.set_flags(f.path, assume=f.assume, skip=f.skip)
         _, refused = self._give_back_files(repo, only_changed=False)
         return [_refused("the rolled-back tree", refused)] if refused else []
@@ -307,6 +313,13 @@ def _write_inside(root: Path, rel: str, data: bytes, file_mode: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def _at_head(repo: Repository, path: str, blob: str) -> bool:
+    try:
+        return repo.blob("HEAD", path) == blob
+    except GitError:
+        return False
 
 
 def _read(path: Path) -> bytes | None:

@@ -40,11 +40,13 @@ __all__ = [
     "Changes",
     "Discarded",
     "RunPaths",
+    "SetAside",
     "collect_changes",
     "discard_changes",
     "give_back_flags",
     "ignored_paths",
     "is_ignored_at_start",
+    "set_aside",
     "start_run",
 ]
 
@@ -240,6 +242,50 @@ def discard_changes(
     return Discarded(
         saved.files, copied, copies_in, saved.may_leave_behind or changes.nested, flags
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SetAside:
+    """What :func:`set_aside` did before a restore of named paths: the user's copies (paths
+    under ``copies_in``) and the flags to set again once the paths are restored."""
+
+    copied: tuple[str, ...]
+    copies_in: Path
+    flags: dict[str, tuple[str, str, str]]
+
+    def notice(self) -> str | None:
+        """Where the copies are, or ``None`` when none were needed."""
+        if not self.copied:
+            return None
+        return (
+            f"{len(self.copied)} file(s) held content the run had not committed "
+            f"({_shown(self.copied)}); a copy of each was saved under {self.copies_in}/ "
+            "before the rollback restored it"
+        )
+
+    def keep_flags(self, repo: Repository) -> None:
+        """The restored paths get their assume-unchanged / skip-worktree marks back."""
+        keep_flags(repo, self.flags)
+
+
+def set_aside(repo: Repository, paths: Sequence[str], dest: Path) -> SetAside:
+    """Before ``paths`` are restored (``runner rollback FILE``): copy each flagged one whose
+    bytes differ from its index entry (a hidden edit) into ``dest``, and clear the marks (a
+    checkout skips skip-worktree paths); :meth:`SetAside.keep_flags` sets them again after."""
+    flags = {p: e for p, e in repo.index_flags().items() if p in set(paths)}
+    copied: list[str] = []
+    for rel, (_tag, _mode, blob) in flags.items():
+        path = repo.root / rel
+        if not real_parents(repo.root, rel):
+            continue
+        disk = _blob_id(path, blob)
+        if disk is not None and disk != blob:
+            copy = dest / rel
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, copy, follow_symlinks=False)
+            copied.append(rel)
+        repo.set_flags(rel, assume=False, skip=False)
+    return SetAside(tuple(copied), dest, flags)
 
 
 def _keep_user_copies(repo: Repository, base: str, changes: Changes, dest: Path) -> tuple[str, ...]:
