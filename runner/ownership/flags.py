@@ -51,9 +51,9 @@ _FOLDER = "flagged-at-start"
 
 _SHOWN = 5
 
-#: The snapshots taken by runs of this process, by run id: they survive a step that
-#: deletes the state folder.
-_TAKEN: dict[str, FlagSnapshot] = {}
+#: The snapshots taken by runs of this process, by state folder and run id: they survive a
+#: step that deletes the state folder (a rehearsal's copy has a state folder of its own).
+_TAKEN: dict[tuple[str, str], FlagSnapshot] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +205,7 @@ def snapshot_flags(
             )
         )  # fmt: skip
     snap = FlagSnapshot(run_id, tuple(entries))
-    _TAKEN[run_id] = snap
+    _TAKEN[str(state.root), run_id] = snap
     _persist(snap, folder)
     return snap
 
@@ -213,8 +213,8 @@ def snapshot_flags(
 def read_flags(state: StateDir, run_id: str | None = None) -> FlagSnapshot | None:
     """The snapshot of run ``run_id`` (from memory when this process took it), or the one in
     the state folder (``run_id`` ``None``: whichever run took it)."""
-    if run_id is not None and run_id in _TAKEN:
-        return _TAKEN[run_id]
+    if run_id is not None and (str(state.root), run_id) in _TAKEN:
+        return _TAKEN[str(state.root), run_id]
     folder = state.root / _FOLDER
     try:
         listed = json.loads((folder / "list.json").read_text())

@@ -111,7 +111,8 @@ class RunPaths:
         failure message, or ``None``.
 
         ``changed`` (the paths the staged tree changes) is all a step that keeps to its own
-        files costs: a set lookup per path, plus a ``stat`` per flagged entry.
+        files costs: a set lookup per path, plus one ``git ls-files -v -s`` (flags set or
+        cleared by the step) and a ``stat`` per flagged entry.
         """
         problems: list[str] = []
         if swallowed := [p for p in changed if is_ignored_at_start(p, self.ignored)]:
