@@ -143,19 +143,24 @@ def test_a_step_that_clears_a_flag_never_gets_the_hidden_content_committed(
     assert flag_of(repo, "app.ini") == "h"
 
 
-@pytest.mark.parametrize("flag", ["--assume-unchanged", "--skip-worktree"])
+@pytest.mark.parametrize(
+    ("flag", "who"),
+    [("--assume-unchanged", "the step"), ("--skip-worktree", "the step"),
+     ("--assume-unchanged", "a gate")],
+)  # fmt: skip
 def test_a_flag_a_step_sets_on_its_own_edit_is_taken_back_with_the_edit(
-    tmp_path: Path, flag: str
+    tmp_path: Path, flag: str, who: str
 ) -> None:
     repo = make_repo(tmp_path / "repo", {"a.txt": "a\n", "b.txt": "b\n"})
-    run = f"git update-index {flag} b.txt && echo step-edit > b.txt && echo y >> a.txt"
+    hide = f"git update-index {flag} b.txt && echo edit > b.txt"
+    edit = "echo y >> a.txt"
+    run, gate = (f"{hide} && {edit}", "true") if who == "the step" else (edit, hide)
 
-    done = run_cli("run", str(plan(tmp_path, run)), cwd=repo)
+    done = run_cli("run", str(plan(tmp_path, run, gate)), cwd=repo)
 
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "marked 1 file(s) assume-unchanged or skip-worktree (b.txt)" in " ".join(
-        done.stdout.split()
-    )
+    out = " ".join(done.stdout.split())
+    assert f"{who} marked 1 file(s) assume-unchanged or skip-worktree (b.txt)" in out
     assert (repo / "b.txt").read_text() == "b\n"
     assert flag_of(repo, "b.txt") == "H"
     assert git("status", "--porcelain", cwd=repo) == ""

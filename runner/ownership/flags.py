@@ -135,7 +135,10 @@ class FlagSnapshot:
     def give_back(self, repo: Repository) -> list[str]:
         """After a rollback of this run: each flagged entry whose index blob is the one the
         run found gets its flags and its bytes back; notices for files it could not write."""
+        now = repo.index_flags()  # one call: a sparse checkout may flag many entries
         for f in self.entries:
+            if now.get(f.path) == (f.tag, f.mode, f.blob):
+                continue
             entry = repo.index_entry(f.path)
             if entry is None or entry[1:] != (f.mode, f.blob):
                 # A step that replaced a parent folder: the checkpoint has the entry back.
@@ -236,7 +239,10 @@ def read_flags(state: StateDir, run_id: str | None = None) -> FlagSnapshot | Non
 def keep_flags(repo: Repository, before: dict[str, tuple[str, str, str]]) -> None:
     """After a rollback: set again the flags ``before`` had on paths still in the index (a
     checkout of a path drops them; the docs promise them kept)."""
+    now = repo.index_flags()
     for path, (tag, _mode, _blob) in before.items():
+        if now.get(path, ("",))[0] == tag:
+            continue
         entry = repo.index_entry(path)
         if entry is not None and entry[0] != tag:
             repo.set_flags(path, assume=tag.islower(), skip=tag.upper() == "S")
