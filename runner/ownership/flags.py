@@ -89,6 +89,7 @@ class FlagSnapshot:
 
     run_id: str
     entries: tuple[Flagged, ...]
+    notes: tuple[str, ...] = ()  # what giving back an interrupted run's snapshot could not do
 
     def check(self, repo: Repository, *, who: str) -> str | None:
         """After the action's staging or the gates: put the user's flagged entries back and
@@ -149,7 +150,17 @@ class FlagSnapshot:
             with contextlib.suppress(GitError):
                 repo.set_flags(f.path, assume=f.assume, skip=f.skip)
         _, refused = self._give_back_files(repo, only_changed=False)
-        return [_refused("the rolled-back tree", refused)] if refused else []
+        if not refused:
+            return []
+        # The snapshot is replaced by the next run: the hidden edits go where rollbacks keep
+        # the user's copies.
+        keep = StateDir(repo.git_dir).rollbacks / f"{self.run_id}-flagged-files"
+        for f in self.entries:
+            if f.path in refused and f.content is not None:
+                with contextlib.suppress(OSError):
+                    (keep / f.path).parent.mkdir(parents=True, exist_ok=True)
+                    (keep / f.path).write_bytes(f.content)
+        return [_refused("the rolled-back tree", refused, keep)]
 
     def _give_back_files(
         self, repo: Repository, *, only_changed: bool
@@ -188,8 +199,7 @@ def snapshot_flags(
     its snapshot is only replaced once nothing in it is needed any more."""
     folder = state.root / _FOLDER
     old = read_flags(state) if recovers is not None else None
-    if old is not None and old.run_id == recovers:
-        old.give_back(repo)
+    notes = old.give_back(repo) if old is not None and old.run_id == recovers else []
     entries: list[Flagged] = []
     for path, (tag, mode, blob) in repo.index_flags().items():
         full = repo.root / path
@@ -207,7 +217,7 @@ def snapshot_flags(
                 _stamp(full),
             )
         )  # fmt: skip
-    snap = FlagSnapshot(run_id, tuple(entries))
+    snap = FlagSnapshot(run_id, tuple(entries), tuple(notes))
     _TAKEN[str(state.root), run_id] = snap
     _persist(snap, folder)
     return snap
@@ -353,12 +363,13 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def _refused(who: str, paths: list[str]) -> str:
+def _refused(who: str, paths: list[str], keep: Path | None = None) -> str:
+    where = keep or ".git/runner/flagged-at-start/copies"
     return (
         f"{len(paths)} file(s) the index marks assume-unchanged or skip-worktree "
         f"({_shown(paths)}) could not be put back: in {who} a parent folder is a symlink or a "
-        "file, and runner never writes through one (outside the repository, maybe); "
-        "their content as the run found it is in .git/runner/flagged-at-start/"
+        "file, and runner never writes through one (outside the repository, maybe); a hidden "
+        f"edit of each is kept under {where}/, the rest is in the index"
     )
 
 

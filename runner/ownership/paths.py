@@ -98,12 +98,13 @@ class RunPaths:
     def notices(self) -> list[str]:
         """The preflight's word on flagged entries (nothing when there are none)."""
         if self.flags is None or not self.flags.entries:
-            return []
+            return list(self.flags.notes) if self.flags else []
         shown = _shown([f.path for f in self.flags.entries])
         return [
             f"{len(self.flags.entries)} index entr(ies) marked assume-unchanged or skip-worktree "
             f"({shown}): runner never stages them and keeps their content byte for byte (a "
-            "rollback that must restore one saves a copy first and says where)"
+            "rollback that must restore one saves a copy first and says where)",
+            *self.flags.notes,
         ]
 
     def check_staged(self, repo: Repository, changed: Sequence[str]) -> str | None:
