@@ -137,19 +137,23 @@ class FlagSnapshot:
         """After a rollback of this run: each flagged entry whose index blob is the one the
         run found gets its flags and its bytes back; notices for files it could not write."""
         now = repo.index_flags()  # one call: a sparse checkout may flag many entries
+        ours: set[str] = set()  # entries as the run found them: their bytes come back too
         for f in self.entries:
             if now.get(f.path) == (f.tag, f.mode, f.blob):
+                ours.add(f.path)
                 continue
             entry = repo.index_entry(f.path)
             if entry is None or entry[1:] != (f.mode, f.blob):
                 # A step that replaced a parent folder: the checkpoint has the entry back.
+                # Any other blob is a rollback to before the run: its version stays.
                 if not _at_head(repo, f.path, f.blob):
                     continue
                 with contextlib.suppress(GitError):
                     repo.set_index_entry(f.path, f.mode, f.blob)
             with contextlib.suppress(GitError):
                 repo.set_flags(f.path, assume=f.assume, skip=f.skip)
-        _, refused = self._give_back_files(repo, only_changed=False)
+                ours.add(f.path)
+        _, refused = self._give_back_files(repo, only_changed=False, only=ours)
         if not refused:
             return []
         # The snapshot is replaced by the next run: the hidden edits go where rollbacks keep
@@ -163,12 +167,12 @@ class FlagSnapshot:
         return [_refused("the rolled-back tree", refused, keep)]
 
     def _give_back_files(
-        self, repo: Repository, *, only_changed: bool
+        self, repo: Repository, *, only_changed: bool, only: set[str] | None = None
     ) -> tuple[list[str], list[str]]:
         touched: list[str] = []
         refused: list[str] = []
         for f in self.entries:
-            if f.file_mode is None:
+            if f.file_mode is None or (only is not None and f.path not in only):
                 continue  # not on disk at the start (a sparse checkout's): nothing to keep
             path = repo.root / f.path
             if only_changed and _stamp(path) == f.stamp:
