@@ -208,7 +208,8 @@ class _Run:
             self._notice(f"on branch {wanted}")
         if interruption is None:
             rt.journal.open()  # only now: a refused run leaves no journal behind
-        self.owned = start_run(repo, rt.ws.state)  # ignored files, flagged index entries
+        recovers = interruption.run_id if interruption is not None else None
+        self.owned = start_run(repo, rt.ws.state, run_id=rt.run_id, recovers=recovers)
         for line in self.owned.notices():
             self._notice(line)
         self.history = read_history(repo.plan_commits(rt.plan.name))
@@ -332,6 +333,9 @@ class _Run:
             self.guard.settle(result.changed)
             if not result.message:
                 result = self._kept(self._gate(step, result), setup, "a gate")
+                if flagged := self.owned.check_flags(repo, "a gate"):  # as after the action
+                    why = "; ".join(filter(None, [result.message, flagged]))
+                    result = replace(result, message=why)
         except (KeyboardInterrupt, Interrupted):
             if moved := self._moved(setup, "the interrupted step"):
                 self._notice(moved)  # HEAD back on the run's branch before the rollback

@@ -660,6 +660,39 @@ class Repository:
                 found.append((entry[0], meta.split()[1], path))
         return found
 
+    def index_flags(self) -> dict[str, tuple[str, str, str]]:
+        """``path -> (tag, mode, blob)`` of every flagged index entry (see
+        :meth:`flagged_entries`); the mode too, so an entry can be written back as it was."""
+        out = self._git("ls-files", "-v", "-s", "-z")
+        found = {}
+        for entry in out.split("\0"):
+            if entry and (entry[0].islower() or entry[0] == "S"):
+                meta, _, path = entry[2:].partition("\t")
+                mode, blob = meta.split()[:2]
+                found[path] = (entry[0], mode, blob)
+        return found
+
+    def index_entry(self, path: str) -> tuple[str, str, str] | None:
+        """``(tag, mode, blob)`` of ``path``'s index entry (any tag), or ``None``."""
+        out = self._git("ls-files", "-v", "-s", "-z", "--", path, env=LITERAL_ENV)
+        for entry in out.split("\0"):
+            meta, _, name = entry[2:].partition("\t")
+            if entry and name == path:
+                mode, blob = meta.split()[:2]
+                return entry[0], mode, blob
+        return None
+
+    def set_index_entry(self, path: str, mode: str, blob: str) -> None:
+        """Write ``path``'s index entry as ``mode``/``blob``; the file on disk is not read."""
+        self._git("update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}")
+
+    def set_flags(self, path: str, *, assume: bool, skip: bool) -> None:
+        """Set or clear ``path``'s assume-unchanged and skip-worktree marks (one call each:
+        of two such options in one ``git update-index``, the last wins)."""
+        for mark in ("--assume-unchanged" if assume else "--no-assume-unchanged",
+                     "--skip-worktree" if skip else "--no-skip-worktree"):  # fmt: skip
+            self._git("update-index", mark, "--", path, env=LITERAL_ENV)
+
     def index_changes(self, base: str) -> list[tuple[str, str]]:
         """``(status, path)`` of each index entry that differs from ``base`` (``A``: not in
         ``base``, ``D``: not in the index, ``M``/``T``: changed)."""

@@ -24,7 +24,7 @@ from runner.journal import file_label
 from runner.model import RollbackMode
 from runner.ownership.commits import ForeignPolicy, choose_commits
 from runner.ownership.gitsetup import GitSetup, hold_setup
-from runner.ownership.paths import Discarded, discard_changes, ignored_paths
+from runner.ownership.paths import Discarded, discard_changes, give_back_flags, ignored_paths
 from runner.process import describe, run_command
 from runner.results import GateResult, GateStatus, RollbackRecord
 
@@ -118,6 +118,8 @@ def roll_back(
             if head != target:
                 repo.move_branch(target, head)
             record = replace(record, discarded=tuple(commits))
+        for line in give_back_flags(repo, rt.ws.state, rt.run_id, done):  # after the revert
+            rt.observer.notice(line)
         if done.may_leave_behind and (left := repo.dirty_paths()):
             raise RollbackIncomplete(_unreached(left, target))
         rt.journal.write("rollback-done", target=target, patch=record.patch)

@@ -23,6 +23,7 @@ from runner.history import T_PLAN, T_ROLLBACK_FILE, T_ROLLBACK_TO, T_STEP, PlanH
 from runner.journal import Journal, Lock, new_run_id
 from runner.model import Plan
 from runner.ownership.commits import INCLUDE_FLAG, ForeignPolicy, binding, require_plan_branch
+from runner.ownership.paths import set_aside
 from runner.pathquote import quote_path
 from runner.preflight import check_repository_shape
 from runner.report import LiveObserver, render_rollback
@@ -177,15 +178,28 @@ def _files(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
     )
     with critical_section():
         rt.journal.write("rollback-files-started", files=paths, head=head)
+        aside = set_aside(repo, paths, rt.ws.state.rollbacks / f"{rt.run_id}-files-files")
         repo.restore_paths(target, present, absent)
         try:
             sha = repo.commit(message)
         except GitError as e:
             _put_back(rt, head, paths, e)
+        finally:
+            aside.keep_flags(repo)  # flagged hidden edits: copied aside, flags kept
         rt.journal.write("rollback-files-committed", sha=sha)
+    if notice := aside.notice():
+        rt.observer.notice(notice)
     record = run_rollback_hooks(
         rt,
-        RollbackRecord(scope="files", mode="commit", target=target, patch=None, files=len(paths)),
+        RollbackRecord(
+            scope="files",
+            mode="commit",
+            target=target,
+            patch=None,
+            files=len(paths),
+            copied=aside.copied,
+            copies_in=str(aside.copies_in) if aside.copied else None,
+        ),
     )
     if not record.verified:
         undo = undo_file_rollback(rt, before=head, commit=sha)

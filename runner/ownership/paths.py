@@ -23,30 +23,36 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from runner.git import Repository
 from runner.journal import StateDir
+from runner.ownership.flags import (
+    FlagSnapshot,
+    keep_flags,
+    read_flags,
+    real_parents,
+    snapshot_flags,
+)
 
 __all__ = [
     "Changes",
     "Discarded",
     "RunPaths",
+    "SetAside",
     "collect_changes",
     "discard_changes",
+    "give_back_flags",
     "ignored_paths",
     "is_ignored_at_start",
+    "set_aside",
     "start_run",
 ]
 
 #: The files and folders (``dir/``) ignored when the run started, NUL-separated, in the state
 #: folder: a recovery after a crash reads the snapshot of the run it finishes.
 _IGNORED_SNAPSHOT = "ignored-at-start"
-
-#: Where preflight keeps a copy of each flagged file whose bytes differ from its index entry
-#: (the user's hidden local edit), so a step that overwrites one cannot lose it.
-_FLAGGED_COPIES = "flagged-at-start"
 
 _SHOWN = 5
 
@@ -79,16 +85,7 @@ class Discarded:
     copied: tuple[str, ...]
     copies_in: Path
     may_leave_behind: bool
-
-
-@dataclass(frozen=True, slots=True)
-class _Flagged:
-    path: str
-    tag: str
-    index_blob: str
-    stamp: tuple[int, int, int] | None  # None: no file on disk (a sparse checkout's)
-    disk_blob: str | None
-    copy: Path | None  # the user's edit, saved at preflight
+    flags: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # before the restore
 
 
 @dataclass(slots=True)
@@ -96,17 +93,18 @@ class RunPaths:
     """What one run found at its start: the ignored paths and the flagged index entries."""
 
     ignored: frozenset[str]
-    flagged: tuple[_Flagged, ...] = field(default=())
+    flags: FlagSnapshot | None = None
 
     def notices(self) -> list[str]:
         """The preflight's word on flagged entries (nothing when there are none)."""
-        if not self.flagged:
-            return []
-        shown = _shown([f.path for f in self.flagged])
+        if self.flags is None or not self.flags.entries:
+            return list(self.flags.notes) if self.flags else []
+        shown = _shown([f.path for f in self.flags.entries])
         return [
-            f"{len(self.flagged)} index entr(ies) marked assume-unchanged or skip-worktree "
+            f"{len(self.flags.entries)} index entr(ies) marked assume-unchanged or skip-worktree "
             f"({shown}): runner never stages them and keeps their content byte for byte (a "
-            "rollback that must restore one saves a copy first and says where)"
+            "rollback that must restore one saves a copy first and says where)",
+            *self.flags.notes,
         ]
 
     def check_staged(self, repo: Repository, changed: Sequence[str]) -> str | None:
@@ -114,7 +112,8 @@ class RunPaths:
         failure message, or ``None``.
 
         ``changed`` (the paths the staged tree changes) is all a step that keeps to its own
-        files costs: a set lookup per path, plus a ``stat`` per flagged entry.
+        files costs: a set lookup per path, plus one ``git ls-files -v -s`` (flags set or
+        cleared by the step) and a ``stat`` per flagged entry.
         """
         problems: list[str] = []
         if swallowed := [p for p in changed if is_ignored_at_start(p, self.ignored)]:
@@ -124,53 +123,38 @@ class RunPaths:
                 f"({_shown(swallowed)}); runner never commits or deletes them: unstaged and "
                 "left on disk as they are (did the step change a .gitignore?)"
             )
-        if touched := self._restore_flagged(repo):
-            problems.append(
-                f"the step changed {len(touched)} file(s) the index marks assume-unchanged or "
-                f"skip-worktree ({_shown(touched)}); runner cannot stage them, so they are put "
-                "back byte for byte as they were when the run started"
-            )
+        if self.flags is not None and (flagged := self.flags.check(repo, who="the step")):
+            problems.append(flagged)
         return "; ".join(problems) or None
 
-    def _restore_flagged(self, repo: Repository) -> list[str]:
-        touched: list[str] = []
-        # Only files on disk at the start: a sparse checkout's skip-worktree entries that
-        # are not checked out may be many, and a stat of each at every step is not free.
-        for f in self.flagged:
-            path = repo.root / f.path
-            if f.disk_blob is None or _stamp(path) == f.stamp:
-                continue
-            if _blob_id(path, f.index_blob) == f.disk_blob:
-                continue
-            touched.append(f.path)
-            path.unlink(missing_ok=True)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if f.copy:
-                shutil.copy2(f.copy, path)
-            else:
-                path.write_bytes(repo.blob_bytes(f.index_blob))
-        return touched
+    def check_flags(self, repo: Repository, who: str) -> str | None:
+        """After the gates, as after the action: the flagged entries as the run found them."""
+        return None if self.flags is None else self.flags.check(repo, who=who)
 
 
-def start_run(repo: Repository, state: StateDir) -> RunPaths:
+def start_run(
+    repo: Repository, state: StateDir, *, run_id: str = "", recovers: str | None = None
+) -> RunPaths:
     """The preflight's look: snapshot the ignored paths (kept for a recovery) and the
-    flagged index entries, keeping a copy of each flagged file the user has edited."""
+    flagged index entries, keeping a copy of each flagged file the user has edited.
+
+    ``recovers``: the id of the interrupted run just recovered; its flagged files are given
+    back from its snapshot before a new one replaces it.
+    """
     ignored = repo.ignored_untracked()
     snapshot = state.root / _IGNORED_SNAPSHOT
     snapshot.write_bytes(b"\0".join(p.encode() for p in ignored))
-    copies = state.root / _FLAGGED_COPIES
-    shutil.rmtree(copies, ignore_errors=True)
-    flagged: list[_Flagged] = []
-    for tag, blob, rel in repo.flagged_entries():
-        path = repo.root / rel
-        disk = _blob_id(path, blob)
-        copy = None
-        if disk is not None and disk != blob and path.is_file() and not path.is_symlink():
-            copy = copies / rel
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, copy)
-        flagged.append(_Flagged(rel, tag, blob, _stamp(path), disk, copy))
-    return RunPaths(frozenset(ignored), tuple(flagged))
+    flags = snapshot_flags(repo, state, run_id=run_id, recovers=recovers)
+    return RunPaths(frozenset(ignored), flags)
+
+
+def give_back_flags(repo: Repository, state: StateDir, run_id: str, done: Discarded) -> list[str]:
+    """After a rollback (its revert commits made): the flags the restored paths had are set
+    again, and when ``run_id`` is the run that took the flagged snapshot, its flagged files get
+    their bytes back (a step's overwrite of one is the step's to undo); notices."""
+    keep_flags(repo, done.flags)
+    snap = read_flags(state, run_id)
+    return snap.give_back(repo) if snap is not None else []
 
 
 def ignored_paths(state: StateDir) -> frozenset[str]:
@@ -247,10 +231,63 @@ def discard_changes(
     saved = repo.save_tree_patch(base, patch, cached=staged)
     copies_in = patch.with_name(f"{patch.stem}-files")
     copied = _keep_user_copies(repo, base, changes, copies_in)
+    flags = repo.index_flags()
     if restore_to is not None and restore_to != base:
         changes = collect_changes(repo, restore_to, ignored=ignored, staged=staged)
+        # A hidden edit (copied above) would stop `git revert`: it goes back to HEAD too.
+        hidden = [p for p in copied if p in flags and p not in changes.paths]
+        changes = replace(changes, present=changes.present + tuple(hidden))
+    for rel in set(changes.present) & flags.keys():  # a checkout skips skip-worktree paths
+        repo.set_flags(rel, assume=False, skip=False)
     repo.restore_literal(restore_to or base, changes.present, changes.added)
-    return Discarded(saved.files, copied, copies_in, saved.may_leave_behind or changes.nested)
+    keep_flags(repo, flags)
+    return Discarded(
+        saved.files, copied, copies_in, saved.may_leave_behind or changes.nested, flags
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SetAside:
+    """What :func:`set_aside` did before a restore of named paths: the user's copies (paths
+    under ``copies_in``) and the flags to set again once the paths are restored."""
+
+    copied: tuple[str, ...]
+    copies_in: Path
+    flags: dict[str, tuple[str, str, str]]
+
+    def notice(self) -> str | None:
+        """Where the copies are, or ``None`` when none were needed."""
+        if not self.copied:
+            return None
+        return (
+            f"{len(self.copied)} file(s) held content the run had not committed "
+            f"({_shown(self.copied)}); a copy of each was saved under {self.copies_in}/ "
+            "before the rollback restored it"
+        )
+
+    def keep_flags(self, repo: Repository) -> None:
+        """The restored paths get their assume-unchanged / skip-worktree marks back."""
+        keep_flags(repo, self.flags)
+
+
+def set_aside(repo: Repository, paths: Sequence[str], dest: Path) -> SetAside:
+    """Before ``paths`` are restored (``runner rollback FILE``): copy each flagged one whose
+    bytes differ from its index entry (a hidden edit) into ``dest``, and clear the marks (a
+    checkout skips skip-worktree paths); :meth:`SetAside.keep_flags` sets them again after."""
+    flags = {p: e for p, e in repo.index_flags().items() if p in set(paths)}
+    copied: list[str] = []
+    for rel, (_tag, _mode, blob) in flags.items():
+        path = repo.root / rel
+        if not real_parents(repo.root, rel):
+            continue
+        disk = _blob_id(path, blob)
+        if disk is not None and disk != blob:
+            copy = dest / rel
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, copy, follow_symlinks=False)
+            copied.append(rel)
+        repo.set_flags(rel, assume=False, skip=False)
+    return SetAside(tuple(copied), dest, flags)
 
 
 def _keep_user_copies(repo: Repository, base: str, changes: Changes, dest: Path) -> tuple[str, ...]:
@@ -263,6 +300,8 @@ def _keep_user_copies(repo: Repository, base: str, changes: Changes, dest: Path)
     at_risk: list[str] = []
     for rel in changes.paths:
         path = repo.root / rel
+        if not real_parents(repo.root, rel):
+            continue  # read nothing through a symlinked folder (outside the repository)
         if rel in flagged:
             disk = _blob_id(path, flagged[rel])
             if disk is not None and disk != flagged[rel]:
@@ -288,14 +327,6 @@ def _blob_id(path: Path, like: str) -> str | None:
         return None
     algo = hashlib.sha256 if len(like) == 64 else hashlib.sha1
     return algo(b"blob %d\0" % len(data) + data).hexdigest()
-
-
-def _stamp(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = path.lstat()
-    except OSError:
-        return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _shown(paths: Iterable[str]) -> str:
