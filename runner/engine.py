@@ -46,6 +46,7 @@ from runner.ownership.commits import (
 )
 from runner.ownership.gitsetup import GitSetup, hold_setup
 from runner.ownership.paths import RunPaths, start_run
+from runner.ownership.preflightundo import undone_on_failure
 from runner.preflight import check_repository_shape
 from runner.process import run_command
 from runner.recovery import find_interruption, recover
@@ -198,12 +199,14 @@ class _Run:
             msg = f"the working tree has uncommitted changes ({shown}); commit or stash them first"
             raise PreconditionError(msg)
         wanted = rt.plan.settings.branch
-        if wanted and branch != wanted:
-            repo.switch_branch(wanted, create=not repo.branch_exists(wanted))
-            self._notice(f"on branch {wanted}")
-        if interruption is None:
-            rt.journal.open()  # only now: a refused run leaves no journal behind
-        self.owned = start_run(repo, rt.ws.state)  # ignored files, flagged index entries
+        with undone_on_failure(rt, branch, wanted, fresh=interruption is None):
+            if wanted and branch != wanted:
+                repo.switch_branch(wanted, create=not repo.branch_exists(wanted))
+                self._notice(f"on branch {wanted}")
+            if interruption is None:
+                rt.journal.open()  # only now: a refused run leaves no journal behind
+            # ignored files, flagged index entries
+            self.owned = start_run(repo, rt.ws.state, rt.journal, rt.run_id)
         for line in self.owned.notices():
             self._notice(line)
         self.history = read_history(repo.plan_commits(rt.plan.name))

@@ -20,9 +20,11 @@ from runner.context import Runtime, Workspace
 from runner.errors import GitError, PreconditionError, UsageError
 from runner.failedcommit import git_reason
 from runner.history import T_PLAN, T_ROLLBACK_FILE, T_ROLLBACK_TO, T_STEP, PlanHistory, read_history
-from runner.journal import Journal, Lock, new_run_id
+from runner.journal import Journal, Lock, file_label, new_run_id
 from runner.model import Plan
 from runner.ownership.commits import INCLUDE_FLAG, ForeignPolicy, binding, require_plan_branch
+from runner.ownership.ignored import snapshot_ignored
+from runner.ownership.paths import copies_notice, keep_user_copies
 from runner.pathquote import quote_path
 from runner.preflight import check_repository_shape
 from runner.report import LiveObserver, render_rollback
@@ -71,6 +73,7 @@ def rollback_command(request: RollbackRequest, console: Console) -> int:
                 **binding(ws.repo),
             )
             try:
+                snapshot_ignored(ws.repo, ws.state, rt.journal, rt.run_id)  # for a recovery
                 record = _files(rt, request) if request.files else _range(rt, request)
             finally:
                 rt.journal.write("run-finished", status="rollback")
@@ -172,8 +175,12 @@ def _files(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
         f"{T_PLAN}: {rt.plan.name}\n{files_trailers}\n"
         f"{T_ROLLBACK_TO}: {request.to or 'plan-start'}\n"
     )
+    copies_in = rt.ws.state.rollbacks / f"{rt.run_id}-{file_label('files')}-files"
     with critical_section():
         rt.journal.write("rollback-files-started", files=paths, head=head)
+        # A file the plan un-tracked that the user filled since: kept before it is restored.
+        if copied := keep_user_copies(repo, target, present, absent, copies_in):
+            rt.observer.notice(copies_notice(copied, copies_in))
         repo.restore_paths(target, present, absent)
         try:
             sha = repo.commit(message)
@@ -182,8 +189,11 @@ def _files(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
         rt.journal.write("rollback-files-committed", sha=sha)
     record = run_rollback_hooks(
         rt,
-        RollbackRecord(scope="files", mode="commit", target=target, patch=None, files=len(paths)),
-    )
+        RollbackRecord(
+            scope="files", mode="commit", target=target, patch=None, files=len(paths),
+            copied=copied, copies_in=str(copies_in) if copied else None,
+        ),
+    )  # fmt: skip
     if not record.verified:
         undo = undo_file_rollback(rt, before=head, commit=sha)
         record = replace(record, patch=undo.patch, backup_ref=undo.backup_ref)
@@ -238,10 +248,13 @@ def _inside(root: Path, name: str, cwd: Path) -> str:
         relative = joined.relative_to(root)
     except ValueError:
         raise UsageError(f"{name}: outside the repository {root}") from None
-    if joined.resolve() != root / relative and not _resolves_inside(joined, root):
-        raise UsageError(f"{name}: reaches outside the repository through a symlink")
     if not relative.parts:
         raise UsageError(f"{name}: names the repository itself, not a file")
+    # The folders on the way, not the file itself: a symlink the plan made at a path inside
+    # the repository is a file of it (restored as a link, never written through).
+    parent = joined.parent
+    if parent.resolve() != root / relative.parent and not _resolves_inside(parent, root):
+        raise UsageError(f"{name}: reaches outside the repository through a symlink")
     return relative.as_posix()
 
 
