@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+from runner.errors import PreconditionError
 from runner.git import Repository
 from runner.journal import Journal, StateDir, read_events
 
@@ -34,7 +35,11 @@ def snapshot_ignored(
     """
     ignored = repo.ignored_untracked()
     data = _SNAPSHOT_TAG + os.fsencode(run_id) + b"\0" + b"\0".join(map(os.fsencode, ignored))
-    journal.keep(state.root / _IGNORED_SNAPSHOT, data)
+    path = state.root / _IGNORED_SNAPSHOT
+    try:
+        journal.keep(path, data)
+    except OSError as e:
+        raise PreconditionError(f"cannot write runner state {path}: {e.strerror}") from None
     return frozenset(ignored)
 
 

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runner.errors import RollbackIncomplete
+from runner.errors import GitError, RollbackIncomplete
 from runner.git import Repository
 from runner.journal import Journal, StateDir
 from runner.ownership.ignored import ignored_paths, snapshot_ignored
@@ -243,7 +243,12 @@ def discard_changes(
     if restore_to is not None and restore_to != base:
         changes = collect_changes(repo, restore_to, ignored=ignored, staged=staged)
     target = restore_to or base
-    repo.restore_literal(target, changes.present, changes.added)
+    try:
+        repo.restore_literal(target, changes.present, changes.added)
+    except GitError as e:
+        raise RollbackIncomplete(
+            _not_restored([str(e)], target, patch, copies_in, copied)
+        ) from None
     if wrong := repo.literal_differences(target, changes.present, changes.added):
         raise RollbackIncomplete(_not_restored(wrong, target, patch, copies_in, copied))
     return Discarded(saved.files, copied, copies_in, saved.may_leave_behind or changes.nested)
