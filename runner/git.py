@@ -713,9 +713,13 @@ class Repository:
         wanted = {*present, *absent}
         if not wanted:
             return []
-        # `git diff` takes no pathspec file: ask for every path, keep the restored ones.
-        cached = self._git("diff", "--cached", "--name-only", "-z", "--no-renames", sha)
-        tree = self._git("diff", "--name-only", "-z", "--no-renames", sha)
+        # `git diff` takes no pathspec file: a few paths go as arguments; many, and git
+        # compares every path (one stat each), of which the restored ones are kept.
+        spec = ["--", *sorted(wanted)] if len(wanted) <= _DIFF_ARGS else []
+        cached = self._git(
+            "diff", "--cached", "--name-only", "-z", "--no-renames", sha, *spec, env=LITERAL_ENV
+        )
+        tree = self._git("diff", "--name-only", "-z", "--no-renames", sha, *spec, env=LITERAL_ENV)
         found = {p for p in (cached + "\0" + tree).split("\0") if p in wanted}
         # Still on disk out of the index: git diff does not see it (a folder is fine: a
         # restored path may lie in it).
@@ -755,6 +759,10 @@ class Repository:
             yield (f"--pathspec-from-file={f.name}", "--pathspec-file-nul")
         finally:
             Path(f.name).unlink(missing_ok=True)
+
+
+#: Paths :meth:`Repository.literal_differences` names on git's command line, at most.
+_DIFF_ARGS = 500
 
 
 def init_repository(path: Path, *, message: str) -> None:
