@@ -9,12 +9,17 @@ finishes and no other; with none, every untracked file counts as the user's.
 from __future__ import annotations
 
 import os
+import shutil
+from typing import TYPE_CHECKING
 
 from runner.errors import PreconditionError
 from runner.git import Repository
 from runner.journal import Journal, StateDir, read_events
 
-__all__ = ["ignored_paths", "snapshot_ignored"]
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["copy_snapshot", "ignored_paths", "snapshot_ignored"]
 
 #: The files and folders (``dir/``) ignored when the run started, NUL-separated, in the state
 #: folder, after the id of the run that took it: a recovery after a crash reads the snapshot
@@ -61,6 +66,14 @@ def ignored_paths(state: StateDir) -> frozenset[str] | None:
     if os.fsdecode(head.removeprefix(_SNAPSHOT_TAG)) not in _journal_runs(state):
         return None
     return frozenset(os.fsdecode(p) for p in rest.split(b"\0") if p)
+
+
+def copy_snapshot(state: StateDir, dest: Path) -> None:
+    """The snapshot of ``state``'s run into the folder ``dest`` (a rehearsal's records), so
+    a rehearsal recovers an interrupted run as the real run would."""
+    source = state.root / _IGNORED_SNAPSHOT
+    if source.is_file():
+        shutil.copyfile(source, dest / _IGNORED_SNAPSHOT)
 
 
 def _journal_runs(state: StateDir) -> set[str]:
