@@ -75,6 +75,7 @@ def test_a_folder_file_or_symlink_swap_comes_back_exactly(tmp_path: Path, swap: 
     assert git("status", "--porcelain", cwd=repo) == ""
     assert tree_checksums(repo) == before
     assert (repo / "link").is_symlink()
+    assert "had not committed" not in " ".join(done.stdout.split())  # all of it the run's
 
 
 def test_restoring_an_untracked_path_keeps_the_users_folder_there(tmp_path: Path) -> None:
@@ -92,6 +93,24 @@ def test_restoring_an_untracked_path_keeps_the_users_folder_there(tmp_path: Path
     copies = list((repo / ".git" / "runner" / "rollbacks").glob("*-files/cfg/key"))
     assert [c.read_text() for c in copies] == ["MY_SECRET_KEY\n"]
     assert str(copies[0].parent.parent) in " ".join(done.stdout.split())
+
+
+def test_restoring_an_untracked_path_keeps_the_users_file_where_its_folder_was(
+    tmp_path: Path,
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"cfg/key": "default\n", "app.py": "x = 1\n"})
+    plan_file = one_step(tmp_path, "git rm -q --cached cfg/key && echo cfg >> .gitignore")
+    assert run_cli("run", str(plan_file), cwd=repo).returncode == 0
+    (repo / "cfg" / "key").unlink()
+    (repo / "cfg").rmdir()
+    (repo / "cfg").write_text("MY_OWN_FILE\n")
+
+    done = run_cli("rollback", "--all", "--plan", str(plan_file), cwd=repo)
+
+    assert done.returncode == 0, ok(done)
+    assert (repo / "cfg" / "key").read_text() == "default\n"
+    copies = list((repo / ".git" / "runner" / "rollbacks").glob("*-files/cfg"))
+    assert [c.read_text() for c in copies] == ["MY_OWN_FILE\n"]
 
 
 def test_rollback_of_a_file_keeps_what_the_user_filled_since_the_plan_untracked_it(

@@ -285,6 +285,7 @@ def _keep_user_copies(repo: Repository, base: str, changes: Changes, dest: Path)
     if not changes.paths:
         return ()
     flagged = {path: blob for _, blob, path in repo.flagged_entries()}
+    owned = frozenset(changes.added)
     at_risk: list[str] = []
     for rel in changes.paths:
         path = repo.root / rel
@@ -293,7 +294,7 @@ def _keep_user_copies(repo: Repository, base: str, changes: Changes, dest: Path)
             if disk is not None and disk != flagged[rel]:
                 at_risk.append(rel)
         elif rel in changes.deleted:
-            at_risk.extend(_in_the_way(repo, base, rel))
+            at_risk.extend(_in_the_way(repo, base, rel, owned))
     for rel in dict.fromkeys(at_risk):
         copy = dest / rel
         copy.parent.mkdir(parents=True, exist_ok=True)
@@ -305,22 +306,35 @@ def _keep_user_copies(repo: Repository, base: str, changes: Changes, dest: Path)
     return tuple(dict.fromkeys(at_risk))
 
 
-def _in_the_way(repo: Repository, base: str, rel: str) -> list[str]:
+def _in_the_way(repo: Repository, base: str, rel: str, owned: frozenset[str]) -> list[str]:
     """What the user has on disk at ``rel`` (a path the plan un-tracked), or at one of its
-    folders, that restoring ``rel`` as in ``base`` would overwrite."""
+    folders, that restoring ``rel`` as in ``base`` would overwrite; ``owned``: the files the
+    run made (a folder of those alone, or such a file, is the run's, not the user's)."""
     path = repo.root / rel
     found = [
         parent
         for parent in _parents(rel)
-        if (repo.root / parent).is_symlink() or (repo.root / parent).is_file()
+        if parent not in owned
+        and ((repo.root / parent).is_symlink() or (repo.root / parent).is_file())
     ]
     if path.is_dir() and not path.is_symlink():
-        found.append(rel)
+        if _holds_others(repo.root, rel, owned):
+            found.append(rel)
     elif path.is_file() or path.is_symlink():
         then = repo.blob(base, rel)
         if _blob_id(path, then) != then:
             found.append(rel)
     return found[:1]  # the outermost: a copy of it holds the rest
+
+
+def _holds_others(root: Path, rel: str, owned: frozenset[str]) -> bool:
+    """Whether folder ``rel`` holds anything but the files in ``owned``."""
+    for folder, dirs, files in os.walk(root / rel):
+        here = Path(folder).relative_to(root).as_posix()
+        links = [d for d in dirs if (Path(folder) / d).is_symlink()]
+        if any(f"{here}/{name}" not in owned for name in [*files, *links]):
+            return True
+    return False
 
 
 def _parents(rel: str) -> list[str]:
