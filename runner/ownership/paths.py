@@ -309,13 +309,15 @@ def _keep_user_copies(repo: Repository, base: str, changes: Changes, dest: Path)
 def _in_the_way(repo: Repository, base: str, rel: str, owned: frozenset[str]) -> list[str]:
     """What the user has on disk at ``rel`` (a path the plan un-tracked), or at one of its
     folders, that restoring ``rel`` as in ``base`` would overwrite; ``owned``: the files the
-    run made (a folder of those alone, or such a file, is the run's, not the user's)."""
+    run made (a folder of those alone, or such a file, is the run's, not the user's, as is
+    a file HEAD holds)."""
     path = repo.root / rel
     found = [
         parent
         for parent in _parents(rel)
         if parent not in owned
         and ((repo.root / parent).is_symlink() or (repo.root / parent).is_file())
+        and not repo.path_exists_at("HEAD", parent)  # committed: git holds its bytes
     ]
     if path.is_dir() and not path.is_symlink():
         if _holds_others(repo.root, rel, owned):
