@@ -200,6 +200,9 @@ def test_names_that_are_not_utf8_roll_back_and_recover(tmp_path: Path) -> None:
     assert taken.returncode == 0, ok(taken)
     assert (repo / LATIN1).read_text() == "1\n"
     assert git("status", "--porcelain", cwd=repo) == ""
+    every = run_cli("rollback", "--all", "--plan", str(tmp_path / "phases.yaml"), cwd=repo)
+    assert every.returncode == 0, ok(every)
+    assert tree_checksums(repo) == before
 
 
 def test_a_refused_start_leaves_the_branch_and_no_journal(tmp_path: Path) -> None:
