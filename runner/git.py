@@ -719,7 +719,11 @@ class Repository:
         cached = self._git(
             "diff", "--cached", "--name-only", "-z", "--no-renames", sha, *spec, env=LITERAL_ENV
         )
-        tree = self._git("diff", "--name-only", "-z", "--no-renames", sha, *spec, env=LITERAL_ENV)
+        # Inside a submodule is beyond a restore: the caller's own check names it.
+        tree = self._git(
+            "diff", "--name-only", "-z", "--no-renames", "--ignore-submodules=all", sha, *spec,
+            env=LITERAL_ENV,
+        )  # fmt: skip
         found = {p for p in (cached + "\0" + tree).split("\0") if p in wanted}
         # Still on disk out of the index: git diff does not see it (a folder is fine: a
         # restored path may lie in it).
