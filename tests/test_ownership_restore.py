@@ -237,3 +237,29 @@ def test_rollback_of_a_symlink_the_plan_made_inside_the_repository(tmp_path: Pat
     through = run_cli("rollback", "--plan", str(plan_file), "out/x.txt", cwd=repo)
     assert through.returncode == 2, ok(through)
     assert "through a symlink" in through.stderr + through.stdout
+
+
+def test_an_automatic_plan_rollback_keeps_a_folder_at_a_path_the_plan_untracked(
+    tmp_path: Path,
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"cfg": "default\n", "app.py": "x = 1\n"})
+    body = """\
+    phases:
+      - id: p
+        steps:
+          - id: untrack
+            run: "git rm -q --cached cfg && echo cfg >> .gitignore"
+          - id: fill
+            run: "rm cfg && mkdir cfg && echo MY_SECRET_KEY > cfg/key"
+            gate: [{run: "false"}]
+    """
+    plan_file = plan(tmp_path / "phases.yaml", body, settings="  rollback: plan\n")
+
+    done = run_cli("run", str(plan_file), cwd=repo)
+
+    assert done.returncode == 1, ok(done)
+    assert (repo / "cfg").read_text() == "default\n"
+    assert git("status", "--porcelain", cwd=repo) == ""
+    copies = list((repo / ".git" / "runner" / "rollbacks").glob("*-files/cfg/key"))
+    assert [c.read_text() for c in copies] == ["MY_SECRET_KEY\n"]
+    assert "saved under" in " ".join(done.stdout.split())
