@@ -9,6 +9,7 @@ gates run afterwards; a failed verification undoes the rollback commit.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn
@@ -17,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from runner.context import Runtime, Workspace
-from runner.errors import GitError, PreconditionError, UsageError
+from runner.errors import GitError, PreconditionError, RollbackIncomplete, UsageError
 from runner.failedcommit import git_reason
 from runner.history import T_PLAN, T_ROLLBACK_FILE, T_ROLLBACK_TO, T_STEP, PlanHistory, read_history
 from runner.journal import Journal, Lock, file_label, new_run_id
@@ -182,6 +183,8 @@ def _files(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
         if copied := keep_user_copies(repo, target, present, absent, copies_in):
             rt.observer.notice(copies_notice(copied, copies_in))
         repo.restore_paths(target, present, absent)
+        if wrong := repo.literal_differences(target, present, absent):
+            _put_back(rt, head, paths, None, wrong)
         try:
             sha = repo.commit(message)
         except GitError as e:
@@ -202,12 +205,23 @@ def _files(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
     return record
 
 
-def _put_back(rt: Runtime, head: str, paths: list[str], error: GitError) -> NoReturn:
-    """The rollback commit failed: the named files go back as they are at ``head`` (they had
-    no uncommitted change, so nothing is lost) and the command stops with git's reason."""
+def _put_back(
+    rt: Runtime, head: str, paths: list[str], error: GitError | None, wrong: Sequence[str] = ()
+) -> NoReturn:
+    """The rollback commit failed (or the restore left ``wrong`` paths otherwise than the
+    target): the named files go back as they are at ``head`` (they had no uncommitted
+    change, so nothing is lost) and the command stops with the reason."""
     present = [p for p in paths if rt.repo.path_exists_at(head, p)]
     rt.repo.restore_paths(head, present, [p for p in paths if p not in present])
     rt.journal.write("rollback-files-restored", head=head)
+    if error is None:
+        msg = (
+            f"the files could not be restored ({', '.join(wrong[:5])} not as in the target "
+            f"after the restore); nothing was committed and the files are as they were at "
+            f"{head[:12]}. Look with `git status` for what is in the way, then run the "
+            "command again"
+        )
+        raise RollbackIncomplete(msg)
     msg = (
         f"the rollback commit could not be made ({git_reason(error)}); the "
         f"files are as they were at {head[:12]}. Fix what stopped the commit, then run "
