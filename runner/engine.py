@@ -48,6 +48,7 @@ from runner.ownership.commits import (
 )
 from runner.ownership.gitsetup import GitSetup, hold_setup
 from runner.ownership.paths import RunPaths, start_run
+from runner.ownership.preflightundo import undone_on_failure
 from runner.preflight import check_repository_shape
 from runner.process import run_command
 from runner.recovery import find_interruption, recover
@@ -203,13 +204,15 @@ class _Run:
             msg = f"the working tree has uncommitted changes ({shown}); commit or stash them first"
             raise PreconditionError(msg)
         wanted = rt.plan.settings.branch
-        if wanted and branch != wanted:
-            repo.switch_branch(wanted, create=not repo.branch_exists(wanted))
-            self._notice(f"on branch {wanted}")
-        if interruption is None:
-            rt.journal.open()  # only now: a refused run leaves no journal behind
-        recovers = interruption.run_id if interruption is not None else None
-        self.owned = start_run(repo, rt.ws.state, run_id=rt.run_id, recovers=recovers)
+        with undone_on_failure(rt, branch, wanted, fresh=interruption is None):
+            if wanted and branch != wanted:
+                repo.switch_branch(wanted, create=not repo.branch_exists(wanted))
+                self._notice(f"on branch {wanted}")
+            if interruption is None:
+                rt.journal.open()  # only now: a refused run leaves no journal behind
+            # ignored files, flagged index entries
+            recovers = interruption.run_id if interruption is not None else None
+            self.owned = start_run(repo, rt.ws.state, rt.journal, rt.run_id, recovers=recovers)
         for line in self.owned.notices():
             self._notice(line)
         self.history = read_history(repo.plan_commits(rt.plan.name))

@@ -326,6 +326,10 @@ class Repository:
         else:
             self._git("switch", "-q", name)
 
+    def delete_branch(self, name: str, sha: str) -> None:
+        """Delete branch ``name`` if it still points at ``sha`` (else git refuses)."""
+        self._git("update-ref", "-d", f"refs/heads/{name}", sha)
+
     # --- changes -----------------------------------------------------------------------
 
     def stage_all(self) -> None:
@@ -719,13 +723,45 @@ class Repository:
 
     def restore_literal(self, sha: str, present: Sequence[str], absent: Sequence[str]) -> None:
         """``present`` paths as in ``sha``, ``absent`` ones removed, in index and tree; no
-        other index entry (nor its flags) is touched."""
+        other index entry (nor its flags) is touched.
+
+        The removal comes first and takes exactly the ``absent`` entries, never a folder
+        recursively: a step that swapped folder ``conf/`` for a file ``conf`` (or a symlink)
+        must get the file out of the way before ``conf/app.ini`` is checked out again, and
+        the removal must not take what the checkout just restored.
+        """
+        with self._literal_paths(absent) as spec:
+            if spec:
+                self._git("rm", "-q", "-f", "--ignore-unmatch", *spec, env=LITERAL_ENV)
         with self._literal_paths(present) as spec:
             if spec:
                 self._git("checkout", "-q", sha, *spec, env=LITERAL_ENV)
-        with self._literal_paths(absent) as spec:
-            if spec:
-                self._git("rm", "-q", "-r", "-f", "--ignore-unmatch", *spec, env=LITERAL_ENV)
+
+    def literal_differences(
+        self, sha: str, present: Sequence[str], absent: Sequence[str]
+    ) -> list[str]:
+        """Which of the paths :meth:`restore_literal` took back the index or the working tree
+        holds otherwise than ``sha`` (an ``absent`` one must be in neither): the check after
+        a restore, so a rollback never says it is done when it is not."""
+        wanted = {*present, *absent}
+        if not wanted:
+            return []
+        # `git diff` takes no pathspec file: a few paths go as arguments; many, and git
+        # compares every path (one stat each), of which the restored ones are kept.
+        spec = ["--", *sorted(wanted)] if len(wanted) <= _DIFF_ARGS else []
+        cached = self._git(
+            "diff", "--cached", "--name-only", "-z", "--no-renames", sha, *spec, env=LITERAL_ENV
+        )
+        # Inside a submodule is beyond a restore: the caller's own check names it.
+        tree = self._git(
+            "diff", "--name-only", "-z", "--no-renames", "--ignore-submodules=all", sha, *spec,
+            env=LITERAL_ENV,
+        )  # fmt: skip
+        found = {p for p in (cached + "\0" + tree).split("\0") if p in wanted}
+        # Still on disk out of the index: git diff does not see it (a folder is fine: a
+        # restored path may lie in it).
+        found.update(p for p in absent if (self.root / p).is_symlink() or (self.root / p).is_file())
+        return sorted(found)
 
     def move_branch(self, sha: str, old: str) -> None:
         """Point the checked-out branch at ``sha`` (refused if it is no longer at ``old``);
@@ -755,11 +791,15 @@ class Repository:
         with tempfile.NamedTemporaryFile(
             "wb", dir=self.git_dir, prefix="runner-paths-", delete=False
         ) as f:
-            f.write(b"\0".join(p.encode() for p in paths))
+            f.write(b"\0".join(os.fsencode(p) for p in paths))
         try:
             yield (f"--pathspec-from-file={f.name}", "--pathspec-file-nul")
         finally:
             Path(f.name).unlink(missing_ok=True)
+
+
+#: Paths :meth:`Repository.literal_differences` names on git's command line, at most.
+_DIFF_ARGS = 500
 
 
 def init_repository(path: Path, *, message: str) -> None:

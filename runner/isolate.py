@@ -41,6 +41,7 @@ from runner.errors import LockHeld, PreconditionError
 from runner.git import Repository, open_repository
 from runner.journal import Lock, StateDir, new_run_id
 from runner.model import Plan, Settings
+from runner.ownership.ignored import copy_snapshot
 from runner.process import build_env, run_command
 from runner.rehearsals import SUMMARY, read_summary, rehearsals_dir, write_summary
 
@@ -188,6 +189,7 @@ def _copy_interruption(origin: Repository, records: Path) -> None:
     journal = StateDir(origin.git_dir).journal  # each worktree has its own run state
     if journal.exists():
         shutil.copyfile(journal, records / "journal.jsonl")
+        copy_snapshot(StateDir(origin.git_dir), records)  # the files ignored at its start
 
 
 def _check_out_submodules(origin: Repository, root: Path, log: Path) -> list[str]:

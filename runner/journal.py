@@ -244,6 +244,7 @@ class Journal:
         self._file: TextIO | None = None
         self._counts: dict[str, int] = {}
         self._lines: list[str] = []  # this run's events, to write again if the file goes
+        self._kept: dict[Path, bytes] = {}  # other state files recovery reads: see keep()
         self._lock = lock
 
     def open(self) -> None:
@@ -265,6 +266,7 @@ class Journal:
             path.replace(self._state.runs / f"{run_id_of(events)}.jsonl")
         self._file = path.open("w", encoding="utf-8")
         self._lines = []
+        self._kept = {}
 
     def write(self, name: str, **fields: Any) -> None:  # noqa: ANN401 - JSON values
         """Append one event and make it durable before returning."""
@@ -293,6 +295,12 @@ class Journal:
         if fault in _FAULT_SIGNALS:
             os.kill(os.getpid(), _FAULT_SIGNALS[fault])
 
+    def keep(self, path: Path, data: bytes) -> None:
+        """Write a state file a recovery of this run reads (the ignored-files snapshot), and
+        keep its bytes: :meth:`repair` writes it again with the journal."""
+        write_atomically(path, data)
+        self._kept[path] = data
+
     def repair(self, who: str) -> str | None:
         """After a plan command ran: the state folder, the journal and the lock as this run
         left them, or made so again. ``None`` when nothing was amiss; else the message that
@@ -306,7 +314,7 @@ class Journal:
         if self._file is None:
             return None
         written = "".join(self._lines)
-        damage = find_damage(self._state, self._file.fileno(), written)
+        damage = find_damage(self._state, self._file.fileno(), written, self._kept)
         if not damage:
             return None
         state = self._state
@@ -316,6 +324,8 @@ class Journal:
         except PreconditionError as e:  # what needs that folder stops there, as on a full disk
             damage.append(str(e))
         try:
+            for path, data in self._kept.items():
+                write_atomically(path, data)
             write_atomically(state.journal, written.encode())
             reopened = state.journal.open("a", encoding="utf-8")
         except OSError as e:
@@ -333,6 +343,7 @@ class Journal:
         return (
             f"{who} changed runner's state folder {state.root} ({'; '.join(damage)}); runner "
             f"made it again and rewrote the journal with this run's {len(self._lines)} events"
+            + (" and the snapshot of the files ignored at its start" if self._kept else "")
         )
 
     def close(self, *, archive_as: str | None) -> None:

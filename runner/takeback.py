@@ -9,6 +9,7 @@ gates run afterwards; a failed verification undoes the rollback commit.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn
@@ -17,13 +18,14 @@ from rich.console import Console
 from rich.markup import escape
 
 from runner.context import Runtime, Workspace
-from runner.errors import GitError, PreconditionError, UsageError
+from runner.errors import GitError, PreconditionError, RollbackIncomplete, UsageError
 from runner.failedcommit import git_reason
 from runner.history import T_PLAN, T_ROLLBACK_FILE, T_ROLLBACK_TO, T_STEP, PlanHistory, read_history
-from runner.journal import Journal, Lock, new_run_id
+from runner.journal import Journal, Lock, file_label, new_run_id
 from runner.model import Plan
 from runner.ownership.commits import INCLUDE_FLAG, ForeignPolicy, binding, require_plan_branch
-from runner.ownership.paths import set_aside
+from runner.ownership.ignored import snapshot_ignored
+from runner.ownership.paths import copies_notice, keep_user_copies, set_aside
 from runner.pathquote import quote_path
 from runner.preflight import check_repository_shape
 from runner.report import LiveObserver, render_rollback
@@ -72,6 +74,7 @@ def rollback_command(request: RollbackRequest, console: Console) -> int:
                 **binding(ws.repo),
             )
             try:
+                snapshot_ignored(ws.repo, ws.state, rt.journal, rt.run_id)  # for a recovery
                 record = _files(rt, request) if request.files else _range(rt, request)
             finally:
                 rt.journal.write("run-finished", status="rollback")
@@ -176,10 +179,18 @@ def _files(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
         f"{T_PLAN}: {rt.plan.name}\n{files_trailers}\n"
         f"{T_ROLLBACK_TO}: {request.to or 'plan-start'}\n"
     )
+    copies_in = rt.ws.state.rollbacks / f"{rt.run_id}-{file_label('files')}-files"
     with critical_section():
         rt.journal.write("rollback-files-started", files=paths, head=head)
-        aside = set_aside(repo, paths, rt.ws.state.rollbacks / f"{rt.run_id}-files-files")
+        aside = set_aside(repo, paths, copies_in)
+        # A file the plan un-tracked that the user filled since: kept before it is restored.
+        copied = keep_user_copies(repo, target, present, absent, copies_in)
+        copied = tuple(dict.fromkeys((*aside.copied, *copied)))
+        if copied:
+            rt.observer.notice(copies_notice(copied, copies_in))
         repo.restore_paths(target, present, absent)
+        if wrong := repo.literal_differences(target, present, absent):
+            _put_back(rt, head, paths, None, wrong)
         try:
             sha = repo.commit(message)
         except GitError as e:
@@ -187,20 +198,13 @@ def _files(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
         finally:
             aside.keep_flags(repo)  # flagged hidden edits: copied aside, flags kept
         rt.journal.write("rollback-files-committed", sha=sha)
-    if notice := aside.notice():
-        rt.observer.notice(notice)
     record = run_rollback_hooks(
         rt,
         RollbackRecord(
-            scope="files",
-            mode="commit",
-            target=target,
-            patch=None,
-            files=len(paths),
-            copied=aside.copied,
-            copies_in=str(aside.copies_in) if aside.copied else None,
+            scope="files", mode="commit", target=target, patch=None, files=len(paths),
+            copied=copied, copies_in=str(copies_in) if copied else None,
         ),
-    )
+    )  # fmt: skip
     if not record.verified:
         undo = undo_file_rollback(rt, before=head, commit=sha)
         record = replace(record, patch=undo.patch, backup_ref=undo.backup_ref)
@@ -209,12 +213,23 @@ def _files(rt: Runtime, request: RollbackRequest) -> RollbackRecord:
     return record
 
 
-def _put_back(rt: Runtime, head: str, paths: list[str], error: GitError) -> NoReturn:
-    """The rollback commit failed: the named files go back as they are at ``head`` (they had
-    no uncommitted change, so nothing is lost) and the command stops with git's reason."""
+def _put_back(
+    rt: Runtime, head: str, paths: list[str], error: GitError | None, wrong: Sequence[str] = ()
+) -> NoReturn:
+    """The rollback commit failed (or the restore left ``wrong`` paths otherwise than the
+    target): the named files go back as they are at ``head`` (they had no uncommitted
+    change, so nothing is lost) and the command stops with the reason."""
     present = [p for p in paths if rt.repo.path_exists_at(head, p)]
     rt.repo.restore_paths(head, present, [p for p in paths if p not in present])
     rt.journal.write("rollback-files-restored", head=head)
+    if error is None:
+        msg = (
+            f"the files could not be restored ({', '.join(wrong[:5])} not as in the target "
+            f"after the restore); nothing was committed and the files are as they were at "
+            f"{head[:12]}. Look with `git status` for what is in the way, then run the "
+            "command again"
+        )
+        raise RollbackIncomplete(msg)
     msg = (
         f"the rollback commit could not be made ({git_reason(error)}); the "
         f"files are as they were at {head[:12]}. Fix what stopped the commit, then run "
@@ -255,10 +270,13 @@ def _inside(root: Path, name: str, cwd: Path) -> str:
         relative = joined.relative_to(root)
     except ValueError:
         raise UsageError(f"{name}: outside the repository {root}") from None
-    if joined.resolve() != root / relative and not _resolves_inside(joined, root):
-        raise UsageError(f"{name}: reaches outside the repository through a symlink")
     if not relative.parts:
         raise UsageError(f"{name}: names the repository itself, not a file")
+    # The folders on the way, not the file itself: a symlink the plan made at a path inside
+    # the repository is a file of it (restored as a link, never written through).
+    parent = joined.parent
+    if parent.resolve() != root / relative.parent and not _resolves_inside(parent, root):
+        raise UsageError(f"{name}: reaches outside the repository through a symlink")
     return relative.as_posix()
 
 

@@ -21,13 +21,15 @@ file are the user's even inside that set, and get special care:
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from runner.errors import GitError, RollbackIncomplete
 from runner.git import Repository
-from runner.journal import StateDir
+from runner.journal import Journal, StateDir
 from runner.ownership.flags import (
     FlagSnapshot,
     keep_flags,
@@ -35,6 +37,7 @@ from runner.ownership.flags import (
     real_parents,
     snapshot_flags,
 )
+from runner.ownership.ignored import ignored_paths, snapshot_ignored
 
 __all__ = [
     "Changes",
@@ -42,17 +45,16 @@ __all__ = [
     "RunPaths",
     "SetAside",
     "collect_changes",
+    "copies_notice",
     "discard_changes",
     "give_back_flags",
     "ignored_paths",
     "is_ignored_at_start",
+    "keep_user_copies",
     "set_aside",
+    "snapshot_ignored",
     "start_run",
 ]
-
-#: The files and folders (``dir/``) ignored when the run started, NUL-separated, in the state
-#: folder: a recovery after a crash reads the snapshot of the run it finishes.
-_IGNORED_SNAPSHOT = "ignored-at-start"
 
 _SHOWN = 5
 
@@ -133,7 +135,12 @@ class RunPaths:
 
 
 def start_run(
-    repo: Repository, state: StateDir, *, run_id: str = "", recovers: str | None = None
+    repo: Repository,
+    state: StateDir,
+    journal: Journal,
+    run_id: str,
+    *,
+    recovers: str | None = None,
 ) -> RunPaths:
     """The preflight's look: snapshot the ignored paths (kept for a recovery) and the
     flagged index entries, keeping a copy of each flagged file the user has edited.
@@ -141,9 +148,7 @@ def start_run(
     ``recovers``: the id of the interrupted run just recovered; its flagged files are given
     back from its snapshot before a new one replaces it.
     """
-    ignored = repo.ignored_untracked()
-    snapshot = state.root / _IGNORED_SNAPSHOT
-    snapshot.write_bytes(b"\0".join(p.encode() for p in ignored))
+    ignored = snapshot_ignored(repo, state, journal, run_id)
     flags = snapshot_flags(repo, state, run_id=run_id, recovers=recovers)
     return RunPaths(frozenset(ignored), flags)
 
@@ -157,19 +162,11 @@ def give_back_flags(repo: Repository, state: StateDir, run_id: str, done: Discar
     return snap.give_back(repo) if snap is not None else []
 
 
-def ignored_paths(state: StateDir) -> frozenset[str]:
-    """The files ignored when the last run started (a step may have changed ``.gitignore``
-    since). Files ignored now need no list: git never shows them as untracked, and a
-    rollback only restores paths git shows as changed."""
-    snapshot = state.root / _IGNORED_SNAPSHOT
-    try:
-        return frozenset(p for p in snapshot.read_bytes().decode().split("\0") if p)
-    except OSError:
-        return frozenset()
-
-
-def is_ignored_at_start(path: str, ignored: frozenset[str]) -> bool:
-    """Whether ``path`` is, or lies in a folder (``dir/``) that is, in ``ignored``."""
+def is_ignored_at_start(path: str, ignored: frozenset[str] | None) -> bool:
+    """Whether ``path`` is, or lies in a folder (``dir/``) that is, in ``ignored``; with no
+    snapshot (``None``) every path not tracked may be the user's, so every one is."""
+    if ignored is None:
+        return True
     if path in ignored or path + "/" in ignored:
         return True
     end = path.find("/")
@@ -181,7 +178,7 @@ def is_ignored_at_start(path: str, ignored: frozenset[str]) -> bool:
 
 
 def collect_changes(
-    repo: Repository, base: str, *, ignored: frozenset[str], staged: bool
+    repo: Repository, base: str, *, ignored: frozenset[str] | None, staged: bool
 ) -> Changes:
     """The paths a rollback to ``base`` restores; files the step created are staged on the
     way (so the patch holds them), files ignored at the start are unstaged, never listed.
@@ -214,7 +211,7 @@ def discard_changes(
     base: str,
     patch: Path,
     *,
-    ignored: frozenset[str],
+    ignored: frozenset[str] | None,
     staged: bool = False,
     restore_to: str | None = None,
 ) -> Discarded:
@@ -225,7 +222,8 @@ def discard_changes(
     are the paths restored, as in ``restore_to`` (default ``base``; a revert-mode rollback
     restores the uncommitted part alone, to HEAD, and lets ``git revert`` do the rest). The
     branch is not moved. An ``OSError`` (a full disk) is raised before anything is
-    discarded.
+    discarded; :class:`RollbackIncomplete` when the restored paths are not then as in the
+    target (the journal still holds the rollback, so the next run tries it again).
     """
     changes = collect_changes(repo, base, ignored=ignored, staged=staged)
     saved = repo.save_tree_patch(base, patch, cached=staged)
@@ -239,8 +237,16 @@ def discard_changes(
         changes = replace(changes, present=changes.present + tuple(hidden))
     for rel in set(changes.present) & flags.keys():  # a checkout skips skip-worktree paths
         repo.set_flags(rel, assume=False, skip=False)
-    repo.restore_literal(restore_to or base, changes.present, changes.added)
+    target = restore_to or base
+    try:
+        repo.restore_literal(target, changes.present, changes.added)
+    except GitError as e:
+        raise RollbackIncomplete(
+            _not_restored([str(e)], target, patch, copies_in, copied)
+        ) from None
     keep_flags(repo, flags)
+    if wrong := repo.literal_differences(target, changes.present, changes.added):
+        raise RollbackIncomplete(_not_restored(wrong, target, patch, copies_in, copied))
     return Discarded(
         saved.files, copied, copies_in, saved.may_leave_behind or changes.nested, flags
     )
@@ -290,13 +296,38 @@ def set_aside(repo: Repository, paths: Sequence[str], dest: Path) -> SetAside:
     return SetAside(tuple(copied), dest, flags)
 
 
+def keep_user_copies(
+    repo: Repository, base: str, present: Sequence[str], absent: Sequence[str], dest: Path
+) -> tuple[str, ...]:
+    """:func:`_keep_user_copies` for a restore of ``present`` paths to ``base`` and a
+    removal of ``absent`` ones from a clean index (``runner rollback FILE...``): the one
+    way every command that overwrites files keeps the user's."""
+    deleted = frozenset(p for p in present if not repo.path_exists_at("HEAD", p))
+    changes = Changes(tuple(present), tuple(absent), deleted, (), nested=False)
+    return _keep_user_copies(repo, base, changes, dest)
+
+
+def copies_notice(copied: Sequence[str], where: Path) -> str:
+    """What a command says after it saved the user's copies: which, and where."""
+    return (
+        f"{len(copied)} file(s) held content the run had not committed ({_shown(copied)}); a "
+        f"copy of each was saved under {where}/ before the rollback restored it"
+    )
+
+
 def _keep_user_copies(repo: Repository, base: str, changes: Changes, dest: Path) -> tuple[str, ...]:
     """Copy into ``dest`` every file about to be rewritten whose bytes are not what the run
     committed or staged: a flagged entry's hidden edit, or a file the plan un-tracked that
-    is on disk again (ignored, so no diff shows it) unless it equals ``base``'s version."""
+    is on disk again (ignored, so no diff shows it) unless it equals ``base``'s version.
+
+    Whatever the user made at such a path is kept: a folder with its files (a checkout of
+    the path replaces the whole folder), or a file or symlink where a folder of the path
+    was (``cfg`` where ``cfg/key`` comes back).
+    """
     if not changes.paths:
         return ()
     flagged = {path: blob for _, blob, path in repo.flagged_entries()}
+    owned = frozenset(changes.added)
     at_risk: list[str] = []
     for rel in changes.paths:
         path = repo.root / rel
@@ -306,15 +337,68 @@ def _keep_user_copies(repo: Repository, base: str, changes: Changes, dest: Path)
             disk = _blob_id(path, flagged[rel])
             if disk is not None and disk != flagged[rel]:
                 at_risk.append(rel)
-        elif rel in changes.deleted and (path.is_file() or path.is_symlink()):
-            then = repo.blob(base, rel)
-            if _blob_id(path, then) != then:
-                at_risk.append(rel)
-    for rel in at_risk:
+        elif rel in changes.deleted:
+            at_risk.extend(_in_the_way(repo, base, rel, owned))
+    for rel in dict.fromkeys(at_risk):
         copy = dest / rel
         copy.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(repo.root / rel, copy, follow_symlinks=False)
-    return tuple(at_risk)
+        source = repo.root / rel
+        if source.is_dir() and not source.is_symlink():
+            shutil.copytree(source, copy, symlinks=True, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source, copy, follow_symlinks=False)
+    return tuple(dict.fromkeys(at_risk))
+
+
+def _in_the_way(repo: Repository, base: str, rel: str, owned: frozenset[str]) -> list[str]:
+    """What the user has on disk at ``rel`` (a path the plan un-tracked), or at one of its
+    folders, that restoring ``rel`` as in ``base`` would overwrite; ``owned``: the files the
+    run made (a folder of those alone, or such a file, is the run's, not the user's, as is
+    a file HEAD holds)."""
+    path = repo.root / rel
+    found = [
+        parent
+        for parent in _parents(rel)
+        if parent not in owned
+        and ((repo.root / parent).is_symlink() or (repo.root / parent).is_file())
+        and not repo.path_exists_at("HEAD", parent)  # committed: git holds its bytes
+    ]
+    if path.is_dir() and not path.is_symlink():
+        if _holds_others(repo.root, rel, owned):
+            found.append(rel)
+    elif path.is_file() or path.is_symlink():
+        then = repo.blob(base, rel)
+        if _blob_id(path, then) != then:
+            found.append(rel)
+    return found[:1]  # the outermost: a copy of it holds the rest
+
+
+def _holds_others(root: Path, rel: str, owned: frozenset[str]) -> bool:
+    """Whether folder ``rel`` holds anything but the files in ``owned``."""
+    for folder, dirs, files in os.walk(root / rel):
+        here = Path(folder).relative_to(root).as_posix()
+        links = [d for d in dirs if (Path(folder) / d).is_symlink()]
+        if any(f"{here}/{name}" not in owned for name in [*files, *links]):
+            return True
+    return False
+
+
+def _parents(rel: str) -> list[str]:
+    parts = rel.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _not_restored(
+    wrong: list[str], target: str, patch: Path, copies_in: Path, copied: tuple[str, ...]
+) -> str:
+    """The truth when a restore left paths otherwise than the target."""
+    copies = f"; the user's copies are under {copies_in}/" if copied else ""
+    return (
+        f"rollback to {target[:12]} could not complete: {len(wrong)} path(s) are not as in "
+        f"{target[:12]} after the restore ({_shown(wrong)}); what was discarded is saved as "
+        f"{patch}{copies}. Look with `git status`, put those paths right (something in the "
+        "way on disk, a read-only folder), then run `runner run` again to finish the rollback"
+    )
 
 
 def _blob_id(path: Path, like: str) -> str | None:
@@ -322,7 +406,7 @@ def _blob_id(path: Path, like: str) -> str | None:
     kind), or ``None`` when there is no file. Clean filters are not applied: a file they
     would change counts as different, which only errs toward keeping a copy."""
     try:
-        data = str(path.readlink()).encode() if path.is_symlink() else path.read_bytes()
+        data = os.fsencode(path.readlink()) if path.is_symlink() else path.read_bytes()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
     algo = hashlib.sha256 if len(like) == 64 else hashlib.sha1

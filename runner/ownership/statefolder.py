@@ -13,6 +13,7 @@ import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
     from runner.journal import StateDir
@@ -20,11 +21,14 @@ if TYPE_CHECKING:
 __all__ = ["find_damage", "give_back_access"]
 
 
-def find_damage(state: StateDir, journal_fd: int, written: str) -> list[str]:
+def find_damage(
+    state: StateDir, journal_fd: int, written: str, kept: Mapping[Path, bytes] | None = None
+) -> list[str]:
     """What a command did to the state folder, one phrase each (empty: nothing).
 
     ``journal_fd`` is the run's open journal and ``written`` what it wrote there: a journal
     file that is not that file, or does not hold exactly that, was deleted or changed.
+    ``kept``: the other files a recovery reads (the ignored-files snapshot), and their bytes.
     """
     if not state.root.is_dir():
         return ["deleted it"]
@@ -41,6 +45,13 @@ def find_damage(state: StateDir, journal_fd: int, written: str) -> list[str]:
         intact = False
     if not intact:
         damage.append(f"deleted or changed {state.journal.name}")
+    for path, data in (kept or {}).items():
+        try:
+            same_bytes = path.read_bytes() == data
+        except OSError:
+            same_bytes = False
+        if not same_bytes:
+            damage.append(f"deleted or changed {path.name}")
     return damage
 
 
