@@ -331,7 +331,7 @@ def _keep_user_copies(repo: Repository, base: str, changes: Changes, dest: Path)
     at_risk: list[str] = []
     for rel in changes.paths:
         path = repo.root / rel
-        if not real_parents(repo.root, rel):
+        if _through_symlink(repo.root, rel):
             continue  # read nothing through a symlinked folder (outside the repository)
         if rel in flagged:
             disk = _blob_id(path, flagged[rel])
@@ -348,6 +348,19 @@ def _keep_user_copies(repo: Repository, base: str, changes: Changes, dest: Path)
         else:
             shutil.copy2(source, copy, follow_symlinks=False)
     return tuple(dict.fromkeys(at_risk))
+
+
+def _through_symlink(root: Path, rel: str) -> bool:
+    """Whether reaching ``rel`` goes through a symlinked folder. A parent that is a file (the
+    user's ``cfg`` where ``cfg/key`` comes back) is no way out: :func:`_in_the_way` keeps it."""
+    current = root
+    for name in rel.split("/")[:-1]:
+        current = current / name
+        if current.is_symlink():
+            return True
+        if not current.is_dir():
+            return False
+    return False
 
 
 def _in_the_way(repo: Repository, base: str, rel: str, owned: frozenset[str]) -> list[str]:
