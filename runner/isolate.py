@@ -27,21 +27,21 @@ by a SIGKILLed rehearsal is removed by the next.
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from runner.context import Workspace
 from runner.errors import LockHeld, PreconditionError
 from runner.git import Repository, open_repository
+from runner.includes import copy_includes, fingerprint, list_includes
 from runner.journal import Lock, StateDir, new_run_id
 from runner.model import Plan, Settings
-from runner.process import build_env, run_command
+from runner.process import build_env, kill_orphans, run_command
 from runner.rehearsals import SUMMARY, read_summary, rehearsals_dir, write_summary
 
 __all__ = ["DEFAULT_INCLUDE", "Rehearsal", "RehearsalState", "private_workspace"]
@@ -53,12 +53,6 @@ __all__ = ["DEFAULT_INCLUDE", "Rehearsal", "RehearsalState", "private_workspace"
 DEFAULT_INCLUDE = Settings().rehearsal_include
 
 _NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
-#: Files of a copied virtual environment that name its folder or the project by absolute
-#: path: script shebangs, ``activate``, editable-install ``.pth`` files and finders.
-_RETARGET_GLOBS = ("bin/*", "Scripts/*", "lib/python*/site-packages/*.pth",
-                   "lib/python*/site-packages/__editable__*.py",
-                   "lib/python*/site-packages/*.egg-link")  # fmt: skip
-_RETARGET_MAX_BYTES = 1 << 20
 #: The user's root is swapped only where it ends a path component: ``/src/app`` in
 #: ``/src/app/.venv`` or ``/src/app:/bin``, never in ``/src/application``.
 _PATH_END = rb"(?![\w.-])"
@@ -85,6 +79,8 @@ class Rehearsal:
     start: str
     created_branch: bool
     notes: tuple[str, ...]
+    #: The fingerprints of the user's rehearsal-include files the copies were made from.
+    included: dict[str, str]
 
 
 @contextlib.contextmanager
@@ -96,7 +92,7 @@ def private_workspace(
     with open_repository(path) as origin:
         _refuse_beside_a_real_run(origin)
         records = rehearsals_dir(origin.git_dir) / new_run_id()
-        _sweep_abandoned(records.parent)
+        _sweep_abandoned(records.parent, origin.root.name)
         records.mkdir(parents=True)
         folder = Path(tempfile.mkdtemp(prefix="runner-rehearsal-"))
         try:
@@ -120,15 +116,22 @@ def _refuse_beside_a_real_run(origin: Repository) -> None:
             raise LockHeld(msg)
 
 
-def _sweep_abandoned(rehearsals: Path) -> None:
-    """Remove the temporary folders of rehearsals that died (SIGKILL) before cleaning up."""
+def _sweep_abandoned(rehearsals: Path, name: str) -> None:
+    """Tidy up after rehearsals that died (SIGKILL) before cleaning up: first stop the
+    processes their gates and steps left running (they carry the dead rehearsal's
+    ``RUNNER_PID`` and its private ``RUNNER_REPO``, as a real run's orphans do), which would
+    otherwise write into the folder again, then remove their temporary folder."""
     for summary in rehearsals.glob(f"*/{SUMMARY}"):
         data = read_summary(summary.parent)
         folder, pid = data.get("folder"), data.get("pid")
-        if not folder or "verdict" in data or not isinstance(pid, int) or _alive(pid):
+        if not folder or "verdict" in data or "swept" in data:
+            continue
+        if not isinstance(pid, int) or _alive(pid):
             continue
         if Path(folder).name.startswith("runner-rehearsal-"):
+            kill_orphans(pid, Path(folder) / name)
             shutil.rmtree(folder, ignore_errors=True)
+        write_summary(summary.parent, {"swept": True}, finished=False)
 
 
 def _build(origin: Repository, plan: Plan | None, records: Path, folder: Path) -> Rehearsal:
@@ -157,7 +160,10 @@ def _build(origin: Repository, plan: Plan | None, records: Path, folder: Path) -
     _configure(git_dir, origin)
     _git(root, log, *_NO_HOOKS, "reset", "-q", "--hard")
     notes = _check_out_submodules(origin, root, log)
-    notes += _copy_includes(origin, root, plan, log)
+    globs = plan.settings.rehearsal_include if plan else DEFAULT_INCLUDE
+    paths = list_includes(origin.root, globs)
+    included = fingerprint(origin.root, paths)  # the user's, as the real run will see them
+    notes += copy_includes(origin.root, root, paths, log)
     _copy_interruption(origin, records)
     return Rehearsal(
         id=records.name,
@@ -170,6 +176,7 @@ def _build(origin: Repository, plan: Plan | None, records: Path, folder: Path) -
         start=start,
         created_branch=bool(wanted) and existing is None,
         notes=tuple(notes),
+        included=included,
     )
 
 
@@ -246,83 +253,6 @@ def _submodule_store(origin: Repository, name: str, rel: str) -> Path | None:
             if (resolved / "objects").is_dir():
                 return resolved
     return None
-
-
-# --- ignored files the gates need --------------------------------------------------------
-
-
-def _copy_includes(origin: Repository, root: Path, plan: Plan | None, log: Path) -> list[str]:
-    globs = plan.settings.rehearsal_include if plan else DEFAULT_INCLUDE
-    if not globs:
-        return []
-    ignored = _git(
-        origin.root, log, "ls-files", "-z", "--others", "--ignored", "--exclude-standard",
-        "--directory", env={"GIT_OPTIONAL_LOCKS": "0"},
-    )  # fmt: skip
-    wanted = [p.rstrip("/") for p in ignored.split("\0") if p and _matches(p.rstrip("/"), globs)]
-    for rel in wanted:
-        source, target = origin.root / rel, root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _copy(source, target, log)
-        if (target / "pyvenv.cfg").is_file():
-            _retarget(target, origin.root, root)
-    return (
-        [f"copied {len(wanted)} ignored path(s) the gates may need: {', '.join(wanted)}"]
-        if wanted
-        else []
-    )
-
-
-def _matches(rel: str, globs: Sequence[str]) -> bool:
-    """A glob with a ``/`` matches the whole path; one without, any path component (as in
-    ``.gitignore``: ``node_modules`` finds ``web/node_modules`` too)."""
-    parts = rel.split("/")
-    for glob in globs:
-        pattern = glob.rstrip("/")
-        if "/" in pattern:
-            if fnmatch.fnmatchcase(rel, pattern):
-                return True
-        elif any(fnmatch.fnmatchcase(part, pattern) for part in parts):
-            return True
-    return False
-
-
-def _copy(source: Path, target: Path, log: Path) -> None:
-    """A copy, never a link: a ``pip install`` in a linked venv writes into the user's.
-    ``cp --reflink=auto`` shares blocks copy-on-write where the filesystem can (btrfs, xfs,
-    APFS through ``cp -c``), and copies them elsewhere."""
-    if source.is_symlink() or not source.is_dir():
-        shutil.copy2(source, target, follow_symlinks=False)
-        return
-    done = run_command(
-        ("cp", "-a", "--reflink=auto", str(source), str(target)),
-        cwd=target.parent,
-        env=build_env(os.environ, {}),
-        timeout=None,
-        log=log,
-    )
-    if not done.ok:  # no GNU cp (macOS, BusyBox): Python's copy keeps symlinks as links
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(source, target, symlinks=True)
-
-
-def _retarget(venv: Path, origin: Path, root: Path) -> None:
-    """Point a copied virtual environment (inside the tree, so at ``root/...`` as it was at
-    ``origin/...``) at itself and at the rehearsal's tree.
-
-    Its scripts' shebangs name the user's interpreter, and an editable install's ``.pth``
-    names the user's source tree: left alone, ``pip`` in the rehearsal would install into
-    the user's venv and the gates would test the user's code instead of the rehearsed one.
-    """
-    pattern = re.compile(re.escape(str(origin).encode()) + _PATH_END)
-    for glob in _RETARGET_GLOBS:
-        for path in venv.glob(glob):
-            if path.is_symlink() or not path.is_file() or path.stat().st_size > _RETARGET_MAX_BYTES:
-                continue
-            data = path.read_bytes()
-            new = pattern.sub(lambda _: str(root).encode(), data)
-            if new != data:
-                path.write_bytes(new)
 
 
 def _retargeted_env(environ: Mapping[str, str], origin: Path, root: Path) -> dict[str, str]:

@@ -18,7 +18,7 @@ from runner.errors import Interrupted, RunnerError
 from runner.git import open_repository
 from runner.isolate import Rehearsal, private_workspace
 from runner.rehearsals import write_summary
-from runner.replay import Recorder, plan_digest
+from runner.replay import Recorder, plan_digest, settings_digests
 from runner.report import LiveObserver, render_summary, write_json
 from runner.results import RunReport, StepStatus
 from runner.workspace import dirty_note
@@ -46,7 +46,7 @@ def rehearse(
     """Rehearse ``plan`` on ``repo``; the report's paths all live in the record folder."""
     observer = LiveObserver(console)
     with private_workspace(repo, plan, keep=keep) as (ws, rh):
-        ws.gates = Recorder(rh.records, rh.id)
+        ws.gates = Recorder(rh.records, rh.id, rh.included)
         write_summary(rh.records, _started(plan, rh), finished=False)
         console.print(
             f"[bold]Rehearsal[/] {rh.id} of {escape(plan.name)} on "
@@ -90,6 +90,7 @@ def _started(plan: Plan, rh: Rehearsal) -> dict[str, object]:
         "id": rh.id,
         "plan": plan.name,
         "plan_digest": plan_digest(plan),
+        "settings": settings_digests(plan),
         "started": time.time(),
         "branch": rh.branch,
         "start": rh.start,

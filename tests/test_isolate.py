@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from runner.isolate import private_workspace
+from runner.process import kill_orphans
 from tests.conftest import git, make_repo, run_cli, start_cli, wait_for
 from tests.test_rehearsal import fingerprint
 
@@ -243,6 +244,102 @@ def test_gates_see_the_venv_env_file_and_submodules_and_cannot_change_them(
     assert fingerprint(repo) == before  # .venv and .env are ignored files: in the print
     assert not (venv / "written").exists()
     assert str(venv) in tool.read_text()
+
+
+def test_symlinked_includes_and_links_into_the_tree_lead_to_copies(
+    tmp_path: Path, plan_file: Path, tmpdir_: Path
+) -> None:
+    """``.env -> /shared/env`` and ``.venv -> /abs/venv`` are copied through the link; in the
+    copied venv, an absolute link into the user's tree (``flit install --symlink``) and the
+    venv's own absolute paths lead to the copy: the gates import and write the rehearsed code,
+    and nothing of the user's (in the repository or beside it) changes."""
+    repo = make_repo(
+        tmp_path / "repo",
+        {"src/mypkg/__init__.py": "X = 1\n", ".gitignore": ".venv\n.env\n__pycache__/\n"},
+    )
+    shared = tmp_path / "shared"
+    (shared / "env").parent.mkdir()
+    (shared / "env").write_text("SECRET=orig\n")
+    (repo / ".env").symlink_to(shared / "env")
+    venv = tmp_path / "venvs/app"
+    site = venv / "lib/python3.11/site-packages"
+    site.mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (venv / "bin").mkdir()
+    tool = venv / "bin/tool"
+    tool.write_text(f'#!/bin/sh\ntouch "{venv}/bin/ran"\n')
+    tool.chmod(0o755)
+    (site / "mypkg").symlink_to(repo / "src/mypkg")
+    (venv / "bin/sh").symlink_to("/bin/sh")  # outside both: stays a link
+    (repo / ".venv").symlink_to(venv)
+    imp = "import mypkg, pathlib; assert mypkg.X == 2, mypkg.__file__; "
+    write = 'pathlib.Path(mypkg.__file__).with_name(\\"cache.txt\\").write_text(\\"x\\")'
+    plan_file.write_text(
+        plan_text(f"""\
+        - id: s
+          run: "echo 'X = 2' > src/mypkg/__init__.py"
+          gate:
+            - {{run: "echo SECRET=rehearsal > .env"}}
+            - {{run: "PYTHONPATH=.venv/lib/python3.11/site-packages python3 -c '{imp}{write}'"}}
+            - {{run: ".venv/bin/tool && test -f .venv/bin/ran && test -L .venv/bin/sh"}}
+        """)
+    )
+    before = fingerprint(repo)
+    beside = {p: p.read_bytes() for p in (shared / "env", tool)}
+
+    done = run_cli("run", str(plan_file), "--dry-run", cwd=repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert fingerprint(repo) == before
+    assert {p: p.read_bytes() for p in beside} == beside
+    assert not (venv / "bin/ran").exists()
+    assert sorted(p.name for p in (repo / "src/mypkg").iterdir()) == ["__init__.py"]
+    assert list(tmpdir_.iterdir()) == []
+
+
+def test_a_killed_rehearsals_processes_are_stopped_before_its_folder_is_swept(
+    tmp_path: Path, plan_file: Path, tmpdir_: Path
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"app.py": "x = 1\n"})
+    started = tmp_path / "started"
+    loop = f'mkdir -p \\"$RUNNER_REPO/build\\"; touch {started}; sleep 0.1'
+    plan_file.write_text(
+        plan_text(
+            f"""\
+            - id: s
+              run: "echo a > a.txt"
+              gate: [{{run: "test -n \\"$SECOND\\" || while true; do {loop}; done"}}]
+            """
+        )
+    )
+    proc = start_cli("run", str(plan_file), "--dry-run", cwd=repo)
+    try:
+        wait_for(started)
+        proc.kill()
+        proc.communicate(timeout=60)
+        assert orphans(proc.pid), "the gate should outlive the killed rehearsal"
+
+        done = run_cli("run", str(plan_file), "--dry-run", cwd=repo, env={"SECOND": "1"})
+
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert not orphans(proc.pid)
+        assert list(tmpdir_.iterdir()) == []
+    finally:
+        kill_orphans(proc.pid, next(tmpdir_.glob("runner-rehearsal-*/repo"), tmpdir_))
+
+
+def orphans(pid: int) -> list[str]:
+    """Live processes started by the runner with ``pid`` (its ``RUNNER_PID``)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
+        except OSError:
+            continue
+        if f"RUNNER_PID={pid}".encode() in environ and state not in ("Z", "X"):
+            found.append(entry.name)
+    return found
 
 
 # --- 6. every path a rehearsal prints exists afterwards --------------------------------
