@@ -140,6 +140,8 @@ def _build(origin: Repository, plan: Plan | None, records: Path, folder: Path) -
     wanted = plan.settings.branch if plan else None
     branch = wanted or user_branch
     existing = origin.branch_sha(wanted) if wanted else None
+    if wanted and existing and wanted != user_branch:
+        _refuse_branch_elsewhere(origin, wanted, records / "setup.log")
     start = existing or head
     root = folder / origin.root.name
     log = records / "setup.log"
@@ -157,8 +159,10 @@ def _build(origin: Repository, plan: Plan | None, records: Path, folder: Path) -
     (git_dir / "HEAD").write_text(
         f"ref: refs/heads/{user_branch}\n" if user_branch else f"{head}\n"
     )
-    _configure(git_dir, origin)
+    _configure(git_dir, origin, log)
+    _copy_info(origin, git_dir)
     _git(root, log, *_NO_HOOKS, "reset", "-q", "--hard")
+    _carry_local_edits(origin, root, log)
     notes = _check_out_submodules(origin, root, log)
     globs = plan.settings.rehearsal_include if plan else DEFAULT_INCLUDE
     paths = list_includes(origin.root, globs)
@@ -180,13 +184,90 @@ def _build(origin: Repository, plan: Plan | None, records: Path, folder: Path) -
     )
 
 
-def _configure(git_dir: Path, origin: Repository) -> None:
+def _configure(git_dir: Path, origin: Repository, log: Path) -> None:
     """Read the user's config, write only the private one: the include comes first, so the
-    private repository's own settings (``git init``'s, its object format) win."""
+    private repository's own settings (``git init``'s, its object format) win.
+
+    The identity is the one git finds in the user's repository: one configured through
+    ``includeIf "gitdir:..."`` in the global config matches the user's path, not the
+    temporary folder's, so it is read there (``git var``) and written as the private
+    repository's ``author.*``/``committer.*``; variables such as ``GIT_AUTHOR_NAME`` still
+    override it, as they do in the real run. Without an identity there, none is written
+    and the engine's preflight refuses as the real run's would.
+    """
     config = git_dir / "config"
     include = f"[include]\n\tpath = {origin.common_dir / 'config'}\n"
     never_gc = "[gc]\n\tauto = 0\n"  # a borrowed object store is never repacked from here
-    config.write_text(include + config.read_text() + never_gc)
+    config.write_text(include + config.read_text() + never_gc + _identity(origin, log))
+
+
+def _identity(origin: Repository, log: Path) -> str:
+    lines = []
+    for who in ("author", "committer"):
+        try:
+            ident = _git(origin.root, log, "var", f"GIT_{who.upper()}_IDENT").strip()
+        except PreconditionError:
+            return ""
+        found = re.fullmatch(r"(.*) <(.*)> \d+ [+-]\d{4}", ident)
+        if found is None:
+            return ""
+        name, email = (_quoted(v) for v in found.groups())
+        lines.append(f"[{who}]\n\tname = {name}\n\temail = {email}\n")
+    return "".join(lines)
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _copy_info(origin: Repository, git_dir: Path) -> None:
+    """The user's ``info/exclude`` and ``info/attributes``: what counts as ignored (and so
+    as a dirty tree, or an include to copy) and how files check out, as in their repository."""
+    for name in ("exclude", "attributes"):
+        source = origin.common_dir / "info" / name
+        if source.is_file():
+            (git_dir / "info").mkdir(exist_ok=True)
+            shutil.copyfile(source, git_dir / "info" / name)
+
+
+def _carry_local_edits(origin: Repository, root: Path, log: Path) -> None:
+    """Tracked files the user flagged skip-worktree or assume-unchanged keep their local
+    content in the real run (runner never stages them), so the gates read that content:
+    the copy gets the same content and the same flags."""
+    listed = _git(origin.root, log, "ls-files", "-v", "-z", env={"GIT_OPTIONAL_LOCKS": "0"})
+    flags: dict[str, list[str]] = {"--skip-worktree": [], "--assume-unchanged": []}
+    for entry in listed.split("\0"):
+        tag, rel = entry[:1], entry[2:]
+        if tag in {"S", "s"}:
+            flags["--skip-worktree"].append(rel)
+        if tag.islower():
+            flags["--assume-unchanged"].append(rel)
+    for flag, paths in flags.items():
+        for rel in paths:
+            source, target = origin.root / rel, root / rel
+            if source.is_symlink() or source.is_file():
+                target.unlink(missing_ok=True)
+                shutil.copy2(source, target, follow_symlinks=False)
+            elif not source.exists():
+                target.unlink(missing_ok=True)
+        if paths:
+            _git(root, log, "update-index", flag, "--", *paths)
+
+
+def _refuse_branch_elsewhere(origin: Repository, branch: str, log: Path) -> None:
+    """The real run's ``git switch`` refuses a branch checked out in another worktree."""
+    listed = _git(origin.root, log, "worktree", "list", "--porcelain")
+    path = ""
+    for field in listed.splitlines():
+        if field.startswith("worktree "):
+            path = field.removeprefix("worktree ")
+        elif field == f"branch refs/heads/{branch}" and Path(path) != origin.root:
+            msg = (
+                f"git switch failed: fatal: '{branch}' is already checked out at '{path}': "
+                f"the real run would refuse too; switch that worktree to another branch, or "
+                f"set settings.branch to another name"
+            )
+            raise PreconditionError(msg)
 
 
 def _copy_interruption(origin: Repository, records: Path) -> None:

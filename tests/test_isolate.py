@@ -342,6 +342,74 @@ def orphans(pid: int) -> list[str]:
     return found
 
 
+def test_the_copy_has_the_users_excludes_local_edits_and_identity(
+    tmp_path: Path, plan_file: Path, tmpdir_: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``.git/info/exclude`` (else ``.env`` makes the copy's tree dirty), files flagged
+    skip-worktree or assume-unchanged with local content (the real run's gates read it), and
+    an identity from ``includeIf "gitdir:..."`` (which matches the user's path only)."""
+    repo = make_repo(tmp_path / "repo", {"app.py": "x = 1\n", "a.yaml": "db: prod\n",
+                                         "b.yaml": "db: prod\n"})  # fmt: skip
+    (repo / ".git/info").mkdir(exist_ok=True)
+    (repo / ".git/info/exclude").write_text(".env\n")
+    (repo / ".env").write_text("SECRET=1\n")
+    git("update-index", "--skip-worktree", "a.yaml", cwd=repo)
+    git("update-index", "--assume-unchanged", "b.yaml", cwd=repo)
+    (repo / "a.yaml").write_text("db: local\n")
+    (repo / "b.yaml").write_text("db: local\n")
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
+                 "GIT_COMMITTER_EMAIL", "EMAIL"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    work = tmp_path / "work.gitconfig"
+    work.write_text("[user]\n\tname = W\n\temail = w@example.com\n")
+    config = tmp_path / "global.gitconfig"
+    config.write_text(
+        f'[user]\n\tuseConfigOnly = true\n[includeIf "gitdir:{repo}/"]\n\tpath = {work}\n'
+    )
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    plan_file.write_text(
+        plan_text(
+            """\
+            - id: s
+              run: "echo a > a.txt"
+              gate:
+                - {run: "test -f .env && grep -q local a.yaml && grep -q local b.yaml"}
+            - id: t
+              run: "echo t > t.txt"
+              gate: [{run: "test \\"$(git log -1 --format=%an)\\" = W"}]
+            """
+        )
+    )
+    before = fingerprint(repo)
+
+    done = run_cli("run", str(plan_file), "--dry-run", cwd=repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "(a.yaml, b.yaml)" in done.stdout  # named as the real run names them
+    assert fingerprint(repo) == before
+    real = run_cli("run", str(plan_file), cwd=repo)
+    assert real.returncode == 0, real.stdout + real.stderr
+
+
+def test_a_plan_branch_checked_out_in_another_worktree_is_refused_as_the_real_run_does(
+    tmp_path: Path, plan_file: Path, tmpdir_: Path
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"app.py": "x = 1\n"})
+    git("worktree", "add", "-q", "-b", "mig", str(tmp_path / "wt"), cwd=repo)
+    plan_file.write_text(plan_text('- id: s\n  run: "echo a > a.txt"\n', settings="branch: mig\n"))
+    before = fingerprint(repo)
+
+    rehearsal = run_cli("run", str(plan_file), "--dry-run", cwd=repo)
+    after = fingerprint(repo)
+    real = run_cli("run", str(plan_file), cwd=repo)
+
+    assert (rehearsal.returncode, real.returncode) == (2, 2), rehearsal.stdout + rehearsal.stderr
+    for done in (rehearsal, real):
+        assert f"'mig' is already checked out at '{tmp_path / 'wt'}" in done.stderr
+    assert after == before
+    assert list(tmpdir_.iterdir()) == []
+
+
 # --- 6. every path a rehearsal prints exists afterwards --------------------------------
 
 
