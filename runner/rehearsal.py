@@ -44,6 +44,40 @@ def rehearse(
     keep: bool = False,
 ) -> RunReport:
     """Rehearse ``plan`` on ``repo``; the report's paths all live in the record folder."""
+    started: list[bool] = []  # set once the engine runs; before, no step can be rolled back
+    try:
+        return _rehearse(
+            plan, repo, options, console, approver=approver, keep=keep, started=started
+        )
+    except KeyboardInterrupt:
+        if started:
+            raise
+        raise Interrupted(_SETUP_INTERRUPTED.format("interrupted"), signal_exit_code=130) from None
+    except Interrupted as e:
+        if started:
+            raise
+        what = str(e).split(";", 1)[0]
+        raise Interrupted(
+            _SETUP_INTERRUPTED.format(what), signal_exit_code=e.signal_exit_code
+        ) from None
+
+
+_SETUP_INTERRUPTED = (
+    "{} while the rehearsal was being set up: no step had started, nothing was rolled back; "
+    "its temporary copy is removed and your repository was only read"
+)
+
+
+def _rehearse(
+    plan: Plan,
+    repo: Path,
+    options: RunOptions,
+    console: Console,
+    *,
+    approver: Approver,
+    keep: bool,
+    started: list[bool],
+) -> RunReport:
     observer = LiveObserver(console)
     with private_workspace(repo, plan, keep=keep) as (ws, rh):
         ws.gates = Recorder(rh.records, rh.id, rh.included)
@@ -57,9 +91,11 @@ def rehearse(
         for note in rh.notes:
             observer.notice(note)
         with open_repository(repo) as origin:
-            if dirty := dirty_note(origin):
+            interrupted = (rh.records / "journal.jsonl").exists()
+            if dirty := dirty_note(origin, interrupted=interrupted):
                 observer.notice(dirty)
         try:
+            started.append(True)
             report = execute_plan(plan, ws, options, observer=observer, approver=approver)
         except Interrupted as e:
             _finish(rh, verdict="interrupted", code=e.signal_exit_code)

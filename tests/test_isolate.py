@@ -8,9 +8,11 @@ points ``TMPDIR`` at a folder of its own, which must be empty afterwards.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -192,6 +194,9 @@ def test_a_rehearsal_recovers_an_interrupted_run_in_its_copy(
     plan_file.write_text(plan_text('- id: s\n  run: "echo a > a.txt"\n'))
     killed = run_cli("run", str(plan_file), cwd=repo, env={"RUNNER_FAULT": "kill:action-done"})
     assert killed.returncode == -signal.SIGKILL
+    dirty = run_cli("run", str(plan_file), "--dry-run", cwd=repo)
+    assert "the real run first recovers" in dirty.stdout, dirty.stdout
+    assert "refuses to start until" not in dirty.stdout
     git("stash", "-q", "--include-untracked", cwd=repo)  # a rehearsal reads HEAD only
     before = fingerprint(repo)
 
@@ -326,6 +331,41 @@ def test_a_killed_rehearsals_processes_are_stopped_before_its_folder_is_swept(
         assert list(tmpdir_.iterdir()) == []
     finally:
         kill_orphans(proc.pid, next(tmpdir_.glob("runner-rehearsal-*/repo"), tmpdir_))
+
+
+def test_sigterm_while_a_rehearsal_is_set_up_says_no_step_had_started(
+    tmp_path: Path, plan_file: Path, tmpdir_: Path
+) -> None:
+    """The sweep of a killed rehearsal stops its orphans first; one that ignores SIGTERM keeps
+    the next rehearsal in its setup long enough to be terminated there, deterministically."""
+    repo = make_repo(tmp_path / "repo", {"app.py": "x = 1\n"})
+    plan_file.write_text(plan_text('- id: s\n  run: "echo a > a.txt"\n'))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    folder = tmpdir_ / "runner-rehearsal-dead"
+    (folder / "repo").mkdir(parents=True)
+    records = repo / ".git/runner/rehearsals/20000101-000000-dead00"
+    records.mkdir(parents=True)
+    (records / "rehearsal.json").write_text(json.dumps({"pid": dead.pid, "folder": str(folder)}))
+    marker = tmp_path / "asked-to-stop"
+    env = {**os.environ, "RUNNER_PID": str(dead.pid), "RUNNER_REPO": str(folder / "repo")}
+    orphan = subprocess.Popen(
+        ["sh", "-c", f"trap 'touch {marker}' TERM; while true; do sleep 0.1; done"],
+        env=env,
+        start_new_session=True,  # its own group, as a runner's commands have
+    )
+    try:
+        proc = start_cli("run", str(plan_file), "--dry-run", cwd=repo)
+        wait_for(marker)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        os.killpg(orphan.pid, signal.SIGKILL)
+        orphan.wait()
+
+    assert proc.returncode == 143, err
+    assert "terminated (SIGTERM) while the rehearsal was being set up: no step had" in err
+    assert "the running step was rolled back" not in err
 
 
 def orphans(pid: int) -> list[str]:
