@@ -9,6 +9,7 @@ read back by ``runner status`` and by the stale-rehearsal notice of the next rea
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.markup import escape
@@ -24,8 +25,6 @@ from runner.results import RunReport, StepStatus
 from runner.workspace import dirty_note
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from rich.console import Console
 
     from runner.gates import Approver
@@ -109,6 +108,8 @@ def _rehearse(
         write_json(report, rh.records / "report.json")
         _finish(rh, verdict=verdict(report), code=report.exit_code, start=report.start)
         render_summary(report, console)
+        if report.stopped_at and (hint := _outside_hint(plan)):
+            observer.notice(hint)
         if keep:
             console.print(f"private repository kept for inspection: {escape(str(rh.root))}")
             console.print(f"  remove it with: rm -rf {escape(str(rh.folder))}")
@@ -140,6 +141,23 @@ def _finish(rh: Rehearsal, *, verdict: str, code: int, start: str | None = None)
     if start:
         data["start"] = start
     write_summary(rh.records, data)
+
+
+def _outside_hint(plan: Plan) -> str:
+    """A known limit, named where it may explain a failure: the private copy lives in a
+    temporary folder, so a path that leaves the repository (``../common``) resolves beside
+    the copy, where nothing is, and not beside the user's repository."""
+    try:
+        text = Path(plan.path).read_text(errors="replace")
+    except OSError:
+        return ""
+    if "../" not in text:
+        return ""
+    return (
+        "the plan names paths outside the repository (../): in the rehearsal they resolve "
+        "beside its private copy, in a temporary folder, not beside your repository; a gate "
+        "that reads them can fail here and pass in the real run"
+    )
 
 
 def _where_now(repo: Path) -> tuple[str | None, str]:

@@ -368,6 +368,24 @@ def test_sigterm_while_a_rehearsal_is_set_up_says_no_step_had_started(
     assert "the running step was rolled back" not in err
 
 
+def test_a_failed_gate_reading_beside_the_repository_names_the_known_limit(
+    tmp_path: Path, plan_file: Path, tmpdir_: Path
+) -> None:
+    repo = make_repo(tmp_path / "app", {"app.py": "x = 1\n"})
+    (tmp_path / "common").mkdir()
+    (tmp_path / "common/x.py").write_text("V = 1\n")
+    plan_file.write_text(
+        plan_text(
+            '- id: s\n  run: "echo a > a.txt"\n  gate: [{run: "test -f ../common/shared.py"}]\n'
+        )
+    )
+
+    done = run_cli("run", str(plan_file), "--dry-run", cwd=repo)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "the plan names paths outside the repository (../)" in done.stdout
+
+
 def orphans(pid: int) -> list[str]:
     """Live processes started by the runner with ``pid`` (its ``RUNNER_PID``)."""
     found = []
