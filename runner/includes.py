@@ -74,6 +74,9 @@ def copy_includes(origin: Path, root: Path, wanted: Sequence[str], log: Path) ->
             notes.append(f"{rel} is a symlink to {source.readlink()}, which is missing: "
                          "not copied (writing through it would create that file)")  # fmt: skip
             continue
+        if not (real.is_dir() or real.is_file()):
+            notes.append(f"{rel} is not a regular file or folder (a pipe, a socket): not copied")
+            continue
         target.parent.mkdir(parents=True, exist_ok=True)
         _copy(real, target, log)
         copied.append(rel)

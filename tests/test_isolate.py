@@ -260,7 +260,7 @@ def test_symlinked_includes_and_links_into_the_tree_lead_to_copies(
     and nothing of the user's (in the repository or beside it) changes."""
     repo = make_repo(
         tmp_path / "repo",
-        {"src/mypkg/__init__.py": "X = 1\n", ".gitignore": ".venv\n.env\n__pycache__/\n"},
+        {"src/mypkg/__init__.py": "X = 1\n", ".gitignore": "venv\n.venv\n.env\n__pycache__/\n"},
     )
     shared = tmp_path / "shared"
     (shared / "env").parent.mkdir()
@@ -277,6 +277,7 @@ def test_symlinked_includes_and_links_into_the_tree_lead_to_copies(
     (site / "mypkg").symlink_to(repo / "src/mypkg")
     (venv / "bin/sh").symlink_to("/bin/sh")  # outside both: stays a link
     (repo / ".venv").symlink_to(venv)
+    os.mkfifo(repo / "venv")  # a pipe matching an include: skipped, not read forever
     imp = "import mypkg, pathlib; assert mypkg.X == 2, mypkg.__file__; "
     write = 'pathlib.Path(mypkg.__file__).with_name(\\"cache.txt\\").write_text(\\"x\\")'
     plan_file.write_text(
