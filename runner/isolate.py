@@ -16,7 +16,12 @@ interrupted run is copied in, so the engine's own preflight switches to ``settin
 and skips done steps there exactly as it would in the user's repository.
 Submodules are checked out from the user's submodule object stores; the ignored files the
 gates need (``settings.rehearsal-include``) are copied, with reflinks where the filesystem
-has them, never linked, so nothing the rehearsal writes reaches the user's copies.
+has them, never linked, through top-level symlinks and with links into the user's tree
+pointed at the copy (:mod:`runner.includes`), so nothing the rehearsal writes reaches the
+user's copies. The user's ``info/exclude`` and ``info/attributes``, the local content of
+files flagged skip-worktree or assume-unchanged, and the identity git finds in the user's
+repository are carried over, so the copy ignores, checks out, reads and commits as the
+real run would.
 
 The one place it writes in the user's repository is its record folder,
 ``.git/runner/rehearsals/<id>/`` (logs, patches, report, evidence for ``--replay``). The
