@@ -26,7 +26,7 @@ real run would.
 The one place it writes in the user's repository is its record folder,
 ``.git/runner/rehearsals/<id>/`` (logs, patches, report, evidence for ``--replay``). The
 temporary folder is removed on every way out (an exception, a failed hook, Ctrl-C); one left
-by a SIGKILLed rehearsal is removed by the next.
+by a SIGKILLed rehearsal is removed by the next, once its processes are stopped.
 """
 
 from __future__ import annotations
