@@ -25,6 +25,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -95,9 +96,9 @@ def copy_includes(origin: Path, root: Path, wanted: Sequence[str], log: Path) ->
 
 def fingerprint(root: Path, wanted: Sequence[str]) -> dict[str, str]:
     """A cheap digest per include, through symlinks: a file's content; a folder's top-level
-    listing with sizes and mtimes (a venv's: its ``pyvenv.cfg`` and each ``site-packages``
-    listing), which changes when a package is installed, removed or a module beside them
-    edited; an edit deep inside an installed package is not seen."""
+    listing (a venv's: its ``pyvenv.cfg`` and each ``site-packages`` listing), which changes
+    when a package is installed, upgraded (its ``dist-info`` name holds the version) or
+    removed, or a module beside them is edited; an edit inside a package is not seen."""
     out = {}
     for rel in wanted:
         path = root / rel
@@ -128,11 +129,19 @@ def _hash_file(h: hashlib._Hash, path: Path) -> None:
 
 
 def _hash_listing(h: hashlib._Hash, folder: Path) -> None:
+    """Names, and each file's size and mtime. Folders count by name only, and bytecode
+    caches not at all: the first import of a package writes its ``__pycache__`` (changing
+    the folder's mtime) without changing what a gate would conclude."""
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if entry.name == "__pycache__":
+            continue
         try:
             st = entry.stat()
         except OSError:
             st = entry.stat(follow_symlinks=False)
+        if stat.S_ISDIR(st.st_mode):
+            h.update(f"{entry.name}/\n".encode())
+            continue
         h.update(f"{entry.name}\0{st.st_mode:o}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
 
 
