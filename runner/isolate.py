@@ -134,7 +134,8 @@ def _sweep_abandoned(rehearsals: Path, name: str) -> None:
         if not isinstance(pid, int) or _alive(pid):
             continue
         if Path(folder).name.startswith("runner-rehearsal-"):
-            kill_orphans(pid, Path(folder) / name)
+            for root in {Path(folder) / name, Path(folder).resolve() / name}:  # /tmp a link
+                kill_orphans(pid, root)
             shutil.rmtree(folder, ignore_errors=True)
         write_summary(summary.parent, {"swept": True}, finished=False)
 
