@@ -26,7 +26,6 @@ import os
 import re
 import shutil
 import stat
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -47,20 +46,21 @@ _PATH_END = rb"(?![\w.-])"
 _HASH_MAX_BYTES = 8 << 20
 
 
-def list_includes(root: Path, globs: Sequence[str]) -> list[str]:
-    """The ignored paths under ``root`` that match ``globs`` (folders as one path)."""
+def list_includes(root: Path, globs: Sequence[str], log: Path) -> list[str]:
+    """The ignored paths under ``root`` that match ``globs`` (folders as one path); git's
+    output goes to ``log``."""
     if not globs:
         return []
-    done = subprocess.run(
+    done = run_command(
         ("git", "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"),
         cwd=root,
         env=build_env(os.environ, {"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}),
-        capture_output=True,
-        check=False,
+        timeout=None,
+        log=log,
     )
-    if done.returncode != 0:
+    if not done.ok:
         return []
-    listed = done.stdout.decode("utf-8", errors="surrogateescape").split("\0")
+    listed = done.log.read_bytes().decode("utf-8", errors="surrogateescape").split("\0")
     return [p.rstrip("/") for p in listed if p and _matches(p.rstrip("/"), globs)]
 
 

@@ -171,7 +171,7 @@ def _build(origin: Repository, plan: Plan | None, records: Path, folder: Path) -
     _carry_local_edits(origin, root, log)
     notes = _check_out_submodules(origin, root, log)
     globs = plan.settings.rehearsal_include if plan else DEFAULT_INCLUDE
-    paths = list_includes(origin.root, globs)
+    paths = list_includes(origin.root, globs, records / "includes.log")
     included = fingerprint(origin.root, paths)  # the user's, as the real run will see them
     notes += copy_includes(origin.root, root, paths, log)
     _copy_interruption(origin, records)

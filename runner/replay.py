@@ -159,7 +159,9 @@ class Replayer(GateRunner):
         rt.observer.notice(self._choose(rt.plan, start))
         if self.evidence is not None:
             root = rt.repo.root
-            wanted = list_includes(root, rt.plan.settings.rehearsal_include)
+            rt.ws.state.tmp.mkdir(parents=True, exist_ok=True)
+            log = rt.ws.state.tmp / "includes.log"
+            wanted = list_includes(root, rt.plan.settings.rehearsal_include, log)
             self.run_deps = run_depends(rt.plan, fingerprint(root, wanted))
 
     def _choose(self, plan: Plan, start: str) -> str:
