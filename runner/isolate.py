@@ -16,33 +16,38 @@ interrupted run is copied in, so the engine's own preflight switches to ``settin
 and skips done steps there exactly as it would in the user's repository.
 Submodules are checked out from the user's submodule object stores; the ignored files the
 gates need (``settings.rehearsal-include``) are copied, with reflinks where the filesystem
-has them, never linked, so nothing the rehearsal writes reaches the user's copies.
+has them, never linked, through top-level symlinks and with links into the user's tree
+pointed at the copy (:mod:`runner.includes`), so nothing the rehearsal writes reaches the
+user's copies. The user's ``info/exclude`` and ``info/attributes``, the local content of
+files flagged skip-worktree or assume-unchanged, and the identity git finds in the user's
+repository are carried over, so the copy ignores, checks out, reads and commits as the
+real run would.
 
 The one place it writes in the user's repository is its record folder,
 ``.git/runner/rehearsals/<id>/`` (logs, patches, report, evidence for ``--replay``). The
 temporary folder is removed on every way out (an exception, a failed hook, Ctrl-C); one left
-by a SIGKILLed rehearsal is removed by the next.
+by a SIGKILLed rehearsal is removed by the next, once its processes are stopped.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from runner.context import Workspace
 from runner.errors import LockHeld, PreconditionError
 from runner.git import Repository, open_repository
+from runner.includes import copy_includes, fingerprint, list_includes
 from runner.journal import Lock, StateDir, new_run_id
 from runner.model import Plan, Settings
 from runner.ownership.ignored import copy_snapshot
-from runner.process import build_env, run_command
+from runner.process import build_env, kill_orphans, run_command
 from runner.rehearsals import SUMMARY, read_summary, rehearsals_dir, write_summary
 
 __all__ = ["DEFAULT_INCLUDE", "Rehearsal", "RehearsalState", "private_workspace"]
@@ -54,12 +59,6 @@ __all__ = ["DEFAULT_INCLUDE", "Rehearsal", "RehearsalState", "private_workspace"
 DEFAULT_INCLUDE = Settings().rehearsal_include
 
 _NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
-#: Files of a copied virtual environment that name its folder or the project by absolute
-#: path: script shebangs, ``activate``, editable-install ``.pth`` files and finders.
-_RETARGET_GLOBS = ("bin/*", "Scripts/*", "lib/python*/site-packages/*.pth",
-                   "lib/python*/site-packages/__editable__*.py",
-                   "lib/python*/site-packages/*.egg-link")  # fmt: skip
-_RETARGET_MAX_BYTES = 1 << 20
 #: The user's root is swapped only where it ends a path component: ``/src/app`` in
 #: ``/src/app/.venv`` or ``/src/app:/bin``, never in ``/src/application``.
 _PATH_END = rb"(?![\w.-])"
@@ -86,6 +85,8 @@ class Rehearsal:
     start: str
     created_branch: bool
     notes: tuple[str, ...]
+    #: The fingerprints of the user's rehearsal-include files the copies were made from.
+    included: dict[str, str]
 
 
 @contextlib.contextmanager
@@ -97,7 +98,7 @@ def private_workspace(
     with open_repository(path) as origin:
         _refuse_beside_a_real_run(origin)
         records = rehearsals_dir(origin.git_dir) / new_run_id()
-        _sweep_abandoned(records.parent)
+        _sweep_abandoned(records.parent, origin.root.name)
         records.mkdir(parents=True)
         folder = Path(tempfile.mkdtemp(prefix="runner-rehearsal-"))
         try:
@@ -121,15 +122,23 @@ def _refuse_beside_a_real_run(origin: Repository) -> None:
             raise LockHeld(msg)
 
 
-def _sweep_abandoned(rehearsals: Path) -> None:
-    """Remove the temporary folders of rehearsals that died (SIGKILL) before cleaning up."""
+def _sweep_abandoned(rehearsals: Path, name: str) -> None:
+    """Tidy up after rehearsals that died (SIGKILL) before cleaning up: first stop the
+    processes their gates and steps left running (they carry the dead rehearsal's
+    ``RUNNER_PID`` and its private ``RUNNER_REPO``, as a real run's orphans do), which would
+    otherwise write into the folder again, then remove their temporary folder."""
     for summary in rehearsals.glob(f"*/{SUMMARY}"):
         data = read_summary(summary.parent)
         folder, pid = data.get("folder"), data.get("pid")
-        if not folder or "verdict" in data or not isinstance(pid, int) or _alive(pid):
+        if not folder or "verdict" in data or "swept" in data:
+            continue
+        if not isinstance(pid, int) or _alive(pid):
             continue
         if Path(folder).name.startswith("runner-rehearsal-"):
+            for root in {Path(folder) / name, Path(folder).resolve() / name}:  # /tmp a link
+                kill_orphans(pid, root)
             shutil.rmtree(folder, ignore_errors=True)
+        write_summary(summary.parent, {"swept": True}, finished=False)
 
 
 def _build(origin: Repository, plan: Plan | None, records: Path, folder: Path) -> Rehearsal:
@@ -138,6 +147,8 @@ def _build(origin: Repository, plan: Plan | None, records: Path, folder: Path) -
     wanted = plan.settings.branch if plan else None
     branch = wanted or user_branch
     existing = origin.branch_sha(wanted) if wanted else None
+    if wanted and existing and wanted != user_branch:
+        _refuse_branch_elsewhere(origin, wanted, records / "setup.log")
     start = existing or head
     root = folder / origin.root.name
     log = records / "setup.log"
@@ -155,10 +166,15 @@ def _build(origin: Repository, plan: Plan | None, records: Path, folder: Path) -
     (git_dir / "HEAD").write_text(
         f"ref: refs/heads/{user_branch}\n" if user_branch else f"{head}\n"
     )
-    _configure(git_dir, origin)
+    _configure(git_dir, origin, log)
+    _copy_info(origin, git_dir)
     _git(root, log, *_NO_HOOKS, "reset", "-q", "--hard")
+    _carry_local_edits(origin, root, log)
     notes = _check_out_submodules(origin, root, log)
-    notes += _copy_includes(origin, root, plan, log)
+    globs = plan.settings.rehearsal_include if plan else DEFAULT_INCLUDE
+    paths = list_includes(origin.root, globs, records / "includes.log")
+    included = fingerprint(origin.root, paths)  # the user's, as the real run will see them
+    notes += copy_includes(origin.root, root, paths, log)
     _copy_interruption(origin, records)
     return Rehearsal(
         id=records.name,
@@ -171,16 +187,94 @@ def _build(origin: Repository, plan: Plan | None, records: Path, folder: Path) -
         start=start,
         created_branch=bool(wanted) and existing is None,
         notes=tuple(notes),
+        included=included,
     )
 
 
-def _configure(git_dir: Path, origin: Repository) -> None:
+def _configure(git_dir: Path, origin: Repository, log: Path) -> None:
     """Read the user's config, write only the private one: the include comes first, so the
-    private repository's own settings (``git init``'s, its object format) win."""
+    private repository's own settings (``git init``'s, its object format) win.
+
+    The identity is the one git finds in the user's repository: one configured through
+    ``includeIf "gitdir:..."`` in the global config matches the user's path, not the
+    temporary folder's, so it is read there (``git var``) and written as the private
+    repository's ``author.*``/``committer.*``; variables such as ``GIT_AUTHOR_NAME`` still
+    override it, as they do in the real run. Without an identity there, none is written
+    and the engine's preflight refuses as the real run's would.
+    """
     config = git_dir / "config"
     include = f"[include]\n\tpath = {origin.common_dir / 'config'}\n"
     never_gc = "[gc]\n\tauto = 0\n"  # a borrowed object store is never repacked from here
-    config.write_text(include + config.read_text() + never_gc)
+    config.write_text(include + config.read_text() + never_gc + _identity(origin, log))
+
+
+def _identity(origin: Repository, log: Path) -> str:
+    lines = []
+    for who in ("author", "committer"):
+        try:
+            ident = _git(origin.root, log, "var", f"GIT_{who.upper()}_IDENT").strip()
+        except PreconditionError:
+            return ""
+        found = re.fullmatch(r"(.*) <(.*)> \d+ [+-]\d{4}", ident)
+        if found is None:
+            return ""
+        name, email = (_quoted(v) for v in found.groups())
+        lines.append(f"[{who}]\n\tname = {name}\n\temail = {email}\n")
+    return "".join(lines)
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _copy_info(origin: Repository, git_dir: Path) -> None:
+    """The user's ``info/exclude`` and ``info/attributes``: what counts as ignored (and so
+    as a dirty tree, or an include to copy) and how files check out, as in their repository."""
+    for name in ("exclude", "attributes"):
+        source = origin.common_dir / "info" / name
+        if source.is_file():
+            (git_dir / "info").mkdir(exist_ok=True)
+            shutil.copyfile(source, git_dir / "info" / name)
+
+
+def _carry_local_edits(origin: Repository, root: Path, log: Path) -> None:
+    """Tracked files the user flagged skip-worktree or assume-unchanged keep their local
+    content in the real run (runner never stages them), so the gates read that content:
+    the copy gets the same content and the same flags."""
+    listed = _git(origin.root, log, "ls-files", "-v", "-z", env={"GIT_OPTIONAL_LOCKS": "0"})
+    flags: dict[str, list[str]] = {"--skip-worktree": [], "--assume-unchanged": []}
+    for entry in listed.split("\0"):
+        tag, rel = entry[:1], entry[2:]
+        if tag in {"S", "s"}:
+            flags["--skip-worktree"].append(rel)
+        if tag.islower():
+            flags["--assume-unchanged"].append(rel)
+    for flag, paths in flags.items():
+        for rel in paths:
+            source, target = origin.root / rel, root / rel
+            if source.is_symlink() or source.is_file():
+                target.unlink(missing_ok=True)
+                shutil.copy2(source, target, follow_symlinks=False)
+            elif not source.exists():
+                target.unlink(missing_ok=True)
+        if paths:
+            _git(root, log, "update-index", flag, "--", *paths)
+
+
+def _refuse_branch_elsewhere(origin: Repository, branch: str, log: Path) -> None:
+    """The real run's ``git switch`` refuses a branch checked out in another worktree."""
+    listed = _git(origin.root, log, "worktree", "list", "--porcelain")
+    path = ""
+    for field in listed.splitlines():
+        if field.startswith("worktree "):
+            path = field.removeprefix("worktree ")
+        elif field == f"branch refs/heads/{branch}" and Path(path) != origin.root:
+            msg = (
+                f"git switch failed: fatal: '{branch}' is already checked out at '{path}': "
+                f"the real run would refuse too; switch that worktree to another branch, or "
+                f"set settings.branch to another name"
+            )
+            raise PreconditionError(msg)
 
 
 def _copy_interruption(origin: Repository, records: Path) -> None:
@@ -248,83 +342,6 @@ def _submodule_store(origin: Repository, name: str, rel: str) -> Path | None:
             if (resolved / "objects").is_dir():
                 return resolved
     return None
-
-
-# --- ignored files the gates need --------------------------------------------------------
-
-
-def _copy_includes(origin: Repository, root: Path, plan: Plan | None, log: Path) -> list[str]:
-    globs = plan.settings.rehearsal_include if plan else DEFAULT_INCLUDE
-    if not globs:
-        return []
-    ignored = _git(
-        origin.root, log, "ls-files", "-z", "--others", "--ignored", "--exclude-standard",
-        "--directory", env={"GIT_OPTIONAL_LOCKS": "0"},
-    )  # fmt: skip
-    wanted = [p.rstrip("/") for p in ignored.split("\0") if p and _matches(p.rstrip("/"), globs)]
-    for rel in wanted:
-        source, target = origin.root / rel, root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _copy(source, target, log)
-        if (target / "pyvenv.cfg").is_file():
-            _retarget(target, origin.root, root)
-    return (
-        [f"copied {len(wanted)} ignored path(s) the gates may need: {', '.join(wanted)}"]
-        if wanted
-        else []
-    )
-
-
-def _matches(rel: str, globs: Sequence[str]) -> bool:
-    """A glob with a ``/`` matches the whole path; one without, any path component (as in
-    ``.gitignore``: ``node_modules`` finds ``web/node_modules`` too)."""
-    parts = rel.split("/")
-    for glob in globs:
-        pattern = glob.rstrip("/")
-        if "/" in pattern:
-            if fnmatch.fnmatchcase(rel, pattern):
-                return True
-        elif any(fnmatch.fnmatchcase(part, pattern) for part in parts):
-            return True
-    return False
-
-
-def _copy(source: Path, target: Path, log: Path) -> None:
-    """A copy, never a link: a ``pip install`` in a linked venv writes into the user's.
-    ``cp --reflink=auto`` shares blocks copy-on-write where the filesystem can (btrfs, xfs,
-    APFS through ``cp -c``), and copies them elsewhere."""
-    if source.is_symlink() or not source.is_dir():
-        shutil.copy2(source, target, follow_symlinks=False)
-        return
-    done = run_command(
-        ("cp", "-a", "--reflink=auto", str(source), str(target)),
-        cwd=target.parent,
-        env=build_env(os.environ, {}),
-        timeout=None,
-        log=log,
-    )
-    if not done.ok:  # no GNU cp (macOS, BusyBox): Python's copy keeps symlinks as links
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(source, target, symlinks=True)
-
-
-def _retarget(venv: Path, origin: Path, root: Path) -> None:
-    """Point a copied virtual environment (inside the tree, so at ``root/...`` as it was at
-    ``origin/...``) at itself and at the rehearsal's tree.
-
-    Its scripts' shebangs name the user's interpreter, and an editable install's ``.pth``
-    names the user's source tree: left alone, ``pip`` in the rehearsal would install into
-    the user's venv and the gates would test the user's code instead of the rehearsed one.
-    """
-    pattern = re.compile(re.escape(str(origin).encode()) + _PATH_END)
-    for glob in _RETARGET_GLOBS:
-        for path in venv.glob(glob):
-            if path.is_symlink() or not path.is_file() or path.stat().st_size > _RETARGET_MAX_BYTES:
-                continue
-            data = path.read_bytes()
-            new = pattern.sub(lambda _: str(root).encode(), data)
-            if new != data:
-                path.write_bytes(new)
 
 
 def _retargeted_env(environ: Mapping[str, str], origin: Path, root: Path) -> dict[str, str]:

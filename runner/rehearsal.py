@@ -9,6 +9,7 @@ read back by ``runner status`` and by the stale-rehearsal notice of the next rea
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.markup import escape
@@ -18,14 +19,12 @@ from runner.errors import Interrupted, RunnerError
 from runner.git import open_repository
 from runner.isolate import Rehearsal, private_workspace
 from runner.rehearsals import write_summary
-from runner.replay import Recorder, plan_digest
+from runner.replay import Recorder, plan_digest, settings_digests
 from runner.report import LiveObserver, render_summary, write_json
 from runner.results import RunReport, StepStatus
 from runner.workspace import dirty_note
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from rich.console import Console
 
     from runner.gates import Approver
@@ -44,9 +43,43 @@ def rehearse(
     keep: bool = False,
 ) -> RunReport:
     """Rehearse ``plan`` on ``repo``; the report's paths all live in the record folder."""
+    started: list[bool] = []  # set once the engine runs; before, no step can be rolled back
+    try:
+        return _rehearse(
+            plan, repo, options, console, approver=approver, keep=keep, started=started
+        )
+    except KeyboardInterrupt:
+        if started:
+            raise
+        raise Interrupted(_SETUP_INTERRUPTED.format("interrupted"), signal_exit_code=130) from None
+    except Interrupted as e:
+        if started:
+            raise
+        what = str(e).split(";", 1)[0]
+        raise Interrupted(
+            _SETUP_INTERRUPTED.format(what), signal_exit_code=e.signal_exit_code
+        ) from None
+
+
+_SETUP_INTERRUPTED = (
+    "{} while the rehearsal was being set up: no step had started, nothing was rolled back; "
+    "its temporary copy is removed and your repository was only read"
+)
+
+
+def _rehearse(
+    plan: Plan,
+    repo: Path,
+    options: RunOptions,
+    console: Console,
+    *,
+    approver: Approver,
+    keep: bool,
+    started: list[bool],
+) -> RunReport:
     observer = LiveObserver(console)
     with private_workspace(repo, plan, keep=keep) as (ws, rh):
-        ws.gates = Recorder(rh.records, rh.id)
+        ws.gates = Recorder(rh.records, rh.id, rh.included)
         write_summary(rh.records, _started(plan, rh), finished=False)
         console.print(
             f"[bold]Rehearsal[/] {rh.id} of {escape(plan.name)} on "
@@ -57,9 +90,11 @@ def rehearse(
         for note in rh.notes:
             observer.notice(note)
         with open_repository(repo) as origin:
-            if dirty := dirty_note(origin):
+            interrupted = (rh.records / "journal.jsonl").exists()
+            if dirty := dirty_note(origin, interrupted=interrupted):
                 observer.notice(dirty)
         try:
+            started.append(True)
             report = execute_plan(plan, ws, options, observer=observer, approver=approver)
         except Interrupted as e:
             _finish(rh, verdict="interrupted", code=e.signal_exit_code)
@@ -73,6 +108,8 @@ def rehearse(
         write_json(report, rh.records / "report.json")
         _finish(rh, verdict=verdict(report), code=report.exit_code, start=report.start)
         render_summary(report, console)
+        if report.stopped_at and (hint := _outside_hint(plan)):
+            observer.notice(hint)
         if keep:
             console.print(f"private repository kept for inspection: {escape(str(rh.root))}")
             console.print(f"  remove it with: rm -rf {escape(str(rh.folder))}")
@@ -90,6 +127,7 @@ def _started(plan: Plan, rh: Rehearsal) -> dict[str, object]:
         "id": rh.id,
         "plan": plan.name,
         "plan_digest": plan_digest(plan),
+        "settings": settings_digests(plan),
         "started": time.time(),
         "branch": rh.branch,
         "start": rh.start,
@@ -103,6 +141,23 @@ def _finish(rh: Rehearsal, *, verdict: str, code: int, start: str | None = None)
     if start:
         data["start"] = start
     write_summary(rh.records, data)
+
+
+def _outside_hint(plan: Plan) -> str:
+    """A known limit, named where it may explain a failure: the private copy lives in a
+    temporary folder, so a path that leaves the repository (``../common``) resolves beside
+    the copy, where nothing is, and not beside the user's repository."""
+    try:
+        text = Path(plan.path).read_text(errors="replace")
+    except OSError:
+        return ""
+    if "../" not in text:
+        return ""
+    return (
+        "the plan names paths outside the repository (../): in the rehearsal they resolve "
+        "beside its private copy, in a temporary folder, not beside your repository; a gate "
+        "that reads them can fail here and pass in the real run"
+    )
 
 
 def _where_now(repo: Path) -> tuple[str | None, str]:

@@ -3,12 +3,16 @@
 Codemods are deterministic: when the real run reaches a step from the same starting commit,
 with the same step digest, and the step leaves the same tree as a recent rehearsal's did,
 the rehearsal's verdict on that tree is valid evidence, provided what the gate depends on is
-the same too (its definition, ``settings.env``, the variables its command names, the
-interpreter it runs). A rehearsal records that per step and gate (:class:`Recorder`); a
-replaying run records the rehearsal's passes instead of running those gates again
-(:class:`Replayer`) and says why wherever a gate runs anyway. ``approve`` asks a person and
-``metric`` measures the moment, so both always run. A plain run only checks that the last
-rehearsal was of this plan and this starting commit (:class:`GateRunner`).
+the same too: its definition, the settings gates read (``env``, ``exclude``,
+``source-roots``, ``timeout``), the whole environment but for :data:`VOLATILE` names (a
+script may read any variable), the interpreter it runs, and the ignored files the
+rehearsal copied in (``settings.rehearsal-include``: ``.env``'s content, a venv's
+``pyvenv.cfg`` and ``site-packages`` listing), fingerprinted in the user's tree.
+A rehearsal records that per step and gate (:class:`Recorder`); a replaying run records the
+rehearsal's passes instead of running those gates again (:class:`Replayer`) and says why
+wherever a gate runs anyway. ``approve`` asks a person and ``metric`` measures the moment,
+so both always run. A plain run only checks that the last
+rehearsal was of this plan, these settings and this starting commit (:class:`GateRunner`).
 
 The engine calls :meth:`GateRunner.begin` once and :meth:`GateRunner.run` for each gate; the
 workspace carries the runner, so the engine holds no replay logic.
@@ -19,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import re
 import shutil
 import time
 from collections.abc import Mapping
@@ -27,8 +30,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.gates import GateContext, run_gate
+from runner.includes import fingerprint, list_includes
 from runner.journal import write_atomically
-from runner.model import ApproveGate, Gate, MetricGate, Phase, Plan, RunGate, Step
+from runner.model import ApproveGate, Gate, MetricGate, Phase, Plan, Step
 from runner.rehearsals import describe_age, latest_rehearsal, rehearsals_dir
 from runner.results import GateResult, GateStatus
 
@@ -39,11 +43,17 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_MAX_AGE",
     "EVIDENCE",
+    "VOLATILE",
     "GateRunner",
     "Recorder",
     "Replayer",
+    "depends_on",
+    "environ_hashes",
     "gate_runner",
     "plan_digest",
+    "run_depends",
+    "settings_digests",
+    "stale",
 ]
 
 #: ``--replay`` without ``settings.replay``: a rehearsal up to two hours old counts.
@@ -51,7 +61,16 @@ DEFAULT_MAX_AGE = 2 * 3600.0
 #: The evidence file in a rehearsal's record folder.
 EVIDENCE = "evidence.json"
 
-_ENV_REF = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+#: Variables left out of a gate's recorded environment: they differ between two shells or
+#: between the rehearsal and the real run by design (``RUNNER_*``: the rehearsal's own
+#: repository, pid and ``RUNNER_DRY_RUN``), and no gate's verdict should rest on them.
+VOLATILE = frozenset({
+    "PWD", "OLDPWD", "SHLVL", "_", "COLUMNS", "LINES", "TERM", "TERM_PROGRAM",
+    "TERM_PROGRAM_VERSION", "TERM_SESSION_ID", "COLORTERM", "WINDOWID", "WINDOW", "STY",
+    "TMUX", "TMUX_PANE", "SSH_AUTH_SOCK", "SSH_AGENT_PID", "SSH_CLIENT", "SSH_CONNECTION",
+    "SSH_TTY", "GPG_TTY", "DBUS_SESSION_BUS_ADDRESS", "XDG_SESSION_ID", "XDG_SESSION_TYPE",
+    "XDG_SESSION_CLASS", "XDG_VTNR", "PS1", "PS2", "PROMPT_COMMAND", "HISTFILE",
+})  # fmt: skip
 _ALWAYS_RUN = (ApproveGate, MetricGate)
 
 
@@ -76,7 +95,7 @@ class GateRunner:
         if found is None:
             return
         rid, summary = found
-        why = _stale(summary, rt.plan, start)
+        why = stale(summary, rt.plan, start)
         if why:
             rt.observer.notice(f"the last rehearsal ({rid}) is stale: {why}")
 
@@ -89,13 +108,17 @@ class GateRunner:
 class Recorder(GateRunner):
     """A rehearsal: runs every gate and records the evidence a replaying run may reuse."""
 
-    def __init__(self, records: Path, rehearsal_id: str) -> None:
+    def __init__(self, records: Path, rehearsal_id: str, included: Mapping[str, str]) -> None:
+        """``included``: the fingerprints of the user's files the rehearsal copied in."""
         super().__init__(None)
         self.path = records / EVIDENCE
         self.data: dict[str, Any] = {"rehearsal": rehearsal_id, "steps": {}}
+        self.included = dict(included)
+        self.run_deps: dict[str, str] = {}
 
     def begin(self, rt: Runtime, start: str) -> None:
         """Record where the rehearsed run starts."""
+        self.run_deps = run_depends(rt.plan, self.included)
         self.data |= {"plan": rt.plan.name, "plan_digest": plan_digest(rt.plan), "start": start}
         self._save()
 
@@ -110,8 +133,9 @@ class Recorder(GateRunner):
             "seconds": result.seconds,
             "summary": result.summary,
             "counts": [list(c) for c in result.counts],
-            "depends": depends_on(gate, ctx),
+            "depends": {**self.run_deps, **depends_on(gate, ctx)},
         }
+        self.data["environ"] = environ_hashes(ctx)
         self._save()
         return result
 
@@ -128,10 +152,17 @@ class Replayer(GateRunner):
         self.max_age = max_age
         self.evidence: dict[str, Any] | None = None
         self.told: set[tuple[str, str]] = set()
+        self.run_deps: dict[str, str] = {}
 
     def begin(self, rt: Runtime, start: str) -> None:
         """Choose the rehearsal to replay, or say why there is none."""
         rt.observer.notice(self._choose(rt.plan, start))
+        if self.evidence is not None:
+            root = rt.repo.root
+            rt.ws.state.tmp.mkdir(parents=True, exist_ok=True)
+            log = rt.ws.state.tmp / "includes.log"
+            wanted = list_includes(root, rt.plan.settings.rehearsal_include, log)
+            self.run_deps = run_depends(rt.plan, fingerprint(root, wanted))
 
     def _choose(self, plan: Plan, start: str) -> str:
         assert self.rehearsals is not None
@@ -192,34 +223,60 @@ class Replayer(GateRunner):
             return None, "it did not run in the rehearsal"
         if recorded.get("status") != GateStatus.PASSED.value:
             return None, f"it {recorded.get('status')} in the rehearsal"
-        now = depends_on(gate, ctx)
-        changed = [k for k in sorted(now) if now[k] != recorded.get("depends", {}).get(k)]
+        now = {**self.run_deps, **depends_on(gate, ctx)}
+        then = recorded.get("depends", {})
+        changed = [k for k in sorted({*now, *then}) if now.get(k) != then.get(k)]
         if changed:
-            return None, f"its {', '.join(changed)} changed since the rehearsal"
+            names = [self._which(ctx) if k == "environment" else k for k in changed]
+            return None, f"its {', '.join(names)} changed since the rehearsal"
         return recorded, ""
+
+    def _which(self, ctx: GateContext) -> str:
+        """``environment ($A, $B)``: the variables set, unset or changed since."""
+        assert self.evidence is not None
+        then, now = self.evidence.get("environ", {}), environ_hashes(ctx)
+        names = sorted(k for k in {*then, *now} if then.get(k) != now.get(k))
+        shown = ", ".join(f"${n}" for n in names[:5]) + (", ..." if len(names) > 5 else "")
+        return f"environment ({shown})" if names else "environment"
 
 
 def depends_on(gate: Gate, ctx: GateContext) -> dict[str, str]:
     """What a gate's verdict depends on besides the tree, with the tree's own path taken out
     (the rehearsal's tree and the user's are the same tree in two places)."""
     root = str(ctx.root)
-    commands = _commands(gate)
-    names = sorted({m for c in commands for m in _ENV_REF.findall(c)})
-    named = {n: ctx.env.get(n, "").replace(root, "<root>") for n in names}
     python = shutil.which("python", path=ctx.env.get("PATH")) or ""
     return {
         "definition": _gate_digest(gate),
-        "environment": _digest(named),
+        "environment": _digest(environ_hashes(ctx)),
         "interpreter": f"{python.replace(root, '<root>')} {_version(python)}",
     }
 
 
-def _commands(gate: Gate) -> list[str]:
-    spec = gate.spec
-    command = getattr(spec, "command", None)
-    if isinstance(spec, RunGate | MetricGate) and command is not None:
-        return [command] if isinstance(command, str) else list(command)
-    return []
+def environ_hashes(ctx: GateContext) -> dict[str, str]:
+    """The gate's environment but for :data:`VOLATILE` and ``RUNNER_*`` names, each value
+    hashed (evidence files hold no secrets) with the tree's path taken out."""
+    root = str(ctx.root)
+    return {
+        k: hashlib.sha256(v.replace(root, "<root>").encode()).hexdigest()[:16]
+        for k, v in sorted(ctx.env.items())
+        if k not in VOLATILE and not k.startswith("RUNNER_")
+    }
+
+
+def run_depends(plan: Plan, included: Mapping[str, str]) -> dict[str, str]:
+    """What every gate of a run depends on: the settings gates read, and the fingerprints
+    of the ignored files a rehearsal copies in (one key each: ``include .env``)."""
+    deps = settings_digests(plan)
+    deps |= {f"include {rel}": digest for rel, digest in included.items()}
+    return deps
+
+
+def settings_digests(plan: Plan) -> dict[str, str]:
+    """``settings.env``, ``settings.exclude`` and the other settings a gate reads."""
+    s = plan.settings
+    values = {"env": s.env, "exclude": s.exclude, "source-roots": s.source_roots,
+              "timeout": s.timeout}  # fmt: skip
+    return {f"settings.{k}": _digest(v) for k, v in values.items()}
 
 
 _VERSIONS: dict[str, str] = {}
@@ -260,9 +317,16 @@ def gate_runner(plan: Plan, repo: Repository, *, replay: bool) -> GateRunner:
     return GateRunner(folder)
 
 
-def _stale(summary: Mapping[str, Any], plan: Plan, start: str) -> str:
+def stale(summary: Mapping[str, Any], plan: Plan, start: str) -> str:
+    """Why a rehearsal's summary no longer predicts this run, or ``""``."""
     if summary.get("plan_digest") != plan_digest(plan):
         return "the plan changed since"
+    then = summary.get("settings")
+    changed = [
+        k for k, v in settings_digests(plan).items() if isinstance(then, dict) and then.get(k) != v
+    ]
+    if changed:
+        return f"its {', '.join(changed)} changed since"
     if summary.get("start") != start:
         return f"it started from {str(summary.get('start'))[:10]}, this run from {start[:10]}"
     return ""

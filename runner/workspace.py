@@ -43,11 +43,20 @@ def rehearsal_workspace(path: Path, *, keep: bool, plan: Plan | None = None) -> 
         yield ws
 
 
-def dirty_note(repo: Repository) -> str | None:
-    """For rehearsals on a dirty tree: say that HEAD is what gets rehearsed."""
+def dirty_note(repo: Repository, *, interrupted: bool = False) -> str | None:
+    """For rehearsals on a dirty tree: say that HEAD is what gets rehearsed, and what the
+    real run does with the changes (``interrupted``: a killed run's journal is there, and
+    the real run's recovery first takes back the partial diff of the step it was running)."""
     dirty = repo.dirty_paths()
     if not dirty:
         return None
+    if interrupted:
+        return (
+            f"the working tree has {len(dirty)} uncommitted change(s) and an interrupted "
+            "run's journal: the real run first recovers (it restores the interrupted step's "
+            "checkpoint and saves the partial diff as a patch, as this rehearsal does in its "
+            "copy) and refuses to start only if changes remain after that"
+        )
     return (
         f"the working tree has {len(dirty)} uncommitted change(s); the rehearsal runs on HEAD "
         "as committed, without them (the real run refuses to start until they are committed "

@@ -8,15 +8,18 @@ points ``TMPDIR`` at a folder of its own, which must be empty afterwards.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
+import subprocess
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from runner.isolate import private_workspace
+from runner.process import kill_orphans
 from tests.conftest import git, make_repo, run_cli, start_cli, wait_for
 from tests.test_rehearsal import fingerprint
 
@@ -191,6 +194,9 @@ def test_a_rehearsal_recovers_an_interrupted_run_in_its_copy(
     plan_file.write_text(plan_text('- id: s\n  run: "echo a > a.txt"\n'))
     killed = run_cli("run", str(plan_file), cwd=repo, env={"RUNNER_FAULT": "kill:action-done"})
     assert killed.returncode == -signal.SIGKILL
+    dirty = run_cli("run", str(plan_file), "--dry-run", cwd=repo)
+    assert "the real run first recovers" in dirty.stdout, dirty.stdout
+    assert "refuses to start until" not in dirty.stdout
     git("stash", "-q", "--include-untracked", cwd=repo)  # a rehearsal reads HEAD only
     before = fingerprint(repo)
 
@@ -243,6 +249,224 @@ def test_gates_see_the_venv_env_file_and_submodules_and_cannot_change_them(
     assert fingerprint(repo) == before  # .venv and .env are ignored files: in the print
     assert not (venv / "written").exists()
     assert str(venv) in tool.read_text()
+
+
+def test_symlinked_includes_and_links_into_the_tree_lead_to_copies(
+    tmp_path: Path, plan_file: Path, tmpdir_: Path
+) -> None:
+    """``.env -> /shared/env`` and ``.venv -> /abs/venv`` are copied through the link; in the
+    copied venv, an absolute link into the user's tree (``flit install --symlink``) and the
+    venv's own absolute paths lead to the copy: the gates import and write the rehearsed code,
+    and nothing of the user's (in the repository or beside it) changes."""
+    repo = make_repo(
+        tmp_path / "repo",
+        {"src/mypkg/__init__.py": "X = 1\n", ".gitignore": "venv\n.venv\n.env\n__pycache__/\n"},
+    )
+    shared = tmp_path / "shared"
+    (shared / "env").parent.mkdir()
+    (shared / "env").write_text("SECRET=orig\n")
+    (repo / ".env").symlink_to(shared / "env")
+    venv = tmp_path / "venvs/app"
+    site = venv / "lib/python3.11/site-packages"
+    site.mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (venv / "bin").mkdir()
+    tool = venv / "bin/tool"
+    tool.write_text(f'#!/bin/sh\ntouch "{venv}/bin/ran"\n')
+    tool.chmod(0o755)
+    (site / "mypkg").symlink_to(repo / "src/mypkg")
+    (venv / "bin/sh").symlink_to("/bin/sh")  # outside both: stays a link
+    (repo / ".venv").symlink_to(venv)
+    os.mkfifo(repo / "venv")  # a pipe matching an include: skipped, not read forever
+    imp = "import mypkg, pathlib; assert mypkg.X == 2, mypkg.__file__; "
+    write = 'pathlib.Path(mypkg.__file__).with_name(\\"cache.txt\\").write_text(\\"x\\")'
+    plan_file.write_text(
+        plan_text(f"""\
+        - id: s
+          run: "echo 'X = 2' > src/mypkg/__init__.py"
+          gate:
+            - {{run: "echo SECRET=rehearsal > .env"}}
+            - {{run: "PYTHONPATH=.venv/lib/python3.11/site-packages python3 -c '{imp}{write}'"}}
+            - {{run: ".venv/bin/tool && test -f .venv/bin/ran && test -L .venv/bin/sh"}}
+        """)
+    )
+    before = fingerprint(repo)
+    beside = {p: p.read_bytes() for p in (shared / "env", tool)}
+
+    done = run_cli("run", str(plan_file), "--dry-run", cwd=repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert fingerprint(repo) == before
+    assert {p: p.read_bytes() for p in beside} == beside
+    assert not (venv / "bin/ran").exists()
+    assert sorted(p.name for p in (repo / "src/mypkg").iterdir()) == ["__init__.py"]
+    assert list(tmpdir_.iterdir()) == []
+
+
+def test_a_killed_rehearsals_processes_are_stopped_before_its_folder_is_swept(
+    tmp_path: Path, plan_file: Path, tmpdir_: Path
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"app.py": "x = 1\n"})
+    started = tmp_path / "started"
+    loop = f'mkdir -p \\"$RUNNER_REPO/build\\"; touch {started}; sleep 0.1'
+    plan_file.write_text(
+        plan_text(
+            f"""\
+            - id: s
+              run: "echo a > a.txt"
+              gate: [{{run: "test -n \\"$SECOND\\" || while true; do {loop}; done"}}]
+            """
+        )
+    )
+    proc = start_cli("run", str(plan_file), "--dry-run", cwd=repo)
+    try:
+        wait_for(started)
+        proc.kill()
+        proc.communicate(timeout=60)
+        assert orphans(proc.pid), "the gate should outlive the killed rehearsal"
+
+        done = run_cli("run", str(plan_file), "--dry-run", cwd=repo, env={"SECOND": "1"})
+
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert not orphans(proc.pid)
+        assert list(tmpdir_.iterdir()) == []
+    finally:
+        kill_orphans(proc.pid, next(tmpdir_.glob("runner-rehearsal-*/repo"), tmpdir_))
+
+
+def test_sigterm_while_a_rehearsal_is_set_up_says_no_step_had_started(
+    tmp_path: Path, plan_file: Path, tmpdir_: Path
+) -> None:
+    """The sweep of a killed rehearsal stops its orphans first; one that ignores SIGTERM keeps
+    the next rehearsal in its setup long enough to be terminated there, deterministically."""
+    repo = make_repo(tmp_path / "repo", {"app.py": "x = 1\n"})
+    plan_file.write_text(plan_text('- id: s\n  run: "echo a > a.txt"\n'))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    folder = tmpdir_ / "runner-rehearsal-dead"
+    (folder / "repo").mkdir(parents=True)
+    records = repo / ".git/runner/rehearsals/20000101-000000-dead00"
+    records.mkdir(parents=True)
+    (records / "rehearsal.json").write_text(json.dumps({"pid": dead.pid, "folder": str(folder)}))
+    marker = tmp_path / "asked-to-stop"
+    env = {**os.environ, "RUNNER_PID": str(dead.pid), "RUNNER_REPO": str(folder / "repo")}
+    orphan = subprocess.Popen(
+        ["sh", "-c", f"trap 'touch {marker}' TERM; while true; do sleep 0.1; done"],
+        env=env,
+        start_new_session=True,  # its own group, as a runner's commands have
+    )
+    try:
+        proc = start_cli("run", str(plan_file), "--dry-run", cwd=repo)
+        wait_for(marker)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        os.killpg(orphan.pid, signal.SIGKILL)
+        orphan.wait()
+
+    assert proc.returncode == 143, err
+    assert "terminated (SIGTERM) while the rehearsal was being set up: no step had" in err
+    assert "the running step was rolled back" not in err
+
+
+def test_a_failed_gate_reading_beside_the_repository_names_the_known_limit(
+    tmp_path: Path, plan_file: Path, tmpdir_: Path
+) -> None:
+    repo = make_repo(tmp_path / "app", {"app.py": "x = 1\n"})
+    (tmp_path / "common").mkdir()
+    (tmp_path / "common/x.py").write_text("V = 1\n")
+    plan_file.write_text(
+        plan_text(
+            '- id: s\n  run: "echo a > a.txt"\n  gate: [{run: "test -f ../common/shared.py"}]\n'
+        )
+    )
+
+    done = run_cli("run", str(plan_file), "--dry-run", cwd=repo)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "the plan names paths outside the repository (../)" in done.stdout
+
+
+def orphans(pid: int) -> list[str]:
+    """Live processes started by the runner with ``pid`` (its ``RUNNER_PID``)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
+        except OSError:
+            continue
+        if f"RUNNER_PID={pid}".encode() in environ and state not in ("Z", "X"):
+            found.append(entry.name)
+    return found
+
+
+def test_the_copy_has_the_users_excludes_local_edits_and_identity(
+    tmp_path: Path, plan_file: Path, tmpdir_: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``.git/info/exclude`` (else ``.env`` makes the copy's tree dirty), files flagged
+    skip-worktree or assume-unchanged with local content (the real run's gates read it), and
+    an identity from ``includeIf "gitdir:..."`` (which matches the user's path only)."""
+    repo = make_repo(tmp_path / "repo", {"app.py": "x = 1\n", "a.yaml": "db: prod\n",
+                                         "b.yaml": "db: prod\n"})  # fmt: skip
+    (repo / ".git/info").mkdir(exist_ok=True)
+    (repo / ".git/info/exclude").write_text(".env\n")
+    (repo / ".env").write_text("SECRET=1\n")
+    git("update-index", "--skip-worktree", "a.yaml", cwd=repo)
+    git("update-index", "--assume-unchanged", "b.yaml", cwd=repo)
+    (repo / "a.yaml").write_text("db: local\n")
+    (repo / "b.yaml").write_text("db: local\n")
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
+                 "GIT_COMMITTER_EMAIL", "EMAIL"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    work = tmp_path / "work.gitconfig"
+    work.write_text("[user]\n\tname = W\n\temail = w@example.com\n")
+    config = tmp_path / "global.gitconfig"
+    config.write_text(
+        f'[user]\n\tuseConfigOnly = true\n[includeIf "gitdir:{repo}/"]\n\tpath = {work}\n'
+    )
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    plan_file.write_text(
+        plan_text(
+            """\
+            - id: s
+              run: "echo a > a.txt"
+              gate:
+                - {run: "test -f .env && grep -q local a.yaml && grep -q local b.yaml"}
+            - id: t
+              run: "echo t > t.txt"
+              gate: [{run: "test \\"$(git log -1 --format=%an)\\" = W"}]
+            """
+        )
+    )
+    before = fingerprint(repo)
+
+    done = run_cli("run", str(plan_file), "--dry-run", cwd=repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "(a.yaml, b.yaml)" in done.stdout  # named as the real run names them
+    assert fingerprint(repo) == before
+    real = run_cli("run", str(plan_file), cwd=repo)
+    assert real.returncode == 0, real.stdout + real.stderr
+
+
+def test_a_plan_branch_checked_out_in_another_worktree_is_refused_as_the_real_run_does(
+    tmp_path: Path, plan_file: Path, tmpdir_: Path
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"app.py": "x = 1\n"})
+    git("worktree", "add", "-q", "-b", "mig", str(tmp_path / "wt"), cwd=repo)
+    plan_file.write_text(plan_text('- id: s\n  run: "echo a > a.txt"\n', settings="branch: mig\n"))
+    before = fingerprint(repo)
+
+    rehearsal = run_cli("run", str(plan_file), "--dry-run", cwd=repo)
+    after = fingerprint(repo)
+    real = run_cli("run", str(plan_file), cwd=repo)
+
+    assert (rehearsal.returncode, real.returncode) == (2, 2), rehearsal.stdout + rehearsal.stderr
+    for done in (rehearsal, real):
+        assert f"'mig' is already checked out at '{tmp_path / 'wt'}" in done.stderr
+    assert after == before
+    assert list(tmpdir_.iterdir()) == []
 
 
 # --- 6. every path a rehearsal prints exists afterwards --------------------------------

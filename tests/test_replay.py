@@ -92,8 +92,12 @@ def test_a_changed_environment_runs_the_gate_and_says_why(
     done = run_cli("run", str(plan), "--replay", cwd=repo, env={"FLAVOUR": "b"})
 
     assert done.returncode == 0, done.stdout + done.stderr
-    assert ran(counter) == ["one", "metric"]  # only the gate naming $FLAVOUR runs again
-    assert "p/one: gate run is run, not replayed: its environment changed" in done.stdout
+    # any script may read any variable: every gate of the step runs again, not only the
+    # one naming $FLAVOUR
+    assert ran(counter) == ["one", "one-b", "metric", "two", "phase"]
+    assert "p/one: gate run is run, not replayed: its environment ($FLAVOUR) changed" in (
+        done.stdout
+    )
 
 
 def test_a_different_tree_after_the_action_runs_the_gates(
@@ -163,3 +167,59 @@ def test_replay_and_dry_run_do_not_go_together(repo: Path, plan_file: Path, coun
     done = run_cli("run", str(write_plan(plan_file, counter)), "--dry-run", "--replay", cwd=repo)
     assert done.returncode == 2
     assert "--replay goes with a real run" in done.stderr
+
+
+def test_settings_included_files_and_unnamed_variables_are_gate_dependencies(
+    tmp_path: Path, plan_file: Path
+) -> None:
+    """One rehearsal, then replaying runs from the same start, each with one thing changed
+    that the gates read without naming it: each runs the gates, fails as it should, and says
+    which dependency changed; the plain run calls the rehearsal stale for settings."""
+    site = ".venv/lib/python3.11/site-packages"
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "app.py": "x = 1\n",
+            ".gitignore": ".env\n.venv\n",
+            "check.sh": 'test "$MODE" = good && test "$FLAG" != bad\n',
+            "legacy/uses.py": "import pkg_old\n",
+        },
+    )
+    (repo / ".env").write_text("DB=ok\n")
+    (repo / site).mkdir(parents=True)
+    (repo / ".venv/pyvenv.cfg").write_text("home = /usr/bin\n")
+    (repo / site / "dep.py").write_text("OK = True\n")
+    plan = """\
+version: 1
+name: deps
+settings: {env: {MODE: good}, exclude: ["legacy/**"]}
+phases:
+  - id: p
+    steps:
+      - id: s
+        run: "echo x = 2 > app.py"
+        gate:
+          - {run: "grep -q DB=ok .env"}
+          - {run: "sh check.sh"}
+          - {run: "PYTHONPATH=SITE python3 -c 'import dep; assert dep.OK'"}
+          - {forbid-imports: [pkg_old], max: 0}
+""".replace("SITE", site)
+    plan_file.write_text(plan)
+    assert run_cli("run", str(plan_file), "--dry-run", cwd=repo).returncode == 0
+
+    def replay(**env: str) -> str:
+        done = run_cli("run", str(plan_file), "--replay", cwd=repo, env=env)
+        assert done.returncode == 1, done.stdout + done.stderr  # the gate fails when run
+        return done.stdout
+
+    assert "its environment ($FLAG) changed" in replay(FLAG="bad")
+    (repo / ".env").write_text("DB=broken\n")
+    assert "its include .env changed" in replay()
+    (repo / ".env").write_text("DB=ok\n")
+    plan_file.write_text(plan.replace("MODE: good", "MODE: bad").replace('"legacy/**"', ""))
+    plain = run_cli("run", str(plan_file), cwd=repo)
+    assert "is stale: its settings.env, settings.exclude changed since" in plain.stdout
+    assert "its environment ($MODE), settings.env, settings.exclude changed" in replay()
+    plan_file.write_text(plan)
+    (repo / site / "dep.py").write_text("OK = False\n")
+    assert "its include .venv changed" in replay()
