@@ -60,13 +60,14 @@ class SetupFiles:
     files: tuple[tuple[Path, _File], ...]
     hooks: frozenset[str]
     entries: tuple[tuple[str, str, str, str], ...]  # (scope, origin, key, value)
+    watched: tuple[tuple[Path, _Stamp | None], ...]  # config elsewhere: looked at, not kept
 
     @classmethod
     def capture(cls, repo: Repository, *, like: SetupFiles | None = None) -> SetupFiles:
         """The files now; with ``like``, files whose stamp did not move are not read again
         and git's config is not listed again when none moved."""
         entries = tuple(repo.config_entries()) if like is None else like.entries
-        paths = _paths(repo, entries)
+        paths, elsewhere = _paths(repo, entries)
         hooks_dir = repo.common_dir / "hooks"
         hooks = frozenset(_hook_names(hooks_dir))
         paths += [hooks_dir / name for name in sorted(hooks | (like.hooks if like else hooks))]
@@ -76,9 +77,10 @@ class SetupFiles:
             stamp = _stamp(path)
             was = old.get(path)
             files.append((path, was if was and was.stamp == stamp else _read(path, stamp)))
-        if like is not None and any(f != old.get(p) for p, f in files):
+        watched = tuple((p, _stamp(p)) for p in dict.fromkeys(elsewhere))
+        if like is not None and (any(f != old.get(p) for p, f in files) or watched != like.watched):
             entries = tuple(repo.config_entries())
-        return cls(tuple(files), hooks, entries)
+        return cls(tuple(files), hooks, entries, watched)
 
     def moved(self, now: SetupFiles) -> list[Path]:
         """The files whose bytes (or presence, or mode) differ in ``now``."""
@@ -139,9 +141,12 @@ def outside_changes(before: SetupFiles, after: list[tuple[str, str, str, str]]) 
     return said
 
 
-def _paths(repo: Repository, entries: tuple[tuple[str, str, str, str], ...]) -> list[Path]:
+def _paths(
+    repo: Repository, entries: tuple[tuple[str, str, str, str], ...]
+) -> tuple[list[Path], list[Path]]:
+    """The repository's own setup files, and the config files elsewhere git reads."""
     dirs = (repo.common_dir, repo.git_dir)
-    paths = [
+    own = [
         repo.common_dir / "config",
         repo.common_dir / "config.worktree",
         repo.git_dir / "config.worktree",
@@ -149,12 +154,15 @@ def _paths(repo: Repository, entries: tuple[tuple[str, str, str, str], ...]) -> 
         repo.common_dir / "info" / "attributes",
         repo.git_dir / "info" / "sparse-checkout",
     ]
-    for scope, origin, _, _ in entries:
-        path = _origin(repo, origin)
-        local = scope in ("local", "worktree") and path is not None
-        if local and path is not None and any(path.is_relative_to(d) for d in dirs):
-            paths.append(path)
-    return paths
+    home = Path(os.environ.get("HOME", "~")).expanduser()
+    xdg = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+    global_config = os.environ.get("GIT_CONFIG_GLOBAL")
+    elsewhere = [Path(global_config)] if global_config else [home / ".gitconfig"]
+    elsewhere.append(xdg / "git" / "config")
+    for _, origin, _, _ in entries:
+        if (path := _origin(repo, origin)) is not None:
+            (own if any(path.is_relative_to(d) for d in dirs) else elsewhere).append(path)
+    return own, elsewhere
 
 
 def _hook_names(folder: Path) -> list[str]:
