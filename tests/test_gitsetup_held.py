@@ -84,8 +84,17 @@ def repo(tmp_path: Path) -> Path:
         ("echo changed > app.py && git update-ref refs/heads/main HEAD~1", "true"),
         ("echo changed > app.py && git reset -q --soft HEAD~2", "true"),
         ("echo changed > app.py && git switch -q -c side && git branch -f main HEAD~1", "true"),
+        ("echo changed > app.py && git switch -q -c side && git branch -q -D main", "true"),
     ],
-    ids=["deleted", "orphan", "orphan-in-gate", "update-ref", "reset-back", "moved-from-side"],
+    ids=[
+        "deleted",
+        "orphan",
+        "orphan-in-gate",
+        "update-ref",
+        "reset-back",
+        "moved-from-side",
+        "deleted-from-side",
+    ],
 )
 def test_a_step_that_deletes_or_moves_the_runs_branch_is_rolled_back_on_it(
     repo: Path, plan_file: Path, action: str, gate: str
@@ -180,3 +189,29 @@ def test_a_key_set_in_a_file_outside_the_repository_is_named_not_claimed(
     assert "NOT put back: core.hookspath" in out
     assert f"git config --file {shared} --unset-all core.hookspath" in out
     assert "hookspath" in shared.read_text().lower()  # the user's file: named, not rewritten
+
+
+NESTED = (
+    "mkdir vendored && cd vendored && git init -q && echo v > v.txt && git add v.txt && "
+    "git -c user.name=n -c user.email=n@n commit -qm v"
+)
+
+
+@pytest.mark.parametrize("then", ["true", "false"], ids=["action-passed", "action-failed"])
+def test_a_step_committed_as_failed_never_commits_an_undeclared_gitlink(
+    repo: Path, plan_file: Path, then: str
+) -> None:
+    action = f"echo changed > app.py && {NESTED} && {then}"
+    done = _run(repo, plan_file, action, on_failure="on-failure: continue")
+
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "Traceback" not in out
+    assert "would commit vendored as a nested repository" in out
+    failed = git("log", "-1", "--format=%H", "--grep", "attack", "main", cwd=repo)
+    assert failed, out  # committed as failed, as on-failure: continue asks
+    assert "160000" not in git("ls-tree", "-r", failed, cwd=repo)
+    assert git("show", f"{failed}:app.py", cwd=repo) == "changed"  # the rest is committed
+    assert not (repo / "vendored").exists()
+    assert any((repo / ".git" / "runner" / "rollbacks").glob("*-nested.tar"))
+    assert git("status", "--porcelain", cwd=repo) == ""
