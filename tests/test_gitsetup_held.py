@@ -215,3 +215,25 @@ def test_a_step_committed_as_failed_never_commits_an_undeclared_gitlink(
     assert not (repo / "vendored").exists()
     assert any((repo / ".git" / "runner" / "rollbacks").glob("*-nested.tar"))
     assert git("status", "--porcelain", cwd=repo) == ""
+
+
+def test_a_step_that_replaces_dot_git_by_a_gitfile_is_told_truthfully(
+    repo: Path, plan_file: Path
+) -> None:
+    moved = repo.parent / "moved.git"
+    action = f"echo changed > app.py && mv .git {moved} && echo 'gitdir: {moved}' > .git"
+
+    done = _run(repo, plan_file, action)
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert "writable folder again" not in done.stderr  # impossible while .git is a file
+    assert f"replaced by a file pointing at {moved}" in done.stderr
+    assert f"`rm {repo / '.git'} && mv {moved} {repo / '.git'}`" in done.stderr
+    (repo / ".git").unlink()  # what the message says to do
+    moved.rename(repo / ".git")
+    again = _run(repo, plan_file, "true")  # and the step is taken back
+    assert "recovering" in again.stdout, again.stdout + again.stderr
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert (repo / "app.py").read_text() == "v2\n"
+    assert git("status", "--porcelain", cwd=repo) == ""
