@@ -136,6 +136,7 @@ def test_a_step_that_deletes_or_moves_the_runs_branch_is_rolled_back_on_it(
         ("echo '*.py' >> .git/info/exclude", "true", "info/exclude"),
         ("printf '#!/bin/sh\\nexit 1\\n' > .git/hooks/pre-commit", "true", "hooks/pre-commit"),
         ("rm .git/hooks/pre-push.sample", "true", "hooks/pre-push.sample"),
+        ("rm .git/info/exclude && mkdir .git/info/exclude", "true", ".exclude.runner-aside"),
     ],
     ids=[
         "worktree-config",
@@ -146,6 +147,7 @@ def test_a_step_that_deletes_or_moves_the_runs_branch_is_rolled_back_on_it(
         "exclude",
         "hook-added",
         "hook-removed",
+        "exclude-made-a-folder",
     ],
 )
 def test_a_step_that_changes_the_repositorys_setup_files_gets_them_back_byte_for_byte(

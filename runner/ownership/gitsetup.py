@@ -62,10 +62,10 @@ def hold_setup(repo: Repository, before: GitSetup, who: str) -> str | None:
     changes, done, left = _hold_head(repo, before, now)
     if moved := before.files.moved(now.files):
         changes += [before.files.describe(repo, now.files, p) for p in moved]
-        failed = before.files.put_back(moved)
+        failed, aside = before.files.put_back(moved)
         if restored := [p for p in moved if p not in failed]:
             names = ", ".join(before.files.shown(repo, p) for p in restored)
-            done.append(f"{names} as it was, byte for byte")
+            done += [f"{names} as it was, byte for byte", *aside]
         left += [f"{before.files.shown(repo, p)} ({why})" for p, why in failed.items()]
     if moved or now.files.entries != before.files.entries:
         outside = outside_changes(before.files, repo.config_entries())

@@ -103,17 +103,18 @@ class SetupFiles:
             return f"{shown} was deleted" if now_file.stamp is None else f"{shown} was changed"
         return f"{shown} was changed"
 
-    def put_back(self, paths: list[Path]) -> dict[Path, str]:
-        """Each of ``paths`` as it was, byte for byte; returns those that could not be,
-        with the reason."""
+    def put_back(self, paths: list[Path]) -> tuple[dict[Path, str], list[str]]:
+        """Each of ``paths`` as it was, byte for byte; returns those that could not be, with
+        the reason, and anything else done on the way (a folder moved aside)."""
         old = dict(self.files)
-        failed = {}
+        failed, also = {}, []
         for path in paths:
             try:
-                _restore(path, old.get(path, _File(None, None)))
+                if aside := _restore(path, old.get(path, _File(None, None))):
+                    also.append(aside)
             except OSError as e:
                 failed[path] = e.strerror or str(e)
-        return failed
+        return failed, also
 
     @staticmethod
     def shown(repo: Repository, path: Path) -> str:
@@ -197,21 +198,24 @@ def _differs(was: _File, now: _File) -> bool:
     return was.data != now.data or was.stamp[3] != now.stamp[3]
 
 
-def _restore(path: Path, was: _File) -> None:
+def _restore(path: Path, was: _File) -> str:
+    """``path`` as ``was`` had it; returns what else was done (``""``: nothing). A folder
+    the command made where a setup file was (or was not) is moved aside, not deleted."""
+    aside = ""
+    if path.is_dir() and not path.is_symlink():
+        moved = path.with_name(f".{path.name}.runner-aside")
+        path.rename(moved)
+        aside = f"the folder it made at {path} is now {moved}"
     if was.stamp is None:
-        if path.is_dir() and not path.is_symlink():
-            raise IsADirectoryError(21, "a folder now stands there", str(path))
         path.unlink(missing_ok=True)
-        return
+        return aside
     if was.data is None:
-        raise OSError(0, "it was not a regular file runner could read", str(path))
-    tmp = path.with_name(f".{path.name}.runner-tmp")
+        raise OSError(0, "it was not a regular file, so runner kept no copy of it")
+    tmp = path.with_name(f".{path.name}.runner-before")
     tmp.write_bytes(was.data)
     tmp.chmod(stat.S_IMODE(was.stamp[3]))
-    if path.is_dir() and not path.is_symlink():
-        tmp.unlink()
-        raise IsADirectoryError(21, "a folder now stands there", str(path))
     tmp.replace(path)
+    return aside
 
 
 def _origin(repo: Repository, origin: str) -> Path | None:
