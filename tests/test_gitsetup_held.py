@@ -50,7 +50,10 @@ def _setup_files(repo: Path) -> dict[str, bytes]:
     gitdir = repo / ".git"
     names = ["config", "config.worktree", "info/exclude", "info/attributes", "extra.cfg"]
     found = {n: (gitdir / n).read_bytes() for n in names if (gitdir / n).is_file()}
-    found.update({f"hooks/{p.name}": p.read_bytes() for p in (gitdir / "hooks").iterdir()})
+    for hook in (gitdir / "hooks").iterdir():
+        found[f"hooks/{hook.name}"] = (
+            str(hook.readlink()).encode() if hook.is_symlink() else hook.read_bytes()
+        )
     return found
 
 
@@ -137,6 +140,8 @@ def test_a_step_that_deletes_or_moves_the_runs_branch_is_rolled_back_on_it(
         ("printf '#!/bin/sh\\nexit 1\\n' > .git/hooks/pre-commit", "true", "hooks/pre-commit"),
         ("rm .git/hooks/pre-push.sample", "true", "hooks/pre-push.sample"),
         ("rm .git/info/exclude && mkdir .git/info/exclude", "true", ".exclude.runner-aside"),
+        ("ln -sfn /bin/false .git/hooks/post-commit", "true", "hooks/post-commit"),
+        ("ln -sfn /bin/false .git/hooks/pre-rebase", "true", "hooks/pre-rebase"),
     ],
     ids=[
         "worktree-config",
@@ -148,6 +153,8 @@ def test_a_step_that_deletes_or_moves_the_runs_branch_is_rolled_back_on_it(
         "hook-added",
         "hook-removed",
         "exclude-made-a-folder",
+        "hook-symlink-added",
+        "hook-symlink-retargeted",
     ],
 )
 def test_a_step_that_changes_the_repositorys_setup_files_gets_them_back_byte_for_byte(
@@ -157,6 +164,7 @@ def test_a_step_that_changes_the_repositorys_setup_files_gets_them_back_byte_for
     (outside / "inc.cfg").write_text("[core]\n\tbare = true\n")
     git("config", "include.path", "extra.cfg", cwd=repo)  # the user's own include
     (repo / ".git" / "extra.cfg").write_text("[user]\n\tnote = kept\n")
+    (repo / ".git" / "hooks" / "pre-rebase").symlink_to("/bin/true")  # a hook of the user's
     git("commit", "-qm", "with include", "--allow-empty", cwd=repo)
     start = git("rev-parse", "HEAD", cwd=repo)
     before = _setup_files(repo)

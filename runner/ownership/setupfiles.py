@@ -168,7 +168,7 @@ def _paths(
 
 def _hook_names(folder: Path) -> list[str]:
     try:
-        return [e.name for e in os.scandir(folder) if e.is_file(follow_symlinks=False)]
+        return [e.name for e in os.scandir(folder) if not e.is_dir(follow_symlinks=False)]
     except OSError:
         return []
 
@@ -184,9 +184,12 @@ def _stamp(path: Path) -> _Stamp | None:
 
 
 def _read(path: Path, stamp: _Stamp | None) -> _File:
-    if stamp is None or stamp[2] < 0:
+    """The file's bytes, or a symbolic link's target (a hook may be one)."""
+    if stamp is None or (stamp[2] < 0 and not stat.S_ISLNK(stamp[3])):
         return _File(stamp, None)
     try:
+        if stat.S_ISLNK(stamp[3]):
+            return _File(stamp, os.fsencode(path.readlink()))
         return _File(stamp, path.read_bytes())
     except OSError:
         return _File(stamp, None)
@@ -212,8 +215,12 @@ def _restore(path: Path, was: _File) -> str:
     if was.data is None:
         raise OSError(0, "it was not a regular file, so runner kept no copy of it")
     tmp = path.with_name(f".{path.name}.runner-before")
-    tmp.write_bytes(was.data)
-    tmp.chmod(stat.S_IMODE(was.stamp[3]))
+    tmp.unlink(missing_ok=True)
+    if stat.S_ISLNK(was.stamp[3]):
+        tmp.symlink_to(os.fsdecode(was.data))
+    else:
+        tmp.write_bytes(was.data)
+        tmp.chmod(stat.S_IMODE(was.stamp[3]))
     tmp.replace(path)
     return aside
 
