@@ -247,3 +247,17 @@ def test_a_step_that_replaces_dot_git_by_a_gitfile_is_told_truthfully(
     assert again.returncode == 0, again.stdout + again.stderr
     assert (repo / "app.py").read_text() == "v2\n"
     assert git("status", "--porcelain", cwd=repo) == ""
+
+
+def test_a_rehearsal_of_a_step_that_sets_config_fails_as_the_run_would_and_leaks_nothing(
+    repo: Path, plan_file: Path
+) -> None:
+    before = _setup_files(repo)
+
+    done = _run(repo, plan_file, "echo changed > app.py && git config migration.marker yes")
+    rehearsed = run_cli("run", str(plan_file), "--dry-run", cwd=repo)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert rehearsed.returncode == 1, rehearsed.stdout + rehearsed.stderr
+    assert "migration.marker = 'yes' added" in rehearsed.stdout + rehearsed.stderr
+    assert _setup_files(repo) == before
