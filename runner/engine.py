@@ -330,9 +330,11 @@ class _Run:
                     tree = repo.write_tree()
                     changed, diffstat = repo.tree_stat(checkpoint, tree)
                     result = replace(result, message=result.message or refused)
+                if why := self.guard.gitlinks(rt, step, checkpoint, tree):  # taken out of the index
+                    tree = repo.write_tree()
+                    changed, diffstat = repo.tree_stat(checkpoint, tree)
+                    result = replace(result, message="; ".join(filter(None, [result.message, why])))
                 result = replace(result, changed=tuple(changed), diffstat=diffstat)
-                if not result.message and (why := self.guard.gitlinks(rt, step, checkpoint, tree)):
-                    result = replace(result, message=why)
             self.guard.settle(result.changed)
             if not result.message:
                 result = self._kept(self._gate(step, result), setup, "a gate")

@@ -294,21 +294,41 @@ class Repository:
         sha, _, ref = out.partition("\n")
         return (ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None), sha
 
-    def setup_config(self) -> dict[str, str]:
-        """``core.worktree`` and ``core.bare`` as the repository's config sets them."""
+    def head_where(self) -> tuple[str | None, str | None]:
+        """``(branch, sha)`` of HEAD, never raising: branch ``None`` when detached, sha
+        ``None`` when HEAD names a branch with no commit (deleted, or an orphan checkout)."""
         try:
-            out = self._git("config", "--get-regexp", r"^core\.(worktree|bare)$")
+            return self.head_state()
         except GitError:
-            return {}  # neither is set
-        pairs = (line.partition(" ") for line in out.splitlines())
-        return {key: value for key, _, value in pairs}
+            pass
+        try:
+            ref = self._git("symbolic-ref", "-q", "HEAD")
+        except GitError:
+            return None, None
+        return ref.removeprefix("refs/heads/"), None
 
-    def set_config(self, key: str, value: str | None) -> None:
-        """Set ``key`` in the repository's config, or remove it (``None``)."""
-        if value is None:
-            self._git_ok("config", "--unset-all", key)
-        else:
-            self._git("config", key, value)
+    def config_entries(self) -> list[tuple[str, str, str, str]]:
+        """``(scope, origin, key, value)`` of every config entry git reads, includes too."""
+        try:
+            out = self._git("config", "--list", "--show-origin", "--show-scope", "-z")
+        except GitError:
+            return []
+        parts = out.split("\0")
+        entries = []
+        for i in range(0, len(parts) - 2, 3):
+            key, _, value = parts[i + 2].partition("\n")
+            entries.append((parts[i], parts[i + 1], key, value))
+        return entries
+
+    def put_branch(self, name: str, sha: str, old: str | None) -> None:
+        """Branch ``name`` at ``sha`` again, only if it is still at ``old`` (``None``: absent)."""
+        self._git(
+            "update-ref", "-m", "runner: branch put back", f"refs/heads/{name}", sha, old or ""
+        )
+
+    def is_ancestor(self, older: str, newer: str) -> bool:
+        """Whether ``older`` is ``newer`` or one of its ancestors."""
+        return self._git_ok("merge-base", "--is-ancestor", older, newer)
 
     def point_head(self, branch: str | None, sha: str) -> None:
         """HEAD back on ``branch`` (or detached at ``sha``); tree, index and branches stay."""

@@ -32,7 +32,7 @@ from typing import Any, TextIO
 
 from runner import contain
 from runner.errors import LockHeld, PreconditionError
-from runner.ownership.statefolder import find_damage, give_back_access
+from runner.ownership.statefolder import find_damage, git_dir_gone, give_back_access
 
 __all__ = [
     "FAULT_ENV",
@@ -329,7 +329,7 @@ class Journal:
             write_atomically(state.journal, written.encode())
             reopened = state.journal.open("a", encoding="utf-8")
         except OSError as e:
-            msg = (
+            msg = git_dir_gone(state, who) or (
                 f"{who} changed runner's state folder {state.root} ({'; '.join(damage)}) and "
                 f"the journal cannot be written again ({e.strerror}); the step's changes are "
                 f"still in the tree. Make {state.root} a writable folder again, then `runner "

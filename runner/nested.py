@@ -89,7 +89,9 @@ def refuse_undeclared_gitlinks(repo: Repository, base: str, tree: str, tarball: 
 
     A gitlink that ``.gitmodules`` (in ``tree``) does not declare is a nested repository a
     step's ``git add`` picked up: a checkout elsewhere could not fill it. Its folder is
-    saved to ``tarball`` and removed, so the step's rollback leaves the tree clean.
+    saved to ``tarball`` and removed, so the step's rollback leaves the tree clean, and the
+    gitlink is taken out of the index: a step committed as failed (``on-failure:
+    continue``), or one whose action had already failed, never commits it either.
     """
     added = repo.added_gitlinks(base, tree)
     if not added:
@@ -99,6 +101,7 @@ def refuse_undeclared_gitlinks(repo: Repository, base: str, tree: str, tarball: 
         return None
     present = [p for p in undeclared if (repo.root / p / ".git").exists()]
     aside = set_aside_repositories(repo, tarball, present)
+    repo.unstage_new(undeclared)  # whatever the step's on-failure, never in a checkpoint
     saved = f"; {aside.describe()}" if present else ""
     return (
         f"the step would commit {', '.join(undeclared)} as a nested repository (a gitlink, "

@@ -57,7 +57,7 @@ def test_tags_branches_config_and_stash_made_in_a_rehearsal_stay_in_it(
         plan_text("""\
         - id: tag
           run: >-
-            git tag pre-migration && git branch side && git config migration.marker yes
+            git tag pre-migration && git branch side
             && echo y > app.py && git stash -q && echo one > one.txt
           gate: [{run: "true"}]
         """)

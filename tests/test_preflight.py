@@ -175,10 +175,10 @@ def test_every_preflight_refusal_leaves_no_journal_and_runs_nothing(
 
 #: What takes the commit away after the gates passed, git's reason, and what puts it back.
 COMMIT_FAILS = {
-    "identity": (
-        "git config --unset user.email && git config user.useConfigOnly true",
+    "identity": (  # in the user's global config: a step may not change the repository's
+        "git config --global --unset user.email && git config --global user.useConfigOnly true",
         "(no email was given and auto-detection is disabled)",
-        ("config", "user.email", "repo@runner.invalid"),
+        ("config", "--global", "user.email", "repo@runner.invalid"),
     ),
     "ref-lock": (
         "touch .git/refs/heads/main.lock",
@@ -190,13 +190,14 @@ COMMIT_FAILS = {
 
 @pytest.mark.parametrize("cause", COMMIT_FAILS)
 def test_a_commit_that_fails_after_the_gates_rolls_the_step_back(
-    repo: Path, plan_file: Path, monkeypatch: pytest.MonkeyPatch, cause: str
+    repo: Path, plan_file: Path, monkeypatch: pytest.MonkeyPatch, cause: str, tmp_path: Path
 ) -> None:
     """Everything is in order at preflight; a gate takes the commit away."""
     gate_command, reason, fix = COMMIT_FAILS[cause]
     _no_identity(monkeypatch)
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "global.gitconfig"))  # this test's
     git("config", "user.name", "Repo Person", cwd=repo)
-    git("config", "user.email", "repo@runner.invalid", cwd=repo)
+    git("config", "--global", "user.email", "repo@runner.invalid", cwd=repo)
     gate = f'gate: [{{run: "{gate_command}"}}]'
     step = f'      - id: edit\n        run: "echo new > new.txt"\n        {gate}\n'
     head = git("rev-parse", "HEAD", cwd=repo)

@@ -10,15 +10,15 @@ and gate and, if anything is found, makes the folder again (:func:`give_back_acc
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from pathlib import Path
 
     from runner.journal import StateDir
 
-__all__ = ["find_damage", "give_back_access"]
+__all__ = ["find_damage", "git_dir_gone", "give_back_access"]
 
 
 def find_damage(
@@ -69,3 +69,40 @@ def _locked_out(folder: Path) -> bool:
     """Whether the owner lost access to ``folder``: by its mode bits, which say it for
     root too (root passes ``os.access``; the next user of the repository may not)."""
     return folder.stat().st_mode & 0o700 != 0o700
+
+
+def git_dir_gone(state: StateDir, who: str) -> str | None:
+    """Why the state folder cannot be made again when the git directory that holds it is
+    no longer a folder (a command replaced ``.git`` by a gitfile, moved or deleted it), with
+    what puts it back; ``None`` when the git directory is still a folder."""
+    git_dir = state.root.parent
+    if git_dir.is_dir():
+        return None
+    target = _gitfile_target(git_dir)
+    fix = f"put the repository's git directory back at {git_dir}"
+    if target is not None and (target / "HEAD").exists():
+        what = f"replaced by a file pointing at {target}"
+        fix = f"`rm {git_dir} && mv {target} {git_dir}`"
+    elif git_dir.exists() or git_dir.is_symlink():
+        what = "replaced by something that is not a folder"
+    else:
+        what = "deleted or moved"
+    return (
+        f"{who} left no git directory at {git_dir}: it was {what}, and runner's state folder "
+        "and journal were in it. Nothing was taken back: the step's changes are still in the "
+        f"tree. Put the git directory back ({fix}), then `runner run` takes the step back"
+    )
+
+
+def _gitfile_target(path: Path) -> Path | None:
+    """The folder a gitfile (``gitdir: PATH``) names, or ``None``."""
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > 4096:
+            return None
+        text = path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return None
+    if not text.startswith("gitdir:"):
+        return None
+    target = Path(text.removeprefix("gitdir:").strip())
+    return target if target.is_absolute() else path.parent / target
