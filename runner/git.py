@@ -1,26 +1,38 @@
-"""The only module that imports GitPython: repository checks, checkpoints, rollbacks.
+"""Repository checks, checkpoints, rollbacks: git as runner needs it, in domain verbs.
 
 It speaks in domain verbs (``commit_checkpoint``, ``reset_to``, ``stage_paths``) and turns
 ``git.exc.GitError`` into :class:`runner.errors.GitError` with a hint. Hot paths go through
 GitPython's CLI wrapper (``repo.git.add``/``commit``/``reset``): on a 10,000-file repository
 with 200 changed files, ``repo.index.add`` + ``repo.index.commit`` took 538 ms against 88 ms
 for the git CLI.
+
+:class:`Repository` is one class in four modules split by concern: the way git is called
+(:mod:`runner.gitcore`), the index and the repository's shape (:mod:`runner.gitindex`), HEAD,
+branches and history (:mod:`runner.gitrefs`), and here changes, commits and resets. Only
+these import GitPython.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import git as gitpython
 
 from runner.errors import GitError, PreconditionError
+from runner.gitcore import (
+    LITERAL_ENV,
+    PATCH_FLAGS,
+    SavedPatch,
+    files_in,
+    pinned_repo,
+    write_durably,
+)
+from runner.gitindex import IndexOps
+from runner.gitrefs import CommitRecord, RefOps
 
 __all__ = [
     "LITERAL_ENV",
@@ -40,18 +52,6 @@ __all__ = [
 #: (pre-commit's own ``commit()`` passes ``-n --no-gpg-sign`` for the same reason).
 _COMMIT_FLAGS = ("--quiet", "--no-verify", "--no-gpg-sign", "--allow-empty")
 
-#: A patch that ``git apply`` takes back whatever the user's diff settings (external diff
-#: tools, textconv filters, custom prefixes).
-_PATCH_FLAGS = (
-    "--binary",
-    "--full-index",
-    "--no-color",
-    "--no-ext-diff",
-    "--no-textconv",
-    "--src-prefix=a/",
-    "--dst-prefix=b/",
-)
-
 #: From this many files on, a codemod's changes are staged into one pack (git's bulk
 #: check-in) rather than one loose object file each: 200 files took 50 ms instead of
 #: 100-200 ms on a 10,000-file repository. Files that need a filter or a line-ending
@@ -60,42 +60,6 @@ _PACK_FROM = 16
 
 #: More ignored folders than this (a pathspec each) and the tree watch simply watches them.
 _MAX_QUIET_FOLDERS = 1000
-
-#: For git calls that take only paths: every argument is the path itself, never a pattern
-#: (``routes/[ab].py`` names that one file, not ``routes/a.py`` and ``routes/b.py``) and
-#: never pathspec magic (a file named ``:(top)x``). Calls that need ``settings.exclude``'s
-#: ``:(exclude,glob)`` magic (``grep_files``) take no user path and keep the magic.
-LITERAL_ENV = {"GIT_LITERAL_PATHSPECS": "1"}
-
-_RECORD_SEP = "\x1e"
-_FIELD_SEP = "\x1f"
-
-
-@dataclass(frozen=True, slots=True)
-class SavedPatch:
-    """What :meth:`Repository.save_patch` wrote: how many files, and whether a reset
-    might leave something behind that the caller must check for."""
-
-    files: int
-    may_leave_behind: bool
-
-
-@dataclass(frozen=True, slots=True)
-class CommitRecord:
-    """A commit of a plan, with its trailers parsed (keys may repeat, order kept)."""
-
-    sha: str
-    subject: str
-    body: str
-    trailers: tuple[tuple[str, str], ...]
-
-    def trailer(self, key: str) -> str | None:
-        """The first value of trailer ``key``, or ``None``."""
-        return next((v for k, v in self.trailers if k == key), None)
-
-    def trailer_values(self, key: str) -> tuple[str, ...]:
-        """Every value of trailer ``key``, in order."""
-        return tuple(v for k, v in self.trailers if k == key)
 
 
 def exclude_pathspecs(globs: Sequence[str]) -> list[str]:
@@ -115,7 +79,7 @@ def grep_files(root: Path, tokens: Sequence[str], *, exclude: Sequence[str] = ()
     for token in tokens:
         args += ["-e", token]
     args += ["--", "*.py", *exclude_pathspecs(exclude)]
-    with _pinned_repo(root) as repo:
+    with pinned_repo(root) as repo:
         try:
             out: str = repo.git.grep(*args)
         except gitpython.GitCommandError as e:
@@ -131,7 +95,7 @@ def tracked_files(root: Path, folder: str) -> list[str]:
     A ``delete`` of a folder removes these and nothing else: ignored and untracked files in it
     are the user's, not the plan's.
     """
-    with _pinned_repo(root) as repo:
+    with pinned_repo(root) as repo:
         out: str = repo.git.ls_files("-z", "--full-name", "--", folder, env=LITERAL_ENV)
     return sorted(p for p in out.split("\0") if p)
 
@@ -143,7 +107,7 @@ def quiet_folders(root: Path) -> list[str]:
     Runs on the tree watch's thread, hence a ``Repo`` of its own. Folders named by an
     ignore rule but holding a tracked file (``git add -f``) stay in.
     """
-    with _pinned_repo(root) as repo:
+    with pinned_repo(root) as repo:
         out = repo.git.ls_files("-o", "-i", "--exclude-standard", "--directory", "-z")
         listed = [p.rstrip("/") for p in out.split("\0") if p.endswith("/")]
         if not listed or len(listed) > _MAX_QUIET_FOLDERS:
@@ -181,174 +145,14 @@ def open_repository(path: Path) -> Repository:
     return Repository(repo)
 
 
-class Repository:
+class Repository(RefOps, IndexOps):
     """A working tree and its git directory, with the operations a run needs."""
-
-    def __init__(self, repo: gitpython.Repo) -> None:
-        self._repo = repo
-        self.root = Path(str(repo.working_tree_dir)).resolve()
-        self.git_dir = Path(repo.git_dir).resolve()
-        self.common_dir = Path(repo.common_dir).resolve()
-        _pin(repo, self.git_dir, self.root)
-
-    def close(self) -> None:
-        """Stop GitPython's helper processes."""
-        self._repo.close()
 
     def __enter__(self) -> Repository:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    # --- plumbing ----------------------------------------------------------------------
-
-    def _git(self, *args: str, **kwargs: Any) -> str:  # noqa: ANN401 - GitPython's options
-        return str(self._call(*args, **kwargs))
-
-    def _git_bytes(self, *args: str, env: dict[str, str] | None = None) -> bytes:
-        """Raw stdout, trailing newline kept: patches must apply byte for byte."""
-        out = self._call(*args, stdout_as_string=False, strip_newline_in_stdout=False, env=env)
-        if not isinstance(out, bytes):
-            msg = f"git {args[0]} returned {type(out).__name__}, not bytes"
-            raise TypeError(msg)
-        return out
-
-    def _call(self, *args: str, **kwargs: Any) -> object:  # noqa: ANN401 - GitPython's options
-        try:
-            out: object = getattr(self._repo.git, args[0].replace("-", "_"))(*args[1:], **kwargs)
-        except gitpython.GitCommandError as e:
-            stderr = (e.stderr or "").strip().removeprefix("stderr:").strip(" '\n")
-            msg = f"git {args[0]} failed: {stderr or e}"
-            raise GitError(msg) from None
-        return out
-
-    def _git_ok(self, *args: str) -> bool:
-        try:
-            self._git(*args)
-        except GitError:
-            return False
-        return True
-
-    # --- where we stand ----------------------------------------------------------------
-
-    def head(self) -> str:
-        """The sha HEAD points at; refuses an unborn branch."""
-        try:
-            return self._git("rev-parse", "--verify", "-q", "HEAD")
-        except GitError:
-            msg = "the branch has no commits yet: commit the code the plan migrates first"
-            raise PreconditionError(msg) from None
-
-    def current_branch(self) -> str | None:
-        """The checked-out branch, or ``None`` on a detached HEAD."""
-        try:
-            return self._git("symbolic-ref", "-q", "--short", "HEAD")
-        except GitError:
-            return None
-
-    def branch_exists(self, name: str) -> bool:
-        """Whether ``refs/heads/NAME`` exists."""
-        return self._git_ok("show-ref", "--verify", "--quiet", f"refs/heads/{name}")
-
-    def branch_sha(self, name: str) -> str | None:
-        """The sha of branch ``name``, or ``None``."""
-        try:
-            return self._git("rev-parse", "--verify", "-q", f"refs/heads/{name}")
-        except GitError:
-            return None
-
-    def operation_in_progress(self) -> str | None:
-        """A merge, rebase, cherry-pick, revert or bisect the user left half-done, if any."""
-        markers = {
-            "MERGE_HEAD": "a merge",
-            "rebase-merge": "a rebase",
-            "rebase-apply": "a rebase or git am",
-            "CHERRY_PICK_HEAD": "a cherry-pick",
-            "REVERT_HEAD": "a revert",
-            "BISECT_LOG": "a bisect",
-        }
-        return next((what for m, what in markers.items() if (self.git_dir / m).exists()), None)
-
-    def dirty_paths(self) -> list[str]:
-        """Tracked changes and untracked, not ignored files (``git status --porcelain``)."""
-        # GIT_OPTIONAL_LOCKS=0: no opportunistic index refresh, so asking never writes the
-        # index (a rehearsal promises the user's index stays byte for byte as it was).
-        out = self._git(
-            "status",
-            "--porcelain",
-            "-z",
-            "--untracked-files=normal",
-            env={"GIT_OPTIONAL_LOCKS": "0"},
-        )
-        entries = [e for e in out.split("\0") if e]
-        return [e[3:] for e in entries if len(e) > 3 and e[2] == " "]
-
-    def parent(self, sha: str) -> str:
-        """The first parent of ``sha``."""
-        return self._git("rev-parse", "--verify", f"{sha}^")
-
-    def head_state(self) -> tuple[str | None, str]:
-        """``(branch, sha)`` of HEAD in one call (branch ``None``: detached)."""
-        out = self._git("rev-parse", "HEAD", "--symbolic-full-name", "HEAD")
-        sha, _, ref = out.partition("\n")
-        return (ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None), sha
-
-    def head_where(self) -> tuple[str | None, str | None]:
-        """``(branch, sha)`` of HEAD, never raising: branch ``None`` when detached, sha
-        ``None`` when HEAD names a branch with no commit (deleted, or an orphan checkout)."""
-        try:
-            return self.head_state()
-        except GitError:
-            pass
-        try:
-            ref = self._git("symbolic-ref", "-q", "HEAD")
-        except GitError:
-            return None, None
-        return ref.removeprefix("refs/heads/"), None
-
-    def config_entries(self) -> list[tuple[str, str, str, str]]:
-        """``(scope, origin, key, value)`` of every config entry git reads, includes too."""
-        try:
-            out = self._git("config", "--list", "--show-origin", "--show-scope", "-z")
-        except GitError:
-            return []
-        parts = out.split("\0")
-        entries = []
-        for i in range(0, len(parts) - 2, 3):
-            key, _, value = parts[i + 2].partition("\n")
-            entries.append((parts[i], parts[i + 1], key, value))
-        return entries
-
-    def put_branch(self, name: str, sha: str, old: str | None) -> None:
-        """Branch ``name`` at ``sha`` again, only if it is still at ``old`` (``None``: absent)."""
-        self._git(
-            "update-ref", "-m", "runner: branch put back", f"refs/heads/{name}", sha, old or ""
-        )
-
-    def is_ancestor(self, older: str, newer: str) -> bool:
-        """Whether ``older`` is ``newer`` or one of its ancestors."""
-        return self._git_ok("merge-base", "--is-ancestor", older, newer)
-
-    def point_head(self, branch: str | None, sha: str) -> None:
-        """HEAD back on ``branch`` (or detached at ``sha``); tree, index and branches stay."""
-        if branch is not None:
-            self._git("symbolic-ref", "HEAD", f"refs/heads/{branch}")
-        else:
-            self._git("update-ref", "--no-deref", "HEAD", sha)
-
-    # --- branches ----------------------------------------------------------------------
-
-    def switch_branch(self, name: str, *, create: bool) -> None:
-        """Check out ``name`` (clean tree assumed), creating it from HEAD when asked."""
-        if create:
-            self._git("switch", "-q", "-c", name)
-        else:
-            self._git("switch", "-q", name)
-
-    def delete_branch(self, name: str, sha: str) -> None:
-        """Delete branch ``name`` if it still points at ``sha`` (else git refuses)."""
-        self._git("update-ref", "-d", f"refs/heads/{name}", sha)
 
     # --- changes -----------------------------------------------------------------------
 
@@ -426,11 +230,11 @@ class Repository:
                 self.stage_all()  # new files reach the patch only through the index
         index_holds_all = staged or bool(untracked)
         patch = self._git_bytes(
-            "diff", *(["--cached"] if index_holds_all else []), *_PATCH_FLAGS, base
+            "diff", *(["--cached"] if index_holds_all else []), *PATCH_FLAGS, base
         )
         dest.parent.mkdir(parents=True, exist_ok=True)
-        _write_durably(dest, patch)
-        files = _files_in(patch)
+        write_durably(dest, patch)
+        files = files_in(patch)
         # What a reset may not take back: nested repositories (untracked folders with their
         # own .git) and submodules, whose changes show as "Subproject commit" lines.
         beyond = (
@@ -443,10 +247,10 @@ class Repository:
     def save_paths_patch(self, base: str, paths: Sequence[str], dest: Path) -> int:
         """Write the change of ``paths`` between ``base`` and the working tree to ``dest``;
         returns how many files it holds (the file is written even when empty)."""
-        patch = self._git_bytes("diff", *_PATCH_FLAGS, base, "--", *paths, env=LITERAL_ENV)
+        patch = self._git_bytes("diff", *PATCH_FLAGS, base, "--", *paths, env=LITERAL_ENV)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        _write_durably(dest, patch)
-        return _files_in(patch)
+        write_durably(dest, patch)
+        return files_in(patch)
 
     def commit(self, message: str, *, parent: str | None = None, tree: str | None = None) -> str:
         """Commit ``tree`` (default: the index as it is) on top of ``parent`` (default HEAD);
@@ -531,45 +335,7 @@ class Repository:
         """Point ``ref`` at ``sha`` (keeps discarded commits reachable)."""
         self._git("update-ref", ref, sha)
 
-    # --- history -----------------------------------------------------------------------
-
-    def plan_commits(self, plan_name: str, head: str = "HEAD") -> list[CommitRecord]:
-        """Commits of ``plan_name`` on the first-parent line of ``head``, oldest first.
-
-        ``git log --grep`` does the filtering in C, so a long history costs little.
-        """
-        fmt = f"%H{_FIELD_SEP}%s{_FIELD_SEP}%B{_FIELD_SEP}%(trailers:only,unfold){_RECORD_SEP}"
-        out = self._git(
-            "log",
-            "--first-parent",
-            "--reverse",
-            "-E",
-            f"--grep=^Runner-Plan: {re.escape(plan_name)}$",
-            f"--format={fmt}",
-            head,
-        )
-        return [_parse_record(r) for r in out.split(_RECORD_SEP) if r.strip()]
-
-    def rev_list(self, revision_range: str) -> list[str]:
-        """First-parent commits of ``A..B``, newest first."""
-        out = self._git("rev-list", "--first-parent", revision_range)
-        return out.split()
-
-    def merges(self, revision_range: str) -> set[str]:
-        """Merge commits on the first-parent line of ``A..B``."""
-        return set(self._git("rev-list", "--first-parent", "--merges", revision_range).split())
-
-    def subject(self, sha: str) -> str:
-        """A commit's subject line."""
-        return self._git("log", "-1", "--format=%s", sha)
-
-    def blob(self, sha: str, path: str) -> str:
-        """The blob id of ``path`` in commit ``sha``."""
-        return self._git("rev-parse", f"{sha}:{path}")
-
-    def path_exists_at(self, sha: str, path: str) -> bool:
-        """Whether ``path`` is a file in commit ``sha``."""
-        return self._git_ok("cat-file", "-e", f"{sha}:{path}")
+    # --- restoring named paths -------------------------------------------------------
 
     def restore_paths(self, sha: str, present: Sequence[str], absent: Sequence[str]) -> None:
         """Make ``present`` paths as in ``sha`` and remove ``absent`` ones (index and tree)."""
@@ -577,249 +343,6 @@ class Repository:
             self._git("checkout", sha, "--", *present, env=LITERAL_ENV)
         if absent:
             self._git("rm", "-q", "--ignore-unmatch", "--", *absent, env=LITERAL_ENV)
-
-    # --- repository shape (see runner.preflight) ---------------------------------------
-
-    def is_shallow(self) -> bool:
-        """Whether this is a shallow clone (``git clone --depth``): history ends early."""
-        return self._git("rev-parse", "--is-shallow-repository") == "true"
-
-    def start_tracked_check(self) -> Callable[[], bool]:
-        """Start ``git diff-files --quiet`` (does every tracked file still match the index's
-        stat data?) and return the function that waits for its answer.
-
-        One ``lstat`` a file, no read, no index write, no untracked scan; started early, it
-        runs beside whatever the caller does meanwhile (a commit, which touches neither the
-        index nor the working tree).
-        """
-        proc = self._repo.git.diff_files("--quiet", as_process=True)
-
-        def answer() -> bool:
-            try:
-                proc.wait()
-            except gitpython.GitCommandError:
-                return False  # exit 1: a difference (or git could not tell)
-            return True
-
-        return answer
-
-    def untracked_repositories(self) -> list[str]:
-        """Untracked, not ignored folders that are repositories of their own (``sub/``).
-
-        ``ls-files --others`` does not descend into a folder holding a ``.git``: it lists
-        the folder itself, with a trailing slash, and ``git add`` would stage it as a
-        gitlink. Folders (of any depth) are listed file by file otherwise.
-        """
-        out = self._git("ls-files", "--others", "--exclude-standard", "-z")
-        return [p.rstrip("/") for p in out.split("\0") if p.endswith("/")]
-
-    def added_gitlinks(self, base: str, tree: str) -> list[str]:
-        """Paths that are gitlinks (mode 160000) in ``tree`` and were not so in ``base``."""
-        out = self._git("diff-tree", "-r", "--raw", "-z", "--no-renames", base, tree)
-        fields = out.split("\0")
-        return [
-            path
-            for meta, path in zip(fields[::2], fields[1::2], strict=False)
-            if meta.split(" ")[1:2] == ["160000"]
-        ]
-
-    def declared_submodules(self, tree: str) -> set[str]:
-        """The paths ``.gitmodules`` in ``tree`` declares (``submodule.X.path``)."""
-        if not self.path_exists_at(tree, ".gitmodules"):
-            return set()
-        try:
-            out = self._git(
-                "config", "--blob", f"{tree}:.gitmodules", "--get-regexp", r"^submodule\..*\.path$"
-            )
-        except GitError:
-            return set()  # no entry, or not a config file git can read
-        return {line.partition(" ")[2] for line in out.splitlines() if line}
-
-    def add_worktree(self, path: Path, sha: str) -> None:
-        """A detached worktree of ``sha`` at ``path`` (for rehearsals)."""
-        self._git("worktree", "add", "--quiet", "--detach", str(path), sha)
-
-    def sparse_checkout(self) -> bool:
-        """Whether ``core.sparseCheckout`` is on (for this worktree or the repository)."""
-        try:
-            return self._git("config", "--type=bool", "--get", "core.sparseCheckout") == "true"
-        except GitError:
-            return False  # unset
-
-    def skip_worktree_paths(self) -> list[str]:
-        """Tracked paths flagged skip-worktree (``git ls-files -t`` tag ``S``)."""
-        out = self._git("ls-files", "-t", "-z", env={"GIT_OPTIONAL_LOCKS": "0"})
-        return [e[2:] for e in out.split("\0") if e.startswith("S ")]
-
-    def identity_problem(self) -> str | None:
-        """Why git cannot sign a commit with an author and committer here, or ``None``."""
-        for who in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
-            try:
-                self._git("var", who)
-            except GitError as e:
-                return str(e).rsplit("\n", 1)[-1].removeprefix("fatal: ").strip()
-        return None
-
-    # --- the paths a run owns (see runner.ownership.paths) -------------------------------
-
-    def ignored_untracked(self) -> list[str]:
-        """Untracked paths the ignore rules cover; a wholly ignored folder comes as ``dir/``
-        (one entry, not its files: cheap even beside a large ``venv/``)."""
-        out = self._git("ls-files", "-o", "-i", "--exclude-standard", "--directory", "-z")
-        return [p for p in out.split("\0") if p]
-
-    def untracked_files(self) -> list[str]:
-        """Untracked, not ignored files; a nested repository shows as ``dir/``."""
-        out = self._git("ls-files", "-o", "--exclude-standard", "-z")
-        return [p for p in out.split("\0") if p]
-
-    def flagged_entries(self) -> list[tuple[str, str, str]]:
-        """``(tag, blob, path)`` of index entries marked assume-unchanged (a lowercase tag in
-        ``git ls-files -v``) or skip-worktree (``S``): git hides their local edits."""
-        out = self._git("ls-files", "-v", "-s", "-z")
-        found = []
-        for entry in out.split("\0"):
-            if entry and (entry[0].islower() or entry[0] == "S"):
-                meta, _, path = entry[2:].partition("\t")
-                found.append((entry[0], meta.split()[1], path))
-        return found
-
-    def index_flags(self) -> dict[str, tuple[str, str, str]]:
-        """``path -> (tag, mode, blob)`` of every flagged index entry (see
-        :meth:`flagged_entries`); the mode too, so an entry can be written back as it was."""
-        out = self._git("ls-files", "-v", "-s", "-z")
-        found = {}
-        for entry in out.split("\0"):
-            if entry and (entry[0].islower() or entry[0] == "S"):
-                meta, _, path = entry[2:].partition("\t")
-                mode, blob = meta.split()[:2]
-                found[path] = (entry[0], mode, blob)
-        return found
-
-    def index_entry(self, path: str) -> tuple[str, str, str] | None:
-        """``(tag, mode, blob)`` of ``path``'s index entry (any tag), or ``None``."""
-        out = self._git("ls-files", "-v", "-s", "-z", "--", path, env=LITERAL_ENV)
-        for entry in out.split("\0"):
-            meta, _, name = entry[2:].partition("\t")
-            if entry and name == path:
-                mode, blob = meta.split()[:2]
-                return entry[0], mode, blob
-        return None
-
-    def set_index_entry(self, path: str, mode: str, blob: str) -> None:
-        """Write ``path``'s index entry as ``mode``/``blob``; the file on disk is not read."""
-        self._git("update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}")
-
-    def set_flags(self, path: str, *, assume: bool, skip: bool) -> None:
-        """Set or clear ``path``'s assume-unchanged and skip-worktree marks (one call each:
-        of two such options in one ``git update-index``, the last wins)."""
-        for mark in ("--assume-unchanged" if assume else "--no-assume-unchanged",
-                     "--skip-worktree" if skip else "--no-skip-worktree"):  # fmt: skip
-            self._git("update-index", mark, "--", path, env=LITERAL_ENV)
-
-    def index_changes(self, base: str) -> list[tuple[str, str]]:
-        """``(status, path)`` of each index entry that differs from ``base`` (``A``: not in
-        ``base``, ``D``: not in the index, ``M``/``T``: changed)."""
-        out = self._git("diff", "--cached", "--name-status", "-z", "--no-renames", base)
-        parts = out.split("\0")
-        return [(parts[i][:1], parts[i + 1]) for i in range(0, len(parts) - 1, 2) if parts[i]]
-
-    def unstaged_paths(self) -> list[str]:
-        """Tracked paths whose working-tree file differs from the index."""
-        out = self._git("diff", "--name-only", "-z", "--no-renames")
-        return [p for p in out.split("\0") if p]
-
-    def stage_new(self, paths: Sequence[str]) -> None:
-        """Stage exactly ``paths``, names taken literally (``[ab].py`` is one file)."""
-        with self._literal_paths(paths) as spec:
-            if spec:
-                self._git("add", "-A", *spec, env=LITERAL_ENV)
-
-    def unstage_new(self, paths: Sequence[str]) -> None:
-        """Drop ``paths`` from the index; the files on disk stay as they are."""
-        with self._literal_paths(paths) as spec:
-            if spec:
-                self._git("rm", "-q", "-r", "--cached", "--ignore-unmatch", *spec, env=LITERAL_ENV)
-
-    def restore_literal(self, sha: str, present: Sequence[str], absent: Sequence[str]) -> None:
-        """``present`` paths as in ``sha``, ``absent`` ones removed, in index and tree; no
-        other index entry (nor its flags) is touched.
-
-        The removal comes first and takes exactly the ``absent`` entries, never a folder
-        recursively: a step that swapped folder ``conf/`` for a file ``conf`` (or a symlink)
-        must get the file out of the way before ``conf/app.ini`` is checked out again, and
-        the removal must not take what the checkout just restored.
-        """
-        with self._literal_paths(absent) as spec:
-            if spec:
-                self._git("rm", "-q", "-f", "--ignore-unmatch", *spec, env=LITERAL_ENV)
-        with self._literal_paths(present) as spec:
-            if spec:
-                self._git("checkout", "-q", sha, *spec, env=LITERAL_ENV)
-
-    def literal_differences(
-        self, sha: str, present: Sequence[str], absent: Sequence[str]
-    ) -> list[str]:
-        """Which of the paths :meth:`restore_literal` took back the index or the working tree
-        holds otherwise than ``sha`` (an ``absent`` one must be in neither): the check after
-        a restore, so a rollback never says it is done when it is not."""
-        wanted = {*present, *absent}
-        if not wanted:
-            return []
-        # `git diff` takes no pathspec file: a few paths go as arguments; many, and git
-        # compares every path (one stat each), of which the restored ones are kept.
-        spec = ["--", *sorted(wanted)] if len(wanted) <= _DIFF_ARGS else []
-        cached = self._git(
-            "diff", "--cached", "--name-only", "-z", "--no-renames", sha, *spec, env=LITERAL_ENV
-        )
-        # Inside a submodule is beyond a restore: the caller's own check names it.
-        tree = self._git(
-            "diff", "--name-only", "-z", "--no-renames", "--ignore-submodules=all", sha, *spec,
-            env=LITERAL_ENV,
-        )  # fmt: skip
-        found = {p for p in (cached + "\0" + tree).split("\0") if p in wanted}
-        # Still on disk out of the index: git diff does not see it (a folder is fine: a
-        # restored path may lie in it).
-        found.update(p for p in absent if (self.root / p).is_symlink() or (self.root / p).is_file())
-        return sorted(found)
-
-    def move_branch(self, sha: str, old: str) -> None:
-        """Point the checked-out branch at ``sha`` (refused if it is no longer at ``old``);
-        the index and the tree are the caller's business."""
-        self._git("update-ref", "-m", f"runner: rollback to {sha[:12]}", "HEAD", sha, old)
-
-    def save_tree_patch(self, base: str, dest: Path, *, cached: bool) -> SavedPatch:
-        """``base`` → the working tree (``cached``: → the index) as a patch at ``dest``; new
-        files reach it through the index (stage them first). Nothing is staged here."""
-        patch = self._git_bytes("diff", *(["--cached"] if cached else []), *_PATCH_FLAGS, base)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        _write_durably(dest, patch)
-        beyond = b"\nSubproject commit " in patch or (self.root / ".gitmodules").exists()
-        return SavedPatch(_files_in(patch), beyond)
-
-    def blob_bytes(self, blob: str) -> bytes:
-        """A blob's content, byte for byte."""
-        return self._git_bytes("cat-file", "blob", blob)
-
-    @contextmanager
-    def _literal_paths(self, paths: Sequence[str]) -> Iterator[tuple[str, ...]]:
-        """``--pathspec-from-file`` arguments for ``paths`` (no argument-length limit), or
-        ``()`` when there are none."""
-        if not paths:
-            yield ()
-            return
-        with tempfile.NamedTemporaryFile(
-            "wb", dir=self.git_dir, prefix="runner-paths-", delete=False
-        ) as f:
-            f.write(b"\0".join(os.fsencode(p) for p in paths))
-        try:
-            yield (f"--pathspec-from-file={f.name}", "--pathspec-file-nul")
-        finally:
-            Path(f.name).unlink(missing_ok=True)
-
-
-#: Paths :meth:`Repository.literal_differences` names on git's command line, at most.
-_DIFF_ARGS = 500
 
 
 def init_repository(path: Path, *, message: str) -> None:
@@ -842,41 +365,6 @@ def repository(path: Path) -> Iterator[Repository]:
         repo.close()
 
 
-def _pin(repo: gitpython.Repo, git_dir: Path, root: Path) -> None:
-    """Every git call of ``repo`` names its git dir and work tree in the environment.
-
-    ``GIT_DIR``/``GIT_WORK_TREE`` win over ``core.worktree`` and ``core.bare``: a plan command
-    that sets them (or a gate, or a hook) cannot send runner's own ``git add``/``reset``
-    outside the repository it opened. :mod:`runner.ownership.gitsetup` then notices the
-    change and fails the step.
-    """
-    repo.git.update_environment(GIT_DIR=str(git_dir), GIT_WORK_TREE=str(root))
-
-
-@contextmanager
-def _pinned_repo(root: Path) -> Iterator[gitpython.Repo]:
-    """``gitpython.Repo(root)`` whose calls are pinned as :class:`Repository`'s are."""
-    with gitpython.Repo(root) as repo:
-        _pin(repo, Path(repo.git_dir).resolve(), root.resolve())
-        yield repo
-
-
-def _parse_record(raw: str) -> CommitRecord:
-    sha, subject, body, trailers = raw.lstrip("\n").split(_FIELD_SEP, 3)
-    pairs = []
-    for line in trailers.splitlines():
-        key, sep, value = line.partition(": ")
-        if sep:
-            pairs.append((key.strip(), value.strip()))
-    return CommitRecord(sha.strip(), subject, body, tuple(pairs))
-
-
-def _files_in(patch: bytes) -> int:
-    """Files in a patch: one "diff --git" header each. Content lines start with " ", "+",
-    "-" or a backslash and binary hunks are base85, so no other line starts that way."""
-    return patch.count(b"\ndiff --git ") + patch.startswith(b"diff --git ")
-
-
 def _bulk_checkin_env() -> dict[str, str]:
     """``git -c core.bigFileThreshold=1``, as the environment GitPython can pass: every blob
     is "big", so ``git add`` streams them all into one pack. Only that command sees it;
@@ -884,12 +372,3 @@ def _bulk_checkin_env() -> dict[str, str]:
     own = os.environ.get("GIT_CONFIG_PARAMETERS", "")
     # 'key=value' rather than 'key'='value': the one form git read before 2.31 too.
     return {"GIT_CONFIG_PARAMETERS": f"{own} 'core.bigfilethreshold=1'".strip()}
-
-
-def _write_durably(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    tmp.replace(path)

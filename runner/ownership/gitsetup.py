@@ -5,7 +5,7 @@ change what runner stands on: ``git switch -c side`` (the next checkpoints would
 ``side``), ``git checkout --detach``, a ``git commit`` of its own, ``git config
 core.worktree ../elsewhere`` or ``core.bare true`` (a later ``git reset --hard`` would then
 write outside the repository). Runner's own git calls are pinned to the git dir and work
-tree it opened (:func:`runner.git._pin`), so they stay in place whatever the config says;
+tree it opened (:func:`runner.gitcore.pin`), so they stay in place whatever the config says;
 this module notices the change so that the step fails instead of passing on moved ground.
 
 What is put back, and why:
