@@ -20,11 +20,15 @@ if TYPE_CHECKING:
 __all__ = ["find_damage", "give_back_access"]
 
 
-def find_damage(state: StateDir, journal_fd: int, written: str) -> list[str]:
+def find_damage(
+    state: StateDir, journal_fd: int, written: str, lock_fd: int | None = None
+) -> list[str]:
     """What a command did to the state folder, one phrase each (empty: nothing).
 
     ``journal_fd`` is the run's open journal and ``written`` what it wrote there: a journal
     file that is not that file, or does not hold exactly that, was deleted or changed.
+    ``lock_fd`` holds the run lock: a ``lock`` file that is not that file was deleted or
+    replaced, and a second run could take the new one while this one runs.
     """
     if not state.root.is_dir():
         return ["deleted it"]
@@ -41,7 +45,17 @@ def find_damage(state: StateDir, journal_fd: int, written: str) -> list[str]:
         intact = False
     if not intact:
         damage.append(f"deleted or changed {state.journal.name}")
+    if lock_fd is not None and not _same_file(state.root / "lock", lock_fd):
+        damage.append("deleted or replaced lock")
     return damage
+
+
+def _same_file(path: Path, fd: int) -> bool:
+    try:
+        st, held = path.stat(), os.fstat(fd)
+    except OSError:
+        return False
+    return (st.st_ino, st.st_dev) == (held.st_ino, held.st_dev)
 
 
 def give_back_access(state: StateDir) -> None:
