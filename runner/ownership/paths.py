@@ -28,6 +28,8 @@ from pathlib import Path
 
 from runner.git import Repository
 from runner.journal import StateDir
+from runner.ownership.bulky import LARGE_FILE_BYTES, move_aside
+from runner.pathquote import quote_path
 
 __all__ = [
     "Changes",
@@ -37,6 +39,7 @@ __all__ = [
     "discard_changes",
     "ignored_paths",
     "is_ignored_at_start",
+    "moved_notice",
     "start_run",
 ]
 
@@ -79,6 +82,8 @@ class Discarded:
     copied: tuple[str, ...]
     copies_in: Path
     may_leave_behind: bool
+    moved: tuple[str, ...] = ()  # too large or not regular files: moved into ``moved_to``
+    moved_to: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +248,8 @@ def discard_changes(
     branch is not moved. An ``OSError`` (a full disk) is raised before anything is
     discarded.
     """
+    aside_in = patch.with_name(f"{patch.stem}-aside")
+    aside = () if staged else move_aside(repo, base, aside_in)
     changes = collect_changes(repo, base, ignored=ignored, staged=staged)
     saved = repo.save_tree_patch(base, patch, cached=staged)
     copies_in = patch.with_name(f"{patch.stem}-files")
@@ -250,7 +257,18 @@ def discard_changes(
     if restore_to is not None and restore_to != base:
         changes = collect_changes(repo, restore_to, ignored=ignored, staged=staged)
     repo.restore_literal(restore_to or base, changes.present, changes.added)
-    return Discarded(saved.files, copied, copies_in, saved.may_leave_behind or changes.nested)
+    return Discarded(
+        saved.files, copied, copies_in, saved.may_leave_behind or changes.nested, aside, aside_in
+    )
+
+
+def moved_notice(done: Discarded) -> str:
+    """Where the files a patch could not hold went (see :mod:`runner.ownership.bulky`)."""
+    shown = _shown(quote_path(p) for p in done.moved)
+    return (
+        f"{len(done.moved)} file(s) too large for a patch (over {LARGE_FILE_BYTES >> 20} MiB) "
+        f"or not regular files ({shown}) were moved, not diffed, to {done.moved_to}/"
+    )
 
 
 def _keep_user_copies(repo: Repository, base: str, changes: Changes, dest: Path) -> tuple[str, ...]:
