@@ -234,8 +234,12 @@ def test_a_runner_killed_while_its_pool_parses_leaves_no_worker_and_no_lock(
     runner = runner_process(plan, repo, {})
     workers: list[int] = []
     try:
+        journal = repo / ".git/runner/journal.jsonl"
         while runner.poll() is None and not workers:
-            workers = pool_workers(runner.pid)
+            # A child forked to exec git has the runner's command line too, for a moment:
+            # only children seen once the step started are its pool.
+            started = journal.exists() and "step-started" in journal.read_text()
+            workers = pool_workers(runner.pid) if started else []
             time.sleep(0.005)
         assert workers, "the run ended before its pool started: give it more to parse"
         runner.kill()
