@@ -10,7 +10,10 @@ open file description, which a forked child shares, so the descriptor is closed 
 forked child (codemod pool workers) before it runs: a child that outlived its runner would
 otherwise hold the lock for good. ``lock.json`` names the
 owner; one left behind by a dead owner on this host is taken over with a message, one from
-another host (a shared filesystem) is reported with the command that clears it.
+another host (a shared filesystem) is reported with the command that clears it. Whether the
+owner is dead is checked by pid and start time (:mod:`runner.lockprobe`); a lock a dead
+run's command still holds is freed by ending that run's processes, and a live owner whose
+lock file was deleted is never taken over.
 """
 
 from __future__ import annotations
