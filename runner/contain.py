@@ -34,6 +34,7 @@ import signal
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "die_with_parent",
     "end_leftovers",
     "end_strays",
+    "end_strays_of",
     "forget",
     "keep_from_children",
     "new_token",
@@ -286,13 +288,29 @@ def end_strays(repo_root: Path) -> int:
     repo = f"RUNNER_REPO={repo_root}".encode()
     ours = f"RUNNER_PID={os.getpid()}".encode()
 
+    def stray(env: set[bytes]) -> bool:
+        return repo in env and ours not in env and any(v.startswith(b"RUNNER_PID=") for v in env)
+
+    return _end_matching(stray)
+
+
+def end_strays_of(owner_pid: int) -> int:
+    """End what the dead runner ``owner_pid`` left running (its ``RUNNER_PID`` in
+    ``/proc/PID/environ``), with their descendants: called before the lock is taken, when
+    ``lock.json`` names that dead runner and a process it started still holds the lock."""
+    if not _PROC.is_dir() or owner_pid == os.getpid():
+        return 0
+    tag = f"RUNNER_PID={owner_pid}".encode()
+    return _end_matching(lambda env: tag in env)
+
+
+def _end_matching(match: Callable[[set[bytes]], bool]) -> int:
+    """SIGTERM the live processes whose environment ``match``es, with their descendants;
+    SIGKILL what is left after :data:`GRACE_SECONDS`. Returns how many were found."""
+
     def strays() -> set[int]:
         table = _processes()
-        roots = set()
-        for pid in table:
-            env = _environ(pid)
-            if repo in env and ours not in env and any(v.startswith(b"RUNNER_PID=") for v in env):
-                roots.add(pid)
+        roots = {pid for pid in table if match(_environ(pid))}
         return _live(_with_descendants(roots, table), table)
 
     found = strays()

@@ -62,6 +62,7 @@ from runner.results import (
 )
 from runner.rollback import critical_section, roll_back
 from runner.selection import RunOptions, select_steps
+from runner.staging import stage_step
 from runner.treeguard import TreeGuard, discard_leftovers
 
 __all__ = ["RunOptions", "execute_plan", "select_steps"]
@@ -320,10 +321,9 @@ class _Run:
                 "action-done", step=step.key, ok=not result.message, **action_fields(result)
             )
             with critical_section():
-                if step.action is None or isinstance(step.action, RunAction):
-                    repo.stage_all()  # a command may have written anywhere
-                else:
-                    repo.stage_paths(result.changed)  # a codemod wrote these and nothing else
+                anywhere = step.action is None or isinstance(step.action, RunAction)
+                if why := stage_step(rt, step, None if anywhere else result.changed):
+                    result = replace(result, message=result.message or why)
                 tree = repo.write_tree()  # what the checkpoint holds, whatever gates do
                 changed, diffstat = repo.tree_stat(checkpoint, tree)
                 if refused := self.owned.check_staged(repo, changed):  # the user's files

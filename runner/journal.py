@@ -10,7 +10,10 @@ open file description, which a forked child shares, so the descriptor is closed 
 forked child (codemod pool workers) before it runs: a child that outlived its runner would
 otherwise hold the lock for good. ``lock.json`` names the
 owner; one left behind by a dead owner on this host is taken over with a message, one from
-another host (a shared filesystem) is reported with the command that clears it.
+another host (a shared filesystem) is reported with the command that clears it. Whether the
+owner is dead is checked by pid and start time (:mod:`runner.lockprobe`); a lock a dead
+run's command still holds is freed by ending that run's processes, and a live owner whose
+lock file was deleted is never taken over.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from runner import contain
+from runner import contain, lockprobe
 from runner.errors import LockHeld, PreconditionError
 from runner.ownership.statefolder import find_damage, git_dir_gone, give_back_access
 
@@ -136,13 +139,13 @@ class Lock:
             msg = f"cannot open the run lock {self._path}: {e.strerror}"
             raise PreconditionError(msg) from None
         contain.keep_from_children(fd)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not self._take(fd):
             contain.forget(fd)
             os.close(fd)
-            raise LockHeld(_held_message(self._holder())) from None
+            raise LockHeld(self._refusal())
         previous = self._read_owner()
+        if previous and previous.get("pid") == os.getpid():
+            previous = None  # our own record: the lock file was replaced under this run
         if previous and previous.get("host") != socket.gethostname():
             fcntl.flock(fd, fcntl.LOCK_UN)
             contain.forget(fd)
@@ -151,6 +154,15 @@ class Lock:
                 f"{_held_message(previous)}; it runs on another host, so its liveness cannot be "
                 f"checked from here. If no run is active there, clear it with: "
                 f"rm {self._owner_path}"
+            )
+            raise LockHeld(msg)
+        if previous and lockprobe.is_live_runner(previous):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            contain.forget(fd)
+            os.close(fd)
+            msg = (
+                f"{_held_message(previous)}; its lock file {self._path} was deleted or "
+                "replaced while it runs, so this run does not take over; wait for it to end"
             )
             raise LockHeld(msg)
         if previous:
@@ -164,8 +176,46 @@ class Lock:
             "host": socket.gethostname(),
             "started": time.strftime("%Y-%m-%d %H:%M:%S"),
             "command": self._command,
+            "ticks": lockprobe.start_ticks(os.getpid()),
         }
         write_atomically(self._owner_path, json.dumps(owner).encode())
+
+    def _take(self, fd: int) -> bool:
+        """``flock`` ``fd``. While the lock is held and ``lock.json`` names a run of this
+        host that is dead, what that run started may hold it (a command that locked the
+        file itself): end those processes, then try again for up to 2 s."""
+        if _try_flock(fd):
+            return True
+        owner = self._read_owner()
+        if not owner or owner.get("host") != socket.gethostname():
+            return False
+        if lockprobe.is_live_runner(owner):
+            return False
+        with contextlib.suppress(TypeError, ValueError):
+            contain.end_strays_of(int(owner.get("pid", 0)))
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            if _try_flock(fd):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def _refusal(self) -> str:
+        """Why the lock cannot be taken: the live owner, or what holds the file's flock."""
+        owner = self._holder()
+        held_by = lockprobe.describe_holders(self._path)
+        if owner and not lockprobe.is_live_runner(owner) and held_by:
+            return (
+                f"the run lock {self._path} is held by {held_by}, not by a run: the run "
+                f"that took it (pid {owner.get('pid')}, {owner.get('command')}) is gone. "
+                "End that process, then run again"
+            )
+        msg = _held_message(owner)
+        return f"{msg}; the lock file is held by {held_by}" if held_by else msg
+
+    def fd(self) -> int | None:
+        """The descriptor holding the lock (``None`` when not held)."""
+        return self._fd
 
     def release(self) -> None:
         """Free the lock (the kernel also frees it if this process dies)."""
@@ -189,6 +239,7 @@ class Lock:
             if same and self._owner_path.exists():
                 return
             fcntl.flock(self._fd, fcntl.LOCK_UN)
+            contain.forget(self._fd)
             os.close(self._fd)
             self._fd = None
         self.acquire()
@@ -216,7 +267,7 @@ class Lock:
         owner's is still there): wait a little for a record whose process is alive."""
         deadline = time.monotonic() + seconds
         owner = self._read_owner()
-        while not _alive_here(owner) and time.monotonic() < deadline:
+        while not lockprobe.is_live_runner(owner) and time.monotonic() < deadline:
             time.sleep(0.02)
             owner = self._read_owner()
         return owner
@@ -314,7 +365,8 @@ class Journal:
         if self._file is None:
             return None
         written = "".join(self._lines)
-        damage = find_damage(self._state, self._file.fileno(), written, self._kept)
+        lock_fd = self._lock.fd() if self._lock is not None else None
+        damage = find_damage(self._state, self._file.fileno(), written, self._kept, lock_fd)
         if not damage:
             return None
         state = self._state
@@ -398,16 +450,12 @@ def write_atomically(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
-def _alive_here(owner: Mapping[str, Any] | None) -> bool:
-    if not owner or owner.get("host") != socket.gethostname():
-        return bool(owner)  # another host's record: nothing to check from here
+def _try_flock(fd: int) -> bool:
     try:
-        os.kill(int(owner.get("pid", 0)), 0)
-    except (ProcessLookupError, ValueError, TypeError):
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
         return False
-    except PermissionError:
-        return True
-    return int(owner.get("pid", 0)) > 0
+    return True
 
 
 def _held_message(owner: Mapping[str, Any] | None) -> str:

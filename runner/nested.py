@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import shutil
 import tarfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from runner.git import Repository
+from runner.pathquote import quote_path
 
 __all__ = ["SetAside", "refuse_undeclared_gitlinks", "set_aside_repositories"]
 
@@ -43,14 +45,18 @@ class SetAside:
         parts = []
         if self.removed:
             parts.append(
-                f"nested repositories {', '.join(self.removed)} saved as {self.tarball} and removed"
+                f"nested repositories {_names(self.removed)} saved as {self.tarball} and removed"
             )
         if self.kept:
             parts.append(
-                f"nested repositories {', '.join(self.kept)} NOT removed ({self.problem}); "
+                f"nested repositories {_names(self.kept)} NOT removed ({self.problem}); "
                 "they are still in the tree"
             )
         return "; ".join(parts)
+
+
+def _names(paths: Sequence[str]) -> str:
+    return ", ".join(quote_path(p) for p in paths)
 
 
 def set_aside_repositories(
@@ -104,7 +110,7 @@ def refuse_undeclared_gitlinks(repo: Repository, base: str, tree: str, tarball: 
     repo.unstage_new(undeclared)  # whatever the step's on-failure, never in a checkpoint
     saved = f"; {aside.describe()}" if present else ""
     return (
-        f"the step would commit {', '.join(undeclared)} as a nested repository (a gitlink, "
+        f"the step would commit {_names(undeclared)} as a nested repository (a gitlink, "
         "mode 160000) that .gitmodules does not declare, which no other checkout could fill"
         f"{saved}. Declare it with `git submodule add URL PATH`, or remove its .git folder "
         "to commit its files"

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from runner import contain
 from runner.model import Command
+from runner.termtext import printable
 
 __all__ = [
     "OWNER_ENV",
@@ -90,7 +91,7 @@ class Completed:
 
     def tail(self, lines: int = 20) -> str:
         """The last ``lines`` lines of output, for failure reports."""
-        return "\n".join(self.output_end().rstrip("\n").split("\n")[-lines:])
+        return printable("\n".join(self.output_end().rstrip("\n").split("\n")[-lines:]))
 
 
 def read_tail(path: Path, limit: int = TAIL_BYTES) -> str:

@@ -24,7 +24,13 @@ from runner.journal import file_label
 from runner.model import RollbackMode
 from runner.ownership.commits import ForeignPolicy, choose_commits
 from runner.ownership.gitsetup import GitSetup, hold_setup
-from runner.ownership.paths import Discarded, discard_changes, give_back_flags, ignored_paths
+from runner.ownership.paths import (
+    Discarded,
+    discard_changes,
+    give_back_flags,
+    ignored_paths,
+    moved_notice,
+)
 from runner.process import describe, run_command
 from runner.results import GateResult, GateStatus, RollbackRecord
 
@@ -101,6 +107,8 @@ def roll_back(
         )
         if done.copied:
             rt.observer.notice(_copies_notice(done.copied, done.copies_in))
+        if done.moved:
+            rt.observer.notice(moved_notice(done))
         if step_start is not None:
             # What the step committed while it ran was never a checkpoint: reset, not revert.
             ref = f"refs/runner/rollbacks/{patch_path.stem}-step"

@@ -17,7 +17,8 @@ from runner.context import Runtime
 from runner.git import Repository, quiet_folders
 from runner.model import Step
 from runner.nested import refuse_undeclared_gitlinks, set_aside_repositories
-from runner.ownership.paths import discard_changes, ignored_paths
+from runner.ownership.paths import discard_changes, ignored_paths, moved_notice
+from runner.pathquote import quote_path
 from runner.results import GateResult
 from runner.watch import TreeWatch, WatchStarter
 
@@ -137,10 +138,13 @@ def discard_leftovers(rt: Runtime, step: Step, sha: str) -> str:
         patch.unlink(missing_ok=True)
     if done.copied:
         parts.append(f"files never committed were copied to {done.copies_in}/")
+    if done.moved:
+        parts.append(moved_notice(done))
     if nested.removed or nested.kept:
         parts.append(nested.describe())
     if left := [p for p in rt.repo.dirty_paths() if p.rstrip("/") not in nested.kept]:
-        parts.append(f"still in the tree, not removed: {', '.join(left[:5])}")
+        shown = ", ".join(quote_path(p) for p in left[:5])
+        parts.append(f"still in the tree, not removed: {shown}")
     return "; ".join(parts)
 
 

@@ -6,8 +6,10 @@ Real processes throughout: background jobs, daemons that double-fork out of thei
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,7 +19,7 @@ import pytest
 
 from runner import process
 from runner.journal import Lock, StateDir
-from tests.conftest import ROOT, git, make_repo, processes_matching, run_cli
+from tests.conftest import ROOT, git, make_repo, processes_matching, run_cli, start_cli
 from tests.crashplan import runner_process
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc")
@@ -232,8 +234,12 @@ def test_a_runner_killed_while_its_pool_parses_leaves_no_worker_and_no_lock(
     runner = runner_process(plan, repo, {})
     workers: list[int] = []
     try:
+        journal = repo / ".git/runner/journal.jsonl"
         while runner.poll() is None and not workers:
-            workers = pool_workers(runner.pid)
+            # A child forked to exec git has the runner's command line too, for a moment:
+            # only children seen once the step started are its pool.
+            started = journal.exists() and "step-started" in journal.read_text()
+            workers = pool_workers(runner.pid) if started else []
             time.sleep(0.005)
         assert workers, "the run ended before its pool started: give it more to parse"
         runner.kill()
@@ -358,3 +364,108 @@ phases:
     assert git("status", "--porcelain", cwd=repo) == ""
     (patch,) = (repo / ".git/runner/rollbacks").glob("*leftovers.patch")
     assert "report" in patch.read_text()
+
+
+def _wait_for(check: object, seconds: float = 60) -> None:
+    """Poll ``check()`` until true (a generous bound: only to stop a broken test)."""
+    deadline = time.monotonic() + seconds
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
+def test_a_lock_a_dead_runs_command_holds_is_freed_by_the_next_run(tmp_path: Path) -> None:
+    """A gate whose child locks ``.git/runner/lock`` itself, then the runner is SIGKILLed:
+    the next run used to be refused (naming the dead pid) as long as that child lived."""
+    repo = make_repo(tmp_path / "repo")
+    mark = f"60.{time.monotonic_ns()}"
+    flag = tmp_path / "once"
+    plan = tmp_path / "phases.yaml"
+    plan.write_text(f"""\
+version: 1
+name: stuck
+phases:
+  - id: p
+    steps:
+      - id: s
+        run: "echo one > one.txt"
+        gate: [{{run: "test -e {flag} || {{ touch {flag}; flock .git/runner/lock sleep {mark} &
+          sleep 30; }}"}}]
+""")
+    first = start_cli("run", str(plan), cwd=repo)
+    try:
+        _wait_for(lambda: processes_matching(f"flock .git/runner/lock sleep {mark}"))
+        first.kill()
+        first.communicate()
+
+        again = run_cli("run", str(plan), cwd=repo)
+
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert processes_matching(mark) == []
+        assert git("status", "--porcelain", cwd=repo) == ""
+    finally:
+        first.kill()
+        _kill_all(processes_matching(mark))
+
+
+def test_a_lock_held_by_a_stranger_is_refused_naming_that_process(tmp_path: Path) -> None:
+    """The lock held by a process no runner started, ``lock.json`` naming a dead run: the
+    refusal names the process that holds the lock, not only the dead pid."""
+    repo = make_repo(tmp_path / "repo")
+    mark = f"61.{time.monotonic_ns()}"
+    state = repo / ".git/runner"
+    state.mkdir()
+    (state / "lock").touch()
+    owner = {"pid": 999999999, "host": socket.gethostname(), "started": "x", "command": "run"}
+    (state / "lock.json").write_text(json.dumps(owner))
+    holder = subprocess.Popen(["flock", str(state / "lock"), "sleep", mark])
+    try:
+        _wait_for(lambda: processes_matching(f"sleep {mark}"))
+        plan = tmp_path / "phases.yaml"
+        plan.write_text(
+            "version: 1\nname: n\nphases:\n  - id: p\n    steps:\n"
+            "      - id: s\n        run: 'true'\n"
+        )
+
+        refused = run_cli("run", str(plan), cwd=repo)
+
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert f"sleep {mark}" in refused.stdout + refused.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_second_run_does_not_take_over_a_live_runs_deleted_lock(tmp_path: Path) -> None:
+    """A gate deletes ``.git/runner/lock``: a second run used to lock the new file and
+    announce it took over the lock of a dead run while the first still ran."""
+    repo = make_repo(tmp_path / "repo")
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    plan = tmp_path / "phases.yaml"
+    plan.write_text(f"""\
+version: 1
+name: twice
+phases:
+  - id: p
+    steps:
+      - id: s
+        run: "echo one > one.txt"
+        gate: [{{run: "rm .git/runner/lock; touch {ready}; i=0; while [ ! -e {go} ] &&
+          [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done"}}]
+""")
+    first = start_cli("run", str(plan), cwd=repo)
+    try:
+        _wait_for(ready.exists)
+
+        second = run_cli("run", str(plan), cwd=repo)
+        go.touch()
+        out, err = first.communicate(timeout=120)
+
+        assert second.returncode == 2, second.stdout + second.stderr
+        assert "took over" not in second.stdout + second.stderr
+        assert f"pid {first.pid}" in second.stdout + second.stderr
+        assert "deleted or replaced lock" in out + err
+        assert first.returncode == 1, out + err
+        assert Lock(StateDir(repo / ".git"), command="").is_held_elsewhere() is False
+    finally:
+        first.kill()

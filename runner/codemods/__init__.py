@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from runner.pathquote import quote_path
+from runner.termtext import printable
+
 if TYPE_CHECKING:
     from runner.model import Delete, MoveImport, RewriteCall
 
@@ -46,7 +49,7 @@ class SkippedFile:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
+        return f"{quote_path(self.path)}: {printable(self.reason, keep='')}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,12 @@ def _check_path(root: Path, path: str) -> str | None:
         return f"cannot be resolved ({getattr(e, 'strerror', None) or e})"
     if not full.exists() and not full.is_symlink():
         return "no such file or folder"
+    for parent in list(pure.parents)[:-1]:  # a rollback cannot reach into another repository
+        if (root / parent / ".git").exists():
+            return (
+                f"is inside {parent.as_posix()}, a submodule or nested repository: a step "
+                "changes only this repository's files"
+            )
     return None
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from runner.errors import GitError, RollbackIncomplete
 from runner.git import Repository
 from runner.journal import Journal, StateDir
+from runner.ownership.bulky import LARGE_FILE_BYTES, move_aside
 from runner.ownership.flags import (
     FlagSnapshot,
     keep_flags,
@@ -38,6 +39,7 @@ from runner.ownership.flags import (
     snapshot_flags,
 )
 from runner.ownership.ignored import ignored_paths, snapshot_ignored
+from runner.pathquote import quote_path
 
 __all__ = [
     "Changes",
@@ -51,6 +53,7 @@ __all__ = [
     "ignored_paths",
     "is_ignored_at_start",
     "keep_user_copies",
+    "moved_notice",
     "set_aside",
     "snapshot_ignored",
     "start_run",
@@ -88,6 +91,8 @@ class Discarded:
     copies_in: Path
     may_leave_behind: bool
     flags: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # before the restore
+    moved: tuple[str, ...] = ()  # too large or not regular files: moved into ``moved_to``
+    moved_to: Path | None = None
 
 
 @dataclass(slots=True)
@@ -225,6 +230,8 @@ def discard_changes(
     discarded; :class:`RollbackIncomplete` when the restored paths are not then as in the
     target (the journal still holds the rollback, so the next run tries it again).
     """
+    aside_in = patch.with_name(f"{patch.stem}-aside")
+    aside = () if staged else move_aside(repo, base, aside_in)
     changes = collect_changes(repo, base, ignored=ignored, staged=staged)
     saved = repo.save_tree_patch(base, patch, cached=staged)
     copies_in = patch.with_name(f"{patch.stem}-files")
@@ -248,7 +255,22 @@ def discard_changes(
     if wrong := repo.literal_differences(target, changes.present, changes.added):
         raise RollbackIncomplete(_not_restored(wrong, target, patch, copies_in, copied))
     return Discarded(
-        saved.files, copied, copies_in, saved.may_leave_behind or changes.nested, flags
+        saved.files,
+        copied,
+        copies_in,
+        saved.may_leave_behind or changes.nested,
+        flags,
+        moved=aside,
+        moved_to=aside_in,
+    )
+
+
+def moved_notice(done: Discarded) -> str:
+    """Where the files a patch could not hold went (see :mod:`runner.ownership.bulky`)."""
+    shown = _shown(quote_path(p) for p in done.moved)
+    return (
+        f"{len(done.moved)} file(s) too large for a patch (over {LARGE_FILE_BYTES >> 20} MiB) "
+        f"or not regular files ({shown}) were moved, not diffed, to {done.moved_to}/"
     )
 
 

@@ -22,13 +22,19 @@ __all__ = ["find_damage", "git_dir_gone", "give_back_access"]
 
 
 def find_damage(
-    state: StateDir, journal_fd: int, written: str, kept: Mapping[Path, bytes] | None = None
+    state: StateDir,
+    journal_fd: int,
+    written: str,
+    kept: Mapping[Path, bytes] | None = None,
+    lock_fd: int | None = None,
 ) -> list[str]:
     """What a command did to the state folder, one phrase each (empty: nothing).
 
     ``journal_fd`` is the run's open journal and ``written`` what it wrote there: a journal
     file that is not that file, or does not hold exactly that, was deleted or changed.
     ``kept``: the other files a recovery reads (the ignored-files snapshot), and their bytes.
+    ``lock_fd`` holds the run lock: a ``lock`` file that is not that file was deleted or
+    replaced, and a second run could take the new one while this one runs.
     """
     if not state.root.is_dir():
         return ["deleted it"]
@@ -52,7 +58,17 @@ def find_damage(
             same_bytes = False
         if not same_bytes:
             damage.append(f"deleted or changed {path.name}")
+    if lock_fd is not None and not _same_file(state.root / "lock", lock_fd):
+        damage.append("deleted or replaced lock")
     return damage
+
+
+def _same_file(path: Path, fd: int) -> bool:
+    try:
+        st, held = path.stat(), os.fstat(fd)
+    except OSError:
+        return False
+    return (st.st_ino, st.st_dev) == (held.st_ino, held.st_dev)
 
 
 def give_back_access(state: StateDir) -> None:
