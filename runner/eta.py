@@ -79,7 +79,9 @@ def _journals(state: StateDir) -> Iterator[Path]:
         runs = [p for p in state.runs.iterdir() if p.suffix == ".jsonl"]
     except OSError:
         runs = []
-    rehearsals = list((state.root / "rehearsals").glob("*/*.jsonl"))
+    # A rehearsal's own state folder is its record folder: its finished journal is archived
+    # in ``rehearsals/ID/runs/`` as a real run's is in ``runs/``.
+    rehearsals = list((state.root / "rehearsals").glob("*/runs/*.jsonl"))
     # Run ids (and rehearsal folders) begin with their start time: names sort by age.
     ordered = sorted(runs + rehearsals, key=_age_key, reverse=True)
     yield from ordered[:_LOOK_BACK]

@@ -273,3 +273,20 @@ def test_status_watch_follows_a_running_plan_to_its_end(tmp_path: Path) -> None:
     expected = expected_times(StateDir(repo / ".git"))
     assert set(expected.steps) == {"p/one", "p/two"}
     assert expected.gate("p/one", "slow") is not None
+
+
+def test_a_real_run_after_a_rehearsal_shows_the_rehearsals_times(tmp_path: Path) -> None:
+    """The rehearsal keeps its journal in its record folder (``rehearsals/ID/runs/``); the
+    real run's final table and live line compare each step with it."""
+    repo = make_repo(tmp_path / "repo", {"app.py": "x = 1\n"})
+    plan = tmp_path / "phases.yaml"
+    plan.write_text(FAILING.replace("exit 3", "exit 0"))
+    assert run_cli("run", str(plan), "--dry-run", cwd=repo).returncode == 0
+
+    expected = expected_times(StateDir(repo / ".git"))
+    real = run_cli("run", str(plan), cwd=repo)
+
+    assert ("p/engine", "unit") in expected.gates
+    assert "p/engine" in expected.steps
+    assert real.returncode == 0, real.stdout + real.stderr
+    assert "last time" in real.stdout
