@@ -323,7 +323,7 @@ class _Run:
             with critical_section():
                 anywhere = step.action is None or isinstance(step.action, RunAction)
                 if why := stage_step(rt, step, None if anywhere else result.changed):
-                    result = replace(result, message=result.message or why)
+                    result = replace(result, message="; ".join(filter(None, [result.message, why])))
                 tree = repo.write_tree()  # what the checkpoint holds, whatever gates do
                 changed, diffstat = repo.tree_stat(checkpoint, tree)
                 if refused := self.owned.check_staged(repo, changed):  # the user's files
