@@ -47,9 +47,11 @@ __all__ = [
     "end_strays",
     "end_strays_of",
     "forget",
+    "group_alive",
     "keep_from_children",
     "new_token",
     "reap_orphans",
+    "signal_group",
 ]
 
 #: Set in every plan command's environment to a token of that one command.
@@ -257,7 +259,7 @@ def end_leftovers(session: int, token: str, spared: frozenset[int]) -> int:
         _end_group(session)
         return 0
     reap_orphans(spared)
-    if become_subreaper() and not _group_alive(session) and not _adopted(spared):
+    if become_subreaper() and not group_alive(session) and not _adopted(spared):
         return 0  # nothing of it can be alive: every orphan of it would have come here
     ended: set[int] = set()
     deadline = time.monotonic() + GRACE_SECONDS
@@ -325,11 +327,11 @@ def _end_matching(match: Callable[[set[bytes]], bool]) -> int:
 
 
 def _end_group(pgid: int) -> None:
-    _signal_group(pgid, signal.SIGTERM)
+    signal_group(pgid, signal.SIGTERM)
     deadline = time.monotonic() + GRACE_SECONDS
-    while _group_alive(pgid) and time.monotonic() < deadline:
+    while group_alive(pgid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    _signal_group(pgid, signal.SIGKILL)
+    signal_group(pgid, signal.SIGKILL)
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
@@ -337,12 +339,14 @@ def _signal(pid: int, sig: signal.Signals) -> None:
         os.kill(pid, sig)
 
 
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
+def signal_group(pgid: int, sig: signal.Signals) -> None:
+    """Send ``sig`` to process group ``pgid``; one already gone (or not ours) is no error."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
 
 
-def _group_alive(pgid: int) -> bool:
+def group_alive(pgid: int) -> bool:
+    """Whether process group ``pgid`` still has a member."""
     try:
         os.killpg(pgid, 0)
     except (ProcessLookupError, PermissionError):

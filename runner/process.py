@@ -196,16 +196,16 @@ def terminate_group(proc: subprocess.Popen[bytes]) -> None:
     The group is signalled even when the leader has exited already: a shell that started
     ``sleep 1000 &`` leaves the sleep in the group after the shell is gone.
     """
-    _signal_group(proc.pid, signal.SIGTERM)
+    contain.signal_group(proc.pid, signal.SIGTERM)
     deadline = time.monotonic() + GRACE_SECONDS
     while time.monotonic() < deadline:
         # Members that exited are zombies until reaped, and keep the group "alive": the
         # shell's own children are re-parented to the runner (a subreaper) when it ends.
         contain.reap_orphans(frozenset({proc.pid}))
-        if proc.poll() is not None and not _group_alive(proc.pid):
+        if proc.poll() is not None and not contain.group_alive(proc.pid):
             return
         time.sleep(0.05)
-    _signal_group(proc.pid, signal.SIGKILL)
+    contain.signal_group(proc.pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=GRACE_SECONDS)
 
@@ -266,16 +266,3 @@ def _kill_group_on_exception(proc: subprocess.Popen[bytes]) -> Iterator[None]:
         # own session, so the terminal's SIGINT never reached it; stop it ourselves.
         terminate_group(proc)
         raise
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
