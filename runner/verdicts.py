@@ -59,9 +59,9 @@ def pytest_inconclusive(returncode: int, counts: Sequence[tuple[str, int]] | Non
     returns when a test module fails to import ("errors during collection"): the report then
     counts those errors, and a step that broke a test module has failed, not gone unjudged.
     """
-    if counts is None:
-        return f"no JUnit report: pytest did not run (exit {returncode})"
     why = PYTEST_INCONCLUSIVE.get(returncode)
+    if counts is None:
+        return why or f"no JUnit report: pytest did not run (exit {returncode})"
     found = dict(counts)
     if why is not None and returncode != 5 and (found.get("failed") or found.get("errors")):
         return None  # collection errors: a verdict on the change
