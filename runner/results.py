@@ -128,7 +128,7 @@ class StepResult:
 
     @property
     def failed_gate(self) -> GateResult | None:
-        """The first gate that did not pass."""
+        """The first gate that did not pass (report-only gates never stop a step)."""
         return next((g for g in self.gates if not g.passed), None)
 
 
