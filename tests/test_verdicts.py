@@ -230,6 +230,37 @@ def test_report_only_phase_gate_never_rolls_the_phase_back(
     assert git("status", "--porcelain", cwd=repo) == ""
 
 
+def test_an_inconclusive_phase_gate_takes_the_phase_back_as_never_judged(
+    repo: Path, plan_file: Path, tmp_path: Path
+) -> None:
+    write_plan(
+        plan_file,
+        """\
+        version: 1
+        name: phase-unjudged
+        phases:
+          - id: p
+            gate: [{metric: "echo no figure", max: 1}]
+            steps:
+              - id: s
+                run: "echo one > one.txt"
+        """,
+    )
+    start, junit = head(repo), tmp_path / "j.xml"
+
+    done = run_cli("run", str(plan_file), "--junit", str(junit), cwd=repo)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert head(repo) == start
+    assert not (repo / "one.txt").exists()
+    assert (
+        "phase p: gate 'metric' inconclusive (printed no number): the change was never judged"
+        in done.stdout
+    )
+    assert 'classname="phase p" name="metric"' in junit.read_text()
+    assert '<error message="inconclusive: printed no number"' in junit.read_text()
+
+
 def test_an_inconclusive_rehearsal_gate_is_never_replayed_as_a_pass(
     repo: Path, plan_file: Path
 ) -> None:
