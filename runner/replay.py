@@ -346,7 +346,8 @@ def _gate_key(gate: Gate) -> str:
 
 
 def _gate_digest(gate: Gate) -> str:
-    return _digest(dataclasses.asdict(gate))
+    # A key at its default is left out, so a rehearsal recorded before it existed still counts.
+    return _digest({k: v for k, v in dataclasses.asdict(gate).items() if k != "report_only" or v})
 
 
 def _digest(value: object) -> str:
