@@ -83,9 +83,20 @@ class RunGate:
 
 @dataclass(frozen=True, slots=True)
 class PytestGate:
-    """Runs ``python -m pytest ARGS``; counts come from the JUnit XML pytest writes."""
+    """Runs ``python -m pytest ARGS``; counts come from the JUnit XML pytest writes.
+
+    ``baseline``: ``"start"`` judges only failures absent from the plan's starting commit;
+    ``retries``: re-runs of the failed tests; ``flaky``: ``"fail"`` when a test that passed
+    only on a re-run fails the gate (see :mod:`runner.gates.baseline`). ``None``: not set.
+    """
+
+    #: Digested only when set, so a plain pytest gate's digest stays what it was before.
+    _digest_when_set: ClassVar[tuple[str, ...]] = ("baseline", "retries", "flaky")
 
     args: tuple[str, ...]
+    baseline: str | None = None
+    retries: int | None = None
+    flaky: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

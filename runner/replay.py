@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.gates import GateContext, run_gate
+from runner.gates.testpolicy import baseline_depends
 from runner.includes import fingerprint, list_includes
 from runner.journal import write_atomically
 from runner.model import ApproveGate, Gate, MetricGate, Phase, Plan, Step
@@ -249,7 +250,7 @@ def depends_on(gate: Gate, ctx: GateContext) -> dict[str, str]:
         "definition": _gate_digest(gate),
         "environment": _digest(environ_hashes(ctx)),
         "interpreter": f"{python.replace(root, '<root>')} {_version(python)}",
-    }
+    } | baseline_depends(gate, ctx)
 
 
 def environ_hashes(ctx: GateContext) -> dict[str, str]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from runner.codemods import FollowUp, SkippedFile
 from runner.errors import EXIT_GATE_FAILED, EXIT_OK
+from runner.testoutcome import TestOutcome
 
 __all__ = [
     "GateResult",
@@ -57,6 +58,7 @@ class GateResult:
     value: float | None = None
     sites: tuple[str, ...] = ()
     replayed: str | None = None  # the rehearsal whose pass on the same tree was reused
+    tests: TestOutcome | None = None  # pytest gates: flaky, pre-existing, fixed tests by id
 
     @property
     def passed(self) -> bool:
