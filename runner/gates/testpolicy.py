@@ -33,12 +33,14 @@ from runner.gates.retry import rerun
 from runner.model import Gate, PytestGate
 from runner.process import Completed
 from runner.results import GateResult, GateStatus
+from runner.termtext import printable
 from runner.testoutcome import TestOutcome
 
 __all__ = ["apply_policy", "baseline_depends", "judged_by_tests", "policy_args"]
 
 _SECTION = re.compile(r"^_{3,} (?P<head>.+?) _{3,}$")
 _SHOWN = 10  # ids listed in a failed gate's output before "and N more"
+_TAIL_LINES = 20  # as many as a plain gate's tail
 
 
 def judged_by_tests(spec: PytestGate) -> bool:
@@ -82,7 +84,7 @@ def apply_policy(
         baseline=None if baseline is None else baseline.failing,
         flaky_fails=spec.flaky == "fail",
     )
-    return _result(result, spec, judged, baseline)
+    return _result(result, spec, judged, baseline, done.output_end())
 
 
 def _retry(
@@ -105,7 +107,11 @@ def _retry(
 
 
 def _result(
-    result: GateResult, spec: PytestGate, judged: Judged, baseline: TestBaseline | None
+    result: GateResult,
+    spec: PytestGate,
+    judged: Judged,
+    baseline: TestBaseline | None,
+    output: str,
 ) -> GateResult:
     counts = dict(result.counts)
     parts = [f"{counts.get('passed', 0)} passed"]
@@ -136,7 +142,7 @@ def _result(
         baseline=None if baseline is None else baseline.commit,
     )
     status = GateStatus.FAILED if judged.blocking else GateStatus.PASSED
-    tail = _tail(judged, result.output_tail, spec) if judged.blocking else ""
+    tail = _tail(judged, output, spec) if judged.blocking else ""
     return replace(
         result,
         status=status,
@@ -147,9 +153,9 @@ def _result(
     )
 
 
-def _tail(judged: Judged, pytest_tail: str, spec: PytestGate) -> str:
-    """The blocking tests by name first, then pytest's own last lines without the lines
-    about tests that do not block (a pre-existing failure is not this step's doing)."""
+def _tail(judged: Judged, output: str, spec: PytestGate) -> str:
+    """The blocking tests by name first, then the last lines of pytest's output without
+    those about tests that do not block (a pre-existing failure is not this step's doing)."""
     lines: list[str] = []
     if judged.new:
         title = "new failures (passing at the plan's start)" if spec.baseline else "failed"
@@ -160,8 +166,8 @@ def _tail(judged: Judged, pytest_tail: str, spec: PytestGate) -> str:
     if spec.flaky == "fail" and judged.flaky:
         lines.append("flaky (failed, then passed on a re-run; flaky: fail):")
         lines += [f"  {t}" for t in judged.flaky[:_SHOWN]]
-    kept = _without(pytest_tail.splitlines(), judged.preexisting, (*judged.new, *judged.flaky))
-    return "\n".join([*lines, *kept])
+    kept = _without(output.splitlines(), judged.preexisting, (*judged.new, *judged.flaky))
+    return printable("\n".join([*lines, *kept[-_TAIL_LINES:]]))
 
 
 def baseline_depends(gate: Gate, ctx: GateContext) -> dict[str, str]:
