@@ -5,7 +5,9 @@ once, before the first step (the tree is that commit then), and the failing ids 
 first checkpoint (:mod:`runner.testrecord`). A resumed run, or one after a rollback that
 kept the first checkpoint, reads them back from the branch instead of running the suite
 again; one after a rollback that took the first checkpoint away reuses the ids this
-repository measured for the same commit and gate before (``.git/runner/test-baselines.json``).
+repository measured for the same commit and gate before (``.git/runner/test-baselines.json``),
+and a run that replays a rehearsal (``--replay``) reuses the rehearsal's
+(``test-baselines.json`` in its records), so the suite runs on the starting commit once.
 A plan that gains a baseline gate after some steps are done measures it on the current
 commit and says so: that is the closest runner can get without checking out old trees.
 """
@@ -13,7 +15,9 @@ commit and says so: that is the closest runner can get without checking out old 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from runner.context import Runtime
@@ -23,6 +27,8 @@ from runner.gates.baseline import TestBaseline, test_baseline_key
 from runner.history import PlanHistory
 from runner.journal import write_atomically
 from runner.model import Gate, PytestGate
+from runner.rehearsals import latest_rehearsal, rehearsals_dir
+from runner.replay import Recorder, Replayer, stale
 from runner.startcounts import all_gates
 from runner.testrecord import baseline_section, read_test_baselines
 
@@ -45,13 +51,15 @@ def measure_start(rt: Runtime, history: PlanHistory) -> list[str]:
     if not wanted or all(s.key in history.done for s in rt.plan.steps):
         return []
     head = rt.repo.head()
-    cached = _read_cache(rt).get(head, {})
+    caches = [(where, _entry(path, head)) for where, path in _caches(rt, head)]
     sections: list[str] = []
     for key, gate in wanted.items():
-        ids = cached.get(key)
-        if isinstance(ids, list) and all(isinstance(i, str) for i in ids):
+        where, ids = next(((w, c[key]) for w, c in caches if _is_ids(c.get(key))), ("", None))
+        if ids is not None:
             baseline = TestBaseline(head, frozenset(ids))
-            rt.observer.notice(f"gate {gate.name}: baseline of {head[:10]} reused")
+            rt.observer.notice(f"gate {gate.name}: baseline of {head[:10]} reused{where}")
+            if where:  # kept here too, for a later run without --replay
+                _write_cache(rt, head, key, baseline)
         else:
             baseline = _measure(rt, gate, head, late=history.first_step_commit is not None)
             _write_cache(rt, head, key, baseline)
@@ -103,17 +111,50 @@ def _measure(rt: Runtime, gate: Gate, head: str, *, late: bool) -> TestBaseline:
     return TestBaseline(head, failing)
 
 
-def _read_cache(rt: Runtime) -> dict[str, dict[str, Any]]:
+def _caches(rt: Runtime, head: str) -> list[tuple[str, Path]]:
+    """Where measurements may be found: this repository's state folder, then, for a run
+    that replays (``--replay``), the records of the rehearsal it may replay: same plan,
+    same starting commit, young enough. A rehearsal's tree lacks what it did not copy in,
+    so its failures are trusted only where its verdicts are."""
+    found = [("", rt.ws.state.root / CACHE)]
+    if isinstance(rt.ws.gates, Replayer):
+        latest = latest_rehearsal(rehearsals_dir(rt.repo.git_dir), rt.plan.name)
+        if latest is not None and _replayable(latest[1], rt, head, rt.ws.gates.max_age):
+            folder = rehearsals_dir(rt.repo.git_dir) / latest[0]
+            found.append((f" from rehearsal {latest[0]}", folder / CACHE))
+    return found
+
+
+def _replayable(summary: dict[str, Any], rt: Runtime, head: str, max_age: float) -> bool:
+    age = time.time() - float(summary.get("finished", 0) or 0)
+    return age <= max_age and not stale(summary, rt.plan, head)
+
+
+def _is_ids(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(i, str) for i in value)
+
+
+def _entry(path: Path, head: str) -> dict[str, Any]:
+    data = _read(path).get(head)
+    return data if isinstance(data, dict) else {}
+
+
+def _read(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads((rt.ws.state.root / CACHE).read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
 
 
 def _write_cache(rt: Runtime, head: str, key: str, baseline: TestBaseline) -> None:
-    data = _read_cache(rt)
-    entry = data.get(head)
-    data[head] = (entry if isinstance(entry, dict) else {}) | {key: sorted(baseline.failing)}
-    text = json.dumps(data, indent=1, sort_keys=True) + "\n"
-    write_atomically(rt.ws.state.root / CACHE, text.encode())
+    """Into the state folder; a rehearsal also into its records, for the real run."""
+    paths = [rt.ws.state.root / CACHE]
+    if isinstance(rt.ws.gates, Recorder):
+        paths.append(rt.ws.gates.path.parent / CACHE)
+    for path in paths:
+        data = _read(path)
+        entry = data.get(head)
+        data[head] = (entry if isinstance(entry, dict) else {}) | {key: sorted(baseline.failing)}
+        text = json.dumps(data, indent=1, sort_keys=True) + "\n"
+        write_atomically(path, text.encode())

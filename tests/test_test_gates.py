@@ -238,6 +238,9 @@ def test_a_test_that_fails_once_then_passes_is_flaky(
             "failed": [], "flaky": [FLAKY_ID], "preexisting": [], "fixed": [], "baseline": None,
         }  # fmt: skip
         assert ["flaky", 1] in gate["counts"]  # type: ignore[operator]
+        # only the failed test ran again: [c/d] and test_steady passed the first time
+        (listed,) = (repo / ".git/runner/tmp/pytest-rerun").glob("*.retry-1.ids")
+        assert listed.read_text() == f"{FLAKY_ID}\n"
         return
     assert done.returncode == 1, done.stdout + done.stderr
     assert "rolled back" in done.stdout
@@ -350,3 +353,25 @@ def test_test_options_are_checked_where_they_are_written(tmp_path: Path) -> None
         "it fails, then passes on a re-run; add 'retries: 1' or more",
         f"error: {plan}:19:20: 'flaky' must be one of pass, fail, got 'sometimes'",
     ], done.stderr
+
+
+def test_a_replaying_run_reuses_the_rehearsals_baseline_and_verdict(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", {"tests/test_a.py": SUITE, "tests/conftest.py": CONFTEST})
+    plan = tmp_path / "phases.yaml"
+    plan.write_text(BASELINE_PLAN.split("      - id: fix", maxsplit=1)[0])
+    sessions = tmp_path / "sessions"
+    env = {"SESSIONS": str(sessions)}
+
+    rehearsed = run_cli("run", str(plan), "--dry-run", cwd=repo, env=env)
+    assert rehearsed.returncode == 0, rehearsed.stdout + rehearsed.stderr
+    assert sessions.read_text().count("session") == 2  # the baseline, the step's gate
+
+    done = run_cli("run", str(plan), "--replay", cwd=repo, env=env)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sessions.read_text().count("session") == 2  # nothing ran again
+    assert "reused from rehearsal" in done.stdout
+    assert "passed in rehearsal" in done.stdout
+    body = _body(repo, "HEAD")
+    assert "(2 passed, 2 pre-existing failures, 0 new)" in body
+    assert '  "tests/test_a.py::test_pre1"\n  "tests/test_a.py::test_pre2"' in body
