@@ -147,7 +147,10 @@ def test_baseline_failures_are_pre_existing_and_a_new_one_rolls_the_step_back(
 
 
 def test_a_plan_whose_only_failures_are_pre_existing_passes(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path / "repo", {"tests/test_a.py": SUITE, "tests/conftest.py": CONFTEST})
+    """A file that fails to collect is one pre-existing failure, and does not stop the
+    other files' tests from being judged."""
+    files = {"tests/test_a.py": SUITE, "tests/conftest.py": CONFTEST}
+    repo = make_repo(tmp_path / "repo", files | {"tests/test_gone.py": "import gone_module\n"})
     plan = tmp_path / "phases.yaml"
     plan.write_text(BASELINE_PLAN.split("      - id: fix", maxsplit=1)[0])
     sessions = tmp_path / "sessions"
@@ -155,8 +158,9 @@ def test_a_plan_whose_only_failures_are_pre_existing_passes(tmp_path: Path) -> N
     done = run_cli("run", str(plan), cwd=repo, env={"SESSIONS": str(sessions)})
 
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "2 pre-existing failures, 0 new" in done.stdout
-    assert "2 tests failing on" in done.stdout
+    assert "2 passed, 3 pre-existing failures, 0 new" in done.stdout
+    assert "3 tests failing on" in done.stdout
+    assert "tests/test_gone.py" in done.stdout
 
     # the first checkpoint rolled back by hand: the measurement of this commit is reused
     git("reset", "-q", "--hard", "HEAD^", cwd=repo)
@@ -165,7 +169,9 @@ def test_a_plan_whose_only_failures_are_pre_existing_passes(tmp_path: Path) -> N
     assert again.returncode == 0, again.stdout + again.stderr
     assert "baseline of" in again.stdout and "reused" in again.stdout
     assert sessions.read_text().count("session") == 3
-    assert "2 failing:" in _body(repo, "HEAD")
+    listed = '  "tests/test_a.py::test_pre1"\n  "tests/test_a.py::test_pre2"\n'
+    listed += '  "tests/test_gone.py"'
+    assert f"3 failing:\n{listed}\n" in _body(repo, "HEAD")
 
 
 # Fails the first time each test runs, then passes: the count lives outside the tree.

@@ -50,14 +50,12 @@ def judged_by_tests(spec: PytestGate) -> bool:
 
 def policy_args(spec: PytestGate) -> list[str]:
     """What such a gate adds to pytest's arguments: ``file`` attributes in the report (to
-    rebuild node ids), and, with a baseline, a run that goes on past a file that fails to
-    collect (else one broken file at the start would interrupt every later run)."""
+    rebuild node ids), and a run that goes on past a file that fails to collect, which is
+    then one failing id like any test (else one broken file at the plan's start would
+    interrupt every later run, and no test of the other files would be judged)."""
     if not judged_by_tests(spec):
         return []
-    extra = ["-o", "junit_family=xunit1"]
-    if spec.baseline is not None:
-        extra.append("--continue-on-collection-errors")
-    return extra
+    return ["-o", "junit_family=xunit1", "--continue-on-collection-errors"]
 
 
 def apply_policy(
