@@ -56,7 +56,7 @@ version: 1
 name: baseline
 gates:
   unit:
-    pytest: -q tests
+    pytest: -q -x tests  # -x would stop at a pre-existing failure: runner runs them all
     baseline: start
 phases:
   - id: p
@@ -223,7 +223,7 @@ def test_a_test_that_fails_once_then_passes_is_flaky(
               - id: s
                 run: echo x > x.txt
                 gate:
-                  - pytest: -q tests
+                  - pytest: -q --maxfail=1 tests
                     {options}
         """).format(options=options)
     )
@@ -274,7 +274,7 @@ def test_node_ids_from_junit_are_the_ones_pytest_collects(tmp_path: Path) -> Non
                     def test_deep(self):
                         assert 0
 
-                @pytest.mark.parametrize("x", ["a b", "c::d", "e.f/g", 'q"uote'])
+                @pytest.mark.parametrize("x", ["a b", "c::d", "e.f/g", 'q"uote', "é"])
                 def test_p(self, x):
                     assert 0
 

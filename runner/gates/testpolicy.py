@@ -49,13 +49,15 @@ def judged_by_tests(spec: PytestGate) -> bool:
 
 
 def policy_args(spec: PytestGate) -> list[str]:
-    """What such a gate adds to pytest's arguments: ``file`` attributes in the report (to
-    rebuild node ids), and a run that goes on past a file that fails to collect, which is
-    then one failing id like any test (else one broken file at the plan's start would
-    interrupt every later run, and no test of the other files would be judged)."""
+    """What such a gate adds to pytest's arguments (last, so they win over ``addopts`` and
+    the gate's own): ``file`` attributes in the report, to rebuild node ids; a run that goes
+    on past a file that fails to collect, which is then one failing id like any test (else
+    one broken file at the plan's start would interrupt every later run); and no
+    ``-x``/``--maxfail``: a run stopped at a pre-existing or flaky failure would leave the
+    tests after it unjudged, and the gate would pass on tests that never ran."""
     if not judged_by_tests(spec):
         return []
-    return ["-o", "junit_family=xunit1", "--continue-on-collection-errors"]
+    return ["-o", "junit_family=xunit1", "--continue-on-collection-errors", "--maxfail=0"]
 
 
 def apply_policy(
