@@ -36,6 +36,7 @@ from runner.journal import write_atomically
 from runner.model import ApproveGate, Gate, MetricGate, Phase, Plan, Step
 from runner.rehearsals import describe_age, latest_rehearsal, rehearsals_dir
 from runner.results import GateResult, GateStatus
+from runner.testoutcome import outcome_from_json, outcome_json
 
 if TYPE_CHECKING:
     from runner.context import Runtime
@@ -134,6 +135,7 @@ class Recorder(GateRunner):
             "seconds": result.seconds,
             "summary": result.summary,
             "counts": [list(c) for c in result.counts],
+            "tests": outcome_json(result.tests),  # pytest gates: flaky, fixed... by id
             "depends": {**self.run_deps, **depends_on(gate, ctx)},
         }
         self.data["environ"] = environ_hashes(ctx)
@@ -206,6 +208,7 @@ class Replayer(GateRunner):
             summary=str(recorded.get("summary", "")),
             counts=counts,
             replayed=str(self.evidence.get("rehearsal")),
+            tests=outcome_from_json(recorded.get("tests")),
         )
 
     def _match(

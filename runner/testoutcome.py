@@ -6,9 +6,10 @@ carry it on a :class:`~runner.results.GateResult` and the JSON report shows it a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
-__all__ = ["TestOutcome"]
+__all__ = ["TestOutcome", "outcome_from_json", "outcome_json"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,3 +29,22 @@ class TestOutcome:
     preexisting: tuple[str, ...] = ()
     fixed: tuple[str, ...] = ()
     baseline: str | None = None
+
+
+def outcome_json(outcome: TestOutcome | None) -> dict[str, Any] | None:
+    """As a rehearsal's evidence records it (``None``: a gate judged by its exit alone)."""
+    return None if outcome is None else asdict(outcome)
+
+
+def outcome_from_json(data: object) -> TestOutcome | None:
+    """Back from :func:`outcome_json`; ``None`` for anything that is not such a record."""
+    if not isinstance(data, dict):
+        return None
+    lists = {}
+    for name in ("failed", "flaky", "preexisting", "fixed"):
+        value = data.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(i, str) for i in value):
+            return None
+        lists[name] = tuple(value)
+    baseline = data.get("baseline")
+    return TestOutcome(**lists, baseline=baseline if isinstance(baseline, str) else None)

@@ -380,4 +380,5 @@ def test_a_replaying_run_reuses_the_rehearsals_baseline_and_verdict(tmp_path: Pa
     assert "passed in rehearsal" in done.stdout
     body = _body(repo, "HEAD")
     assert "(2 passed, 2 pre-existing failures, 0 new)" in body
+    assert "unit pre-existing: tests/test_a.py::test_pre1, tests/test_a.py::test_pre2" in body
     assert '  "tests/test_a.py::test_pre1"\n  "tests/test_a.py::test_pre2"' in body
