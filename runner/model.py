@@ -90,8 +90,11 @@ class PytestGate:
     only on a re-run fails the gate (see :mod:`runner.gates.baseline`). ``None``: not set.
     """
 
-    #: Digested only when set, so a plain pytest gate's digest stays what it was before.
-    _digest_when_set: ClassVar[tuple[str, ...]] = ("baseline", "retries", "flaky")
+    #: Left out of step digests: they change how a gate judges a failure it sees, not what
+    #: the step does, so adding ``retries`` after a flaky rollback leaves the steps already
+    #: committed done rather than "changed since their checkpoint" (replay evidence, which
+    #: must tell them apart, digests the whole gate).
+    _not_digested: ClassVar[tuple[str, ...]] = ("baseline", "retries", "flaky")
 
     args: tuple[str, ...]
     baseline: str | None = None
@@ -387,6 +390,8 @@ def _canonical(value: Any) -> Any:  # noqa: ANN401 - walks any record of this mo
         msg = f"cannot digest {type(value).__name__}"
         raise TypeError(msg)
     optional = getattr(value, "_digest_when_set", ())
+    never = getattr(value, "_not_digested", ())
     names = [f.name for f in dataclasses.fields(value)]  # class variables are not fields
-    kept = [f for f in names if f not in optional or getattr(value, f) is not None]
+    kept = [f for f in names if f not in never]
+    kept = [f for f in kept if f not in optional or getattr(value, f) is not None]
     return {"type": type(value).__name__} | {f: _canonical(getattr(value, f)) for f in kept}

@@ -382,3 +382,48 @@ def test_a_replaying_run_reuses_the_rehearsals_baseline_and_verdict(tmp_path: Pa
     assert "(2 passed, 2 pre-existing failures, 0 new)" in body
     assert "unit pre-existing: tests/test_a.py::test_pre1, tests/test_a.py::test_pre2" in body
     assert '  "tests/test_a.py::test_pre1"\n  "tests/test_a.py::test_pre2"' in body
+
+
+def test_retries_added_after_a_flaky_rollback_leave_done_steps_done(tmp_path: Path) -> None:
+    """The natural fix for a step rolled back by a flaky test is ``retries: 1``: the steps
+    already committed under that gate stay done, not "changed since their checkpoint"."""
+    flaky = """\
+import os
+from pathlib import Path
+
+
+def test_second_and_third_runs_fail():
+    counter = Path(os.environ["FLAKY_COUNTER"])
+    n = int(counter.read_text()) if counter.exists() else 0
+    counter.write_text(str(n + 1))
+    assert n not in (1, 2), "flaked"
+"""
+    repo = make_repo(tmp_path / "repo", {"tests/test_f.py": flaky})
+    plan = tmp_path / "phases.yaml"
+    text = textwrap.dedent("""\
+        version: 1
+        name: later
+        gates:
+          unit:
+            pytest: -q tests
+        phases:
+          - id: p
+            steps:
+              - {id: a, run: echo a > a.txt, gate: unit}
+              - {id: b, run: echo b > b.txt, gate: unit}
+        """)
+    plan.write_text(text)
+    env = {"FLAKY_COUNTER": str(tmp_path / "counter")}
+
+    first = run_cli("run", str(plan), cwd=repo, env=env)
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert (repo / "a.txt").exists()
+    assert not (repo / "b.txt").exists()
+
+    plan.write_text(text.replace("pytest: -q tests", "pytest: -q tests\n    retries: 1"))
+    again = run_cli("run", str(plan), cwd=repo, env=env)
+
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "changed since its checkpoint" not in again.stdout
+    assert "(0 passed, 1 flaky)" in _body(repo, "HEAD")
+    assert (repo / "b.txt").exists()
