@@ -60,6 +60,7 @@ from runner.selection import RunOptions, select_steps
 from runner.staging import stage_step
 from runner.startcounts import count_start
 from runner.stepaction import carry_out
+from runner.teststart import measure_start
 from runner.treeguard import TreeGuard, discard_leftovers
 from runner.verdicts import gate_message, reaction, settled
 
@@ -106,6 +107,7 @@ class _Run:
         self.phase_gates: list[tuple[str, tuple[GateResult, ...]]] = []
         self.notices: list[str] = []
         self.pending_baselines: list[str] = []
+        self.pending_tests: list[str] = []  # test baselines' body sections (teststart)
         self.history = PlanHistory()
         self.checkpoint: str | None = None  # HEAD after our own last commit; None: ask git
         self.guard = TreeGuard(rt.repo.root, rt.repo.git_dir, rt.repo)
@@ -216,6 +218,7 @@ class _Run:
             self._notice(line)
         self.history = read_history(repo.plan_commits(rt.plan.name))
         self.pending_baselines = count_start(rt, self.history)
+        self.pending_tests = measure_start(rt, self.history)
         for key in self.history.done:
             if rt.plan.find_step(key) is None:
                 self._notice(f"the branch records step {key}, which the plan no longer has")
@@ -355,7 +358,8 @@ class _Run:
     ) -> StepResult:
         rt = self.rt
         self.guard.gates_finished(result.gates)  # its stat check runs beside the commit
-        message = checkpoint_message(rt.plan, step, result, self.pending_baselines, failed=failed)
+        counts, tests = self.pending_baselines, self.pending_tests
+        message = checkpoint_message(rt.plan, step, result, counts, failed=failed, sections=tests)
         with critical_section():
             rt.journal.write("commit-started", step=step.key)
             try:
@@ -363,6 +367,7 @@ class _Run:
             except GitError as e:
                 abandon_step(rt, step.key, checkpoint, e)  # rolled back; raises, exit 2
             self.pending_baselines.clear()
+            self.pending_tests.clear()
             rt.journal.write("step-committed", step=step.key, sha=sha)
             if self.guard.gates_may_have_written(result.gates) and rt.repo.dirty_paths():
                 self._notice(discard_leftovers(rt, step, sha))

@@ -94,9 +94,23 @@ class RunGate:
 
 @dataclass(frozen=True, slots=True)
 class PytestGate:
-    """Runs ``python -m pytest ARGS``; counts come from the JUnit XML pytest writes."""
+    """Runs ``python -m pytest ARGS``; counts come from the JUnit XML pytest writes.
+
+    ``baseline``: ``"start"`` judges only failures absent from the plan's starting commit;
+    ``retries``: re-runs of the failed tests; ``flaky``: ``"fail"`` when a test that passed
+    only on a re-run fails the gate (see :mod:`runner.gates.baseline`). ``None``: not set.
+    """
+
+    #: Left out of step digests: they change how a gate judges a failure it sees, not what
+    #: the step does, so adding ``retries`` after a flaky rollback leaves the steps already
+    #: committed done rather than "changed since their checkpoint" (replay evidence, which
+    #: must tell them apart, digests the whole gate).
+    _not_digested: ClassVar[tuple[str, ...]] = ("baseline", "retries", "flaky")
 
     args: tuple[str, ...]
+    baseline: str | None = None
+    retries: int | None = None
+    flaky: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,7 +407,8 @@ def _canonical(value: Any) -> Any:  # noqa: ANN401 - walks any record of this mo
         msg = f"cannot digest {type(value).__name__}"
         raise TypeError(msg)
     optional = getattr(value, "_digest_when_set", ())
-    fields_ = dataclasses.fields(value)  # class variables are not fields
+    never = getattr(value, "_not_digested", ())
+    fields_ = [f for f in dataclasses.fields(value) if f.name not in never]  # no class vars
     kept = [
         f.name
         for f in fields_

@@ -34,7 +34,7 @@ GATE_KINDS = ("run", "pytest", "forbid-imports", "metric", "approve")
 #: Keys a gate of each kind accepts besides its kind (every gate also takes ``timeout``).
 GATE_OPTIONS: dict[str, tuple[str, ...]] = {
     "run": (),
-    "pytest": (),
+    "pytest": ("baseline", "retries", "flaky"),
     "forbid-imports": ("max", "max-ratio"),
     "metric": ("max", "min"),
     "approve": (),
@@ -54,7 +54,17 @@ KEYS: dict[str, tuple[str, ...]] = {
         "replay",
         "max-file-size",
     ),
-    "gate": (*GATE_KINDS, "max", "max-ratio", "min", "timeout", "report-only"),
+    "gate": (
+        *GATE_KINDS,
+        "max",
+        "max-ratio",
+        "min",
+        "timeout",
+        "report-only",
+        "baseline",
+        "retries",
+        "flaky",
+    ),
     "phase": ("id", "title", "gate", "steps"),
     "step": ("id", "title", *ACTIONS, "gate", "timeout", "on-failure", "on-inconclusive"),
     "move-import": ("from", "to", "as", "strings"),

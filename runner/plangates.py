@@ -27,6 +27,7 @@ from runner.planbase import (
     suggest,
     unique_name,
 )
+from runner.plantests import pytest_options
 from runner.planverdicts import report_only_option
 from runner.yamlnodes import RefusedNode
 
@@ -97,6 +98,7 @@ class GateValidator(Validator):
                 users = " and ".join(k for k in GATE_KINDS if key.value in GATE_OPTIONS[k])
                 self.problem(key, f"'{key.value}' does not apply to a {kind} gate, only to {users}")
         spec = self.gate_spec(kind, kinds[0][1], options, what)
+        spec = pytest_options(self, node, kind, spec)  # baseline, retries, flaky
         timeout = None
         if "timeout" in options:
             timeout = self.duration(options["timeout"], "'timeout'")

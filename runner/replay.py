@@ -30,11 +30,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.gates import GateContext, run_gate
+from runner.gates.testpolicy import baseline_depends
 from runner.includes import fingerprint, list_includes
 from runner.journal import write_atomically
 from runner.model import ApproveGate, Gate, MetricGate, Phase, Plan, Step
 from runner.rehearsals import describe_age, latest_rehearsal, rehearsals_dir
 from runner.results import GateResult, GateStatus
+from runner.testoutcome import outcome_from_json, outcome_json
 
 if TYPE_CHECKING:
     from runner.context import Runtime
@@ -133,6 +135,7 @@ class Recorder(GateRunner):
             "seconds": result.seconds,
             "summary": result.summary,
             "counts": [list(c) for c in result.counts],
+            "tests": outcome_json(result.tests),  # pytest gates: flaky, fixed... by id
             "depends": {**self.run_deps, **depends_on(gate, ctx)},
         }
         self.data["environ"] = environ_hashes(ctx)
@@ -206,6 +209,7 @@ class Replayer(GateRunner):
             counts=counts,
             replayed=str(self.evidence.get("rehearsal")),
             report_only=gate.report_only,
+            tests=outcome_from_json(recorded.get("tests")),
         )
 
     def _match(
@@ -251,7 +255,7 @@ def depends_on(gate: Gate, ctx: GateContext) -> dict[str, str]:
         "definition": _gate_digest(gate),
         "environment": _digest(environ_hashes(ctx)),
         "interpreter": f"{python.replace(root, '<root>')} {_version(python)}",
-    }
+    } | baseline_depends(gate, ctx)
 
 
 def environ_hashes(ctx: GateContext) -> dict[str, str]:

@@ -20,6 +20,7 @@ from runner.display import step_caption
 from runner.eta import Expected
 from runner.model import ApproveGate, Gate, Step
 from runner.progress import GateProgress
+from runner.report_tests import junit_test_properties, named_tests
 from runner.results import (
     GateResult,
     GateStatus,
@@ -124,6 +125,8 @@ class LiveObserver:
         if result.replayed:
             line += f"  [cyan]passed in rehearsal {escape(result.replayed)}[/]"
         self.console.print(line)
+        for named in named_tests(result):  # flaky, new, fixed tests by name
+            self.console.print(f"        [dim]{escape(named)}[/]")
 
     def step_finished(self, result: StepResult) -> None:
         """``  ✓ passed 3.4s  46 sites in 40 files  abc1234``; skipped steps in grey."""
@@ -430,6 +433,7 @@ def write_junit(report: RunReport, path: Path) -> None:
             tag = "error" if gate.inconclusive else "failure"
             failure = ET.SubElement(case, tag, message=f"{gate.status.value}: {gate.summary}")
             failure.text = gate.output_tail
+        junit_test_properties(case, gate)
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)

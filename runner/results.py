@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from runner.codemods import FollowUp, SkippedFile
 from runner.errors import EXIT_GATE_FAILED, EXIT_OK
+from runner.testoutcome import TestOutcome
 
 __all__ = [
     "GateResult",
@@ -63,6 +64,7 @@ class GateResult:
     sites: tuple[str, ...] = ()
     replayed: str | None = None  # the rehearsal whose pass on the same tree was reused
     report_only: bool = False  # ``report-only: true``: recorded, never blocks
+    tests: TestOutcome | None = None  # pytest gates: flaky, pre-existing, fixed tests by id
 
     @property
     def passed(self) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 
 from runner.model import OnFailure, OnInconclusive, Rollback, RollbackMode
 from runner.plan import ACTIONS, FORMAT_VERSION, GATE_KINDS, GATE_OPTIONS
+from runner.plantests import BASELINES, FLAKY, TEST_OPTIONS
 
 __all__ = ["SCHEMA_ID", "plan_schema"]
 
@@ -85,11 +86,13 @@ def _gate() -> Schema:
             "type": "boolean",
             "description": "Run and record the gate, never block on it (not for approve).",
         },
+        **_test_options(),
     }
     branches = []
     for kind in GATE_KINDS:
         others = {k: False for k in GATE_KINDS if k != kind}
-        banned = {o: False for o in ("max", "max-ratio", "min") if o not in GATE_OPTIONS[kind]}
+        shared = ("max", "max-ratio", "min", *TEST_OPTIONS)
+        banned = {o: False for o in shared if o not in GATE_OPTIONS[kind]}
         branch: Schema = {"required": [kind], "properties": others | banned}
         if kind == "forbid-imports":
             branch["properties"] |= {"max": {"type": "integer", "minimum": 0}}
@@ -104,6 +107,25 @@ def _gate() -> Schema:
         "properties": kinds | options,
         "additionalProperties": False,
         "oneOf": branches,
+    }
+
+
+def _test_options() -> dict[str, Schema]:
+    """``pytest`` gates only (see :mod:`runner.plantests`)."""
+    return {
+        "baseline": _enum(
+            list(BASELINES),
+            "pytest: judge only tests that did not already fail on the plan's starting commit.",
+        ),
+        "retries": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "pytest: re-run the failed tests (by node id) up to this many times; "
+            "one that passes is flaky.",
+        },
+        "flaky": _enum(
+            list(FLAKY), "pytest: whether a test that passed only on a re-run fails the gate."
+        ),
     }
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
+from runner.gates.baseline import TestBaseline
 from runner.journal import file_label
 from runner.model import ForbidImportsGate, Gate
 from runner.process import Completed, run_command
@@ -37,6 +38,9 @@ class GateContext:
     source_roots: tuple[str, ...]
     baseline: Callable[[ForbidImportsGate], int | None]
     label: str  # prefix for log files: the step key or "phase-<id>"
+    #: ``baseline: start`` pytest gates: the failing tests at the plan's start, by
+    #: :func:`runner.gates.baseline.test_baseline_key`.
+    test_baselines: Mapping[str, TestBaseline] = field(default_factory=dict)
 
 
 def execute(gate: Gate, command: str | Sequence[str], ctx: GateContext) -> Completed:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from runner.gates.common import GateContext, execute, from_completed
+from runner.gates.testpolicy import apply_policy, policy_args
 from runner.journal import file_label
 from runner.model import Gate, PytestGate
 from runner.results import GateResult
@@ -26,6 +27,7 @@ def run_pytest(gate: Gate, spec: PytestGate, ctx: GateContext) -> GateResult:
     xml.unlink(missing_ok=True)
     python = shutil.which("python", path=ctx.env.get("PATH")) or "python3"
     argv = [python, "-m", "pytest", *spec.args, f"--junitxml={xml}", "-p", "no:cacheprovider"]
+    argv += policy_args(spec)  # baseline, retries: see runner.gates.testpolicy
     done = execute(gate, argv, ctx)
     counts = _junit_counts(xml)
     if not done.timed_out and (why := pytest_inconclusive(done.returncode, counts)):
@@ -34,7 +36,8 @@ def run_pytest(gate: Gate, spec: PytestGate, ctx: GateContext) -> GateResult:
     if counts is None:
         return from_completed(gate, done, ctx=ctx, summary="no JUnit report: pytest did not run")
     summary = ", ".join(f"{n} {k}" for k, n in counts if n or k == "passed")
-    return replace(from_completed(gate, done, ctx=ctx, summary=summary), counts=counts)
+    result = replace(from_completed(gate, done, ctx=ctx, summary=summary), counts=counts)
+    return apply_policy(gate, spec, ctx, (argv, done, xml), result)
 
 
 def _junit_counts(xml: Path) -> tuple[tuple[str, int], ...] | None:
