@@ -12,7 +12,7 @@ import enum
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 __all__ = [
     "Action",
@@ -127,6 +127,11 @@ class Gate:
     name: str
     spec: GateSpec
     timeout: float | None = None
+    #: ``exclusive: true``: never runs beside another gate (``settings.parallel-gates``).
+    exclusive: bool = False
+
+    #: How gates are scheduled is not what a step does: not part of its digest.
+    _not_digested: ClassVar[tuple[str, ...]] = ("exclusive",)
 
     @property
     def kind(self) -> str:
@@ -268,6 +273,8 @@ class Step:
     timeout: float | None = None
     on_failure: OnFailure = OnFailure.ROLLBACK
     line: int = 0
+    #: ``run-all-gates``: every gate runs even after one failed (``None``: the setting's).
+    run_all_gates: bool | None = None
 
     @property
     def key(self) -> str:
@@ -322,6 +329,11 @@ class Settings:
     #: MB of module (a 5 MB one took 60 s and 4.2 GB), and files that large are generated
     #: code, not code to migrate. 512 KB keeps one file under ~400 MB and a few seconds.
     max_file_size: int = 512 * 1024
+    #: How many of a step's (or phase's) gates run at once: a number, or ``"auto"`` (the
+    #: machine's cores); 1 runs them one after another, as before the setting existed.
+    parallel_gates: int | Literal["auto"] = 1
+    #: Every gate runs even after one failed, so the report has every verdict.
+    run_all_gates: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,6 +388,7 @@ def _canonical(value: Any) -> Any:  # noqa: ANN401 - walks any record of this mo
         msg = f"cannot digest {type(value).__name__}"
         raise TypeError(msg)
     optional = getattr(value, "_digest_when_set", ())
-    names = [f.name for f in dataclasses.fields(value)]  # class variables are not fields
+    skipped = getattr(value, "_not_digested", ())
+    names = [f.name for f in dataclasses.fields(value) if f.name not in skipped]  # no ClassVars
     kept = [f for f in names if f not in optional or getattr(value, f) is not None]
     return {"type": type(value).__name__} | {f: _canonical(getattr(value, f)) for f in kept}

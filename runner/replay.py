@@ -24,6 +24,7 @@ import dataclasses
 import hashlib
 import json
 import shutil
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -86,6 +87,8 @@ class GateRunner:
 
     def __init__(self, rehearsals: Path | None = None) -> None:
         self.rehearsals = rehearsals
+        #: Gates may run side by side (``settings.parallel-gates``): records are kept one at a time.
+        self.lock = threading.Lock()
 
     def begin(self, rt: Runtime, start: str) -> None:
         """The run starts from ``start`` (after preflight, branch switch and recovery)."""
@@ -125,6 +128,13 @@ class Recorder(GateRunner):
     def run(self, rt: Runtime, owner: Step | Phase, gate: Gate, ctx: GateContext) -> GateResult:
         """Run the gate, then record its verdict beside the tree it judged."""
         result = run_gate(gate, ctx)
+        with self.lock:
+            self._record(rt, owner, gate, ctx, result)
+        return result
+
+    def _record(
+        self, rt: Runtime, owner: Step | Phase, gate: Gate, ctx: GateContext, result: GateResult
+    ) -> None:
         key, digest = _owner(owner)
         entry = self.data["steps"].setdefault(key, {"digest": digest, "gates": {}})
         entry["tree"] = rt.repo.write_tree()
@@ -137,7 +147,6 @@ class Recorder(GateRunner):
         }
         self.data["environ"] = environ_hashes(ctx)
         self._save()
-        return result
 
     def _save(self) -> None:
         data = json.dumps(self.data, indent=1, sort_keys=True) + "\n"
@@ -344,7 +353,9 @@ def _gate_key(gate: Gate) -> str:
 
 
 def _gate_digest(gate: Gate) -> str:
-    return _digest(dataclasses.asdict(gate))
+    definition = dataclasses.asdict(gate)
+    definition.pop("exclusive")  # how it is scheduled, not what it checks
+    return _digest(definition)
 
 
 def _digest(value: object) -> str:

@@ -27,6 +27,7 @@ from runner.results import (
     RunReport,
     StepResult,
     StepStatus,
+    first_failure,
 )
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ _GATE_STYLE = {
     GateStatus.PASSED: ("✓", "green"),
     GateStatus.FAILED: ("✗", "red"),
     GateStatus.TIMED_OUT: ("⏱", "red"),
+    GateStatus.CANCELLED: ("-", "dim"),
 }
 #: What a mark becomes where the terminal cannot show it (``PYTHONIOENCODING=ascii``, a
 #: latin-1 locale): the run goes on and says the same thing in plain characters.
@@ -251,7 +253,7 @@ def render_next(report: RunReport, command: str, console: Console) -> None:
     gate = failed.failed_gate if failed else None
     rollback = failed.rollback if failed else report.rollback
     if failed is None:
-        gate = next((g for _, gs in report.phase_gates for g in gs if not g.passed), None)
+        gate = first_failure(g for _, gs in report.phase_gates for g in gs)
     console.print("\n[bold]what to do next:[/]")
     if gate is not None and gate.log:
         console.print(f"  - read why it failed: {escape(gate.log)}")
@@ -289,7 +291,7 @@ def _render_failure(report: RunReport, console: Console) -> None:
         None,
     )
     bad_phase = next(
-        ((p, g) for p, gates in report.phase_gates for g in gates if not g.passed), None
+        ((p, g) for p, gates in report.phase_gates if (g := first_failure(gates))), None
     )
     if failed is None and bad_phase is None:
         if report.steps and not report.stopped_at and not report.rehearsal:
@@ -388,20 +390,24 @@ def write_junit(report: RunReport, path: Path) -> None:
     """``--junit FILE.xml``: each gate a test case, each step a class."""
     cases = [(s.key, g) for s in report.steps for g in s.gates]
     cases += [(f"phase {p}", g) for p, gates in report.phase_gates for g in gates]
-    failures = sum(1 for _, g in cases if not g.passed)
+    cancelled = sum(1 for _, g in cases if g.status is GateStatus.CANCELLED)
+    failures = sum(1 for _, g in cases if not g.passed) - cancelled
     suite = ET.Element(
         "testsuite",
         name=f"runner:{report.plan}",
         tests=str(len(cases)),
         failures=str(failures),
         errors="0",
+        skipped=str(cancelled),
         time=f"{report.seconds:.3f}",
     )
     for classname, gate in cases:
         case = ET.SubElement(
             suite, "testcase", classname=classname, name=gate.name, time=f"{gate.seconds:.3f}"
         )
-        if not gate.passed:
+        if gate.status is GateStatus.CANCELLED:  # no verdict of its own: not a failure
+            ET.SubElement(case, "skipped", message=f"cancelled: {gate.summary}")
+        elif not gate.passed:
             failure = ET.SubElement(case, "failure", message=f"{gate.status.value}: {gate.summary}")
             failure.text = gate.output_tail
     root = ET.Element("testsuites")

@@ -81,6 +81,10 @@ def _gate() -> Schema:
         },
         "min": {"type": "number", "description": "metric: the lowest passing value."},
         "timeout": _ref("duration") | {"description": "Limit for this gate."},
+        "exclusive": {
+            "type": "boolean",
+            "description": "Never run beside another gate (settings.parallel-gates).",
+        },
     }
     branches = []
     for kind in GATE_KINDS:
@@ -178,6 +182,10 @@ def _step() -> Schema:
             "on-failure": _enum(
                 [m.value for m in OnFailure], "What a failed gate does (default: rollback)."
             ),
+            "run-all-gates": {
+                "type": "boolean",
+                "description": "Every gate runs even after one failed (default: the setting).",
+            },
         },
         "oneOf": [*({"required": [a]} for a in ACTIONS), {"required": ["gate"]} | no_action],
     }
@@ -239,6 +247,15 @@ def _settings() -> Schema:
                 "pattern": r"^\s*\d+(\.\d+)?\s*[kKmMgG]?[bB]?\s*$",
                 "minimum": 1,
                 "description": "Codemods leave larger files unchanged, and say so (default 512KB).",
+            },
+            "parallel-gates": {
+                "oneOf": [{"const": "auto"}, {"type": "integer", "minimum": 1}],
+                "description": "How many of a step's gates run at once: auto (one per core) "
+                "or a number (default 1: one after another).",
+            },
+            "run-all-gates": {
+                "type": "boolean",
+                "description": "Every gate runs even after one failed (default false).",
             },
         },
     }

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from runner.journal import file_label
 from runner.model import ForbidImportsGate, Gate
-from runner.process import Completed, run_command
+from runner.process import Cancel, Completed, run_command
 from runner.results import GateResult, GateStatus
 
 __all__ = ["Approver", "GateContext", "execute", "failed", "from_completed", "log_path"]
@@ -36,13 +36,14 @@ class GateContext:
     source_roots: tuple[str, ...]
     baseline: Callable[[ForbidImportsGate], int | None]
     label: str  # prefix for log files: the step key or "phase-<id>"
+    cancel: Cancel | None = None  # set when a gate running beside this one failed
 
 
 def execute(gate: Gate, command: str | Sequence[str], ctx: GateContext) -> Completed:
     cmd = command if isinstance(command, str) else tuple(command)
     log = log_path(gate, ctx)
     timeout = gate.timeout if gate.timeout is not None else ctx.default_timeout
-    return run_command(cmd, cwd=ctx.root, env=ctx.env, timeout=timeout, log=log)
+    return run_command(cmd, cwd=ctx.root, env=ctx.env, timeout=timeout, log=log, cancel=ctx.cancel)
 
 
 def from_completed(
