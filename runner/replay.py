@@ -87,8 +87,9 @@ class GateRunner:
 
     def __init__(self, rehearsals: Path | None = None) -> None:
         self.rehearsals = rehearsals
-        #: Gates may run side by side (``settings.parallel-gates``): records are kept one at a time.
-        self.lock = threading.Lock()
+        #: Gates may run side by side (``settings.parallel-gates``): records are kept one at a
+        #: time, and so are ``git write-tree`` calls (two at once race for the index lock).
+        self.lock = threading.RLock()
 
     def begin(self, rt: Runtime, start: str) -> None:
         """The run starts from ``start`` (after preflight, branch switch and recovery)."""
@@ -106,6 +107,11 @@ class GateRunner:
         """Run ``gate`` for ``owner`` (a step, or a phase for its gates)."""
         del rt, owner
         return run_gate(gate, ctx)
+
+    def tree(self, rt: Runtime) -> str:
+        """The tree the gates judge (the index's), one ``git write-tree`` at a time."""
+        with self.lock:
+            return rt.repo.write_tree()
 
 
 class Recorder(GateRunner):
@@ -137,7 +143,7 @@ class Recorder(GateRunner):
     ) -> None:
         key, digest = _owner(owner)
         entry = self.data["steps"].setdefault(key, {"digest": digest, "gates": {}})
-        entry["tree"] = rt.repo.write_tree()
+        entry["tree"] = self.tree(rt)
         entry["gates"][_gate_key(gate)] = {
             "status": result.status.value,
             "seconds": result.seconds,
@@ -199,7 +205,7 @@ class Replayer(GateRunner):
         if self.evidence is None or isinstance(gate.spec, _ALWAYS_RUN):
             return run_gate(gate, ctx)
         key, digest = _owner(owner)
-        recorded, why = self._match(key, digest, gate, ctx, rt.repo.write_tree())
+        recorded, why = self._match(key, digest, gate, ctx, self.tree(rt))
         if recorded is None:
             if why and (key, why) not in self.told:
                 self.told.add((key, why))

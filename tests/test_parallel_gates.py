@@ -231,6 +231,26 @@ def test_an_exclusive_gate_runs_alone(tmp_path: Path, box: Path) -> None:
     assert verdicts(report) == [(n, "passed") for n in "abxc"]
 
 
+def test_a_rehearsal_records_gates_run_side_by_side(tmp_path: Path, box: Path) -> None:
+    """The rehearsal's evidence holds both gates (recorded from two threads): a run whose
+    environment changed since runs them again for that reason alone, and says so."""
+    repo = make_repo(tmp_path / "repo")
+    gates = [gate(box, "a", "--wait b.started"), gate(box, "b", "--wait a.started")]
+    plan_path = plan(tmp_path, gates, settings="parallel-gates: 2")
+    rehearsal = run_cli("run", str(plan_path), "--dry-run", cwd=repo)
+    assert rehearsal.returncode == 0, rehearsal.stdout + rehearsal.stderr
+    report = repo.parent / "report.json"
+
+    done = run_cli(
+        "run", str(plan_path), "--replay", "--report", str(report), cwd=repo, env={"CHANGED": "1"}
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "is run, not replayed: its environment ($CHANGED) changed" in done.stdout
+    assert "did not run in the rehearsal" not in done.stdout
+    assert verdicts(json.loads(report.read_text())) == [("a", "passed"), ("b", "passed")]
+
+
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_during_parallel_gates_ends_every_gate_and_rolls_back(
     tmp_path: Path, box: Path, sig: signal.Signals, code: int
