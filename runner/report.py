@@ -406,7 +406,7 @@ def write_junit(report: RunReport, path: Path) -> None:
             suite, "testcase", classname=classname, name=gate.name, time=f"{gate.seconds:.3f}"
         )
         if gate.status is GateStatus.CANCELLED:  # no verdict of its own: not a failure
-            ET.SubElement(case, "skipped", message=f"cancelled: {gate.summary}")
+            ET.SubElement(case, "skipped", message=gate.summary)
         elif not gate.passed:
             failure = ET.SubElement(case, "failure", message=f"{gate.status.value}: {gate.summary}")
             failure.text = gate.output_tail

@@ -178,10 +178,14 @@ def test_a_failure_cancels_the_running_gates_and_ends_their_processes(
         gate(box, "never"),
     ]
 
-    code, out, report = run(repo, plan(tmp_path, gates, settings="parallel-gates: 2"))
+    junit = tmp_path / "junit.xml"
+    code, out, report = run(
+        repo, plan(tmp_path, gates, settings="parallel-gates: 2"), "--junit", str(junit)
+    )
 
     assert code == 1, out
     assert verdicts(report) == [("slow", "cancelled"), ("fail", "failed")]
+    assert '<skipped message="cancelled: gate fail failed"' in junit.read_text()
     assert report["steps"][0]["status"] == "rolled back"
     assert report["steps"][0]["message"] == "gate fail failed"
     assert "gate 'fail' failed" in out
