@@ -115,6 +115,7 @@ class _SideBySide:
         self.running: list[_Slot] = []
         self.failed: GateResult | None = None
         self.run_all = False
+        self.interrupted = False
         self.next_told = 0
 
     # --- starting -------------------------------------------------------------------------
@@ -180,8 +181,10 @@ class _SideBySide:
                 other.cancel.set()
 
     def _not_run(self, gate: Gate, what: str, ran: GateResult | None = None) -> GateResult:
-        failed = self.failed.name if self.failed is not None else "another gate"
-        summary = f"{what}: gate {failed} failed"
+        why = "the run stopped" if self.interrupted else "another gate failed"
+        if self.failed is not None:
+            why = f"gate {self.failed.name} failed"
+        summary = f"{what}: {why}"
         if ran is None:
             return GateResult(gate.name, gate.kind, GateStatus.CANCELLED, 0.0, summary)
         return replace(ran, status=GateStatus.CANCELLED, summary=summary, output_tail="")
@@ -192,6 +195,7 @@ class _SideBySide:
         A second signal while the groups end does not cut this short: the rollback that
         follows must not run beside a gate.
         """
+        self.interrupted = True
         for slot in self.running:
             if slot.cancel is not None:
                 slot.cancel.set()

@@ -267,9 +267,10 @@ def test_a_signal_during_parallel_gates_ends_every_gate_and_rolls_back(
         wait_for(box / "two.started")
         assert (box / "two.started").exists(), "the gates did not run side by side"
         proc.send_signal(sig)
-        _out, err = proc.communicate(timeout=60)
+        out, err = proc.communicate(timeout=60)
 
         assert proc.returncode == code, err
+        assert out.count("cancelled: the run stopped") == 2, out
         for name in ("one", "two"):
             assert not alive(int((box / f"{name}.pid").read_text())), name
         assert processes_matching(str(box)) == []
