@@ -19,8 +19,11 @@ from typing import Any
 import pytest
 
 from runner import process
+from runner.context import QuietObserver
+from runner.engine import RunOptions, execute_plan
 from runner.errors import PlanError
-from runner.plan import parse_plan
+from runner.plan import load_plan, parse_plan
+from runner.workspace import real_workspace
 from tests.conftest import git, make_repo, processes_matching, run_cli, start_cli, wait_for
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc")
@@ -233,6 +236,34 @@ def test_an_exclusive_gate_runs_alone(tmp_path: Path, box: Path) -> None:
 
     assert code == 0, out
     assert verdicts(report) == [(n, "passed") for n in "abxc"]
+
+
+def test_nothing_runs_while_a_person_is_asked(tmp_path: Path, box: Path) -> None:
+    """An ``approve`` gate runs alone: when the question is asked (the engine in this
+    process, a real approver), the gates before it are done and none after it started."""
+    repo = make_repo(tmp_path / "repo")
+    gates = [
+        gate(box, "a", "--wait b.started"),
+        gate(box, "b", "--wait a.started"),
+        'ask: {approve: "Ship it?"}',
+        gate(box, "c"),
+        gate(box, "d"),
+    ]
+    seen: list[tuple[str, list[int], bool, bool]] = []
+
+    def approver(question: str) -> bool:
+        done = (box / "a.done").exists() and (box / "b.done").exists()
+        seen.append((question, processes_matching(str(box)), done, (box / "c.started").exists()))
+        return True
+
+    plan_ = load_plan(plan(tmp_path, gates, settings="parallel-gates: 3"))
+    with real_workspace(repo) as ws:
+        report = execute_plan(plan_, ws, RunOptions(), observer=QuietObserver(), approver=approver)
+
+    assert seen == [("Ship it?", [], True, False)]
+    assert [(g.name, g.status.value) for g in report.steps[0].gates] == [
+        (n, "passed") for n in ("a", "b", "ask", "c", "d")
+    ]
 
 
 def test_a_rehearsal_records_gates_run_side_by_side(tmp_path: Path, box: Path) -> None:
