@@ -17,11 +17,8 @@ Three leaks this module closes, each found on real runs:
   (SIGTERM, :data:`GRACE_SECONDS`, SIGKILL), reaping the adopted ones.
 - **Work a dead runner left running.** :func:`end_strays` finds, through ``/proc``, what
   runs with this repository's ``RUNNER_REPO`` and another runner's ``RUNNER_PID``.
-- **Commands running side by side** (``settings.parallel-gates``): each is
-  :func:`register`-ed while it runs, so ending one command's leftovers never ends another's
-  session or processes carrying another's token, and never reaps another's leader (its
-  ``Popen`` would then read exit code 0). A command is started and registered under
-  :func:`starting`, the lock orphan reaping also holds.
+- **Commands running side by side** (``settings.parallel-gates``): ending one command's
+  leftovers spares the others registered in :mod:`runner.running`.
 
 The runner's own children (GitPython's ``git cat-file`` processes, the codemod pool) run in
 the runner's session and exist before a command starts: they are never touched. Linux only
@@ -37,11 +34,12 @@ import ctypes.util
 import os
 import signal
 import sys
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
+
+from runner import running
 
 __all__ = [
     "COMMAND_ENV",
@@ -57,10 +55,7 @@ __all__ = [
     "keep_from_children",
     "new_token",
     "reap_orphans",
-    "register",
     "signal_group",
-    "starting",
-    "unregister",
 ]
 
 #: Set in every plan command's environment to a token of that one command.
@@ -75,10 +70,6 @@ _PROC = Path("/proc")
 
 _parent_only: set[int] = set()
 _subreaper: bool | None = None
-
-#: Commands running now: their session (the leader's pid) and token (see :func:`register`).
-_running: dict[int, str] = {}
-_running_lock = threading.RLock()
 
 
 # --- descriptors a forked child must not keep --------------------------------------------
@@ -162,35 +153,6 @@ def new_token() -> str:
     return uuid.uuid4().hex
 
 
-# --- commands running side by side ------------------------------------------------------
-
-
-@contextlib.contextmanager
-def starting() -> Iterator[None]:
-    """Hold while a command is started and :func:`register`-ed: a concurrent command's
-    :func:`reap_orphans` must not see the new leader before it is known as a command."""
-    with _running_lock:
-        yield
-
-
-def register(session: int, token: str) -> None:
-    """Command ``session`` (its leader's pid) carrying ``token`` runs until :func:`unregister`."""
-    with _running_lock:
-        _running[session] = token
-
-
-def unregister(session: int) -> None:
-    """Command ``session`` and what it left running are ended."""
-    with _running_lock:
-        _running.pop(session, None)
-
-
-def _others(session: int) -> dict[int, str]:
-    """The other commands running now (session: token)."""
-    with _running_lock:
-        return {s: t for s, t in _running.items() if s != session}
-
-
 # --- finding processes ---------------------------------------------------------------------
 
 
@@ -231,7 +193,7 @@ def _adopted(spared: frozenset[int]) -> dict[int, str]:
     itself, and its other children run in its own session). Maps pid to state."""
     mine = os.getsid(0)
     found: dict[int, str] = {}
-    for pid in children() - spared - _others(0).keys():  # 0: no session is this one's
+    for pid in children() - spared - running.others(0).keys():  # 0: no session is this one's
         info = _stat(pid)
         if info is not None and info[3] != mine:
             found[pid] = info[0]
@@ -245,7 +207,7 @@ def reap_orphans(spared: frozenset[int]) -> None:
     ``Popen`` reaps it); orphans are told apart from the runner's own children by their
     session (see :func:`_adopted`).
     """
-    with _running_lock:  # a leader started meanwhile is registered before it is seen here
+    with running.held():  # a leader started meanwhile is registered before it is seen here
         for pid, state in _adopted(spared).items():
             if state in ("Z", "X"):
                 with contextlib.suppress(ChildProcessError):
@@ -281,7 +243,7 @@ def _leftovers(session: int, token: str, spared: frozenset[int]) -> set[int]:
     table = _processes()
     tag = f"{COMMAND_ENV}={token}".encode()
     roots = {pid for pid, info in table.items() if info[3] == session}
-    others = _others(session)
+    others = running.others(session)
     theirs = {f"{COMMAND_ENV}={t}".encode() for t in others.values()}
     roots |= {pid for pid in _adopted(spared) if not theirs & _environ(pid)}
     roots |= {pid for pid in table if pid not in roots and tag in _environ(pid)}

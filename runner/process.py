@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner import contain
+from runner import contain, running
 from runner.model import Command
 from runner.termtext import printable
 
@@ -237,7 +237,7 @@ def run_command(
     contain.become_subreaper()
     token, spared = contain.new_token(), contain.children()
     with log.open("wb") as out:
-        with _signals_deferred() as pending, contain.starting():
+        with _signals_deferred() as pending, running.held():
             if cancel is not None and cancel.is_set():
                 cancel.fired = True
                 return Completed(command, -1, log, 0.0, cancelled=True)
@@ -251,7 +251,7 @@ def run_command(
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-            contain.register(proc.pid, token)
+            running.register(proc.pid, token)
         timed_out = cancelled = False
         with _end_everything(proc, token, spared), _kill_group_on_exception(proc):
             for signum in pending:
@@ -337,7 +337,7 @@ def _end_everything(
         try:
             contain.end_leftovers(proc.pid, token, spared | {proc.pid})
         finally:
-            contain.unregister(proc.pid)
+            running.unregister(proc.pid)
 
 
 @contextlib.contextmanager
