@@ -17,6 +17,8 @@ Three leaks this module closes, each found on real runs:
   (SIGTERM, :data:`GRACE_SECONDS`, SIGKILL), reaping the adopted ones.
 - **Work a dead runner left running.** :func:`end_strays` finds, through ``/proc``, what
   runs with this repository's ``RUNNER_REPO`` and another runner's ``RUNNER_PID``.
+- **Commands running side by side** (``settings.parallel-gates``): ending one command's
+  leftovers spares the others registered in :mod:`runner.running`.
 
 The runner's own children (GitPython's ``git cat-file`` processes, the codemod pool) run in
 the runner's session and exist before a command starts: they are never touched. Linux only
@@ -36,6 +38,8 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+
+from runner import running
 
 __all__ = [
     "COMMAND_ENV",
@@ -189,7 +193,7 @@ def _adopted(spared: frozenset[int]) -> dict[int, str]:
     itself, and its other children run in its own session). Maps pid to state."""
     mine = os.getsid(0)
     found: dict[int, str] = {}
-    for pid in children() - spared:
+    for pid in children() - spared - running.others(0).keys():  # 0: no session is this one's
         info = _stat(pid)
         if info is not None and info[3] != mine:
             found[pid] = info[0]
@@ -203,10 +207,11 @@ def reap_orphans(spared: frozenset[int]) -> None:
     ``Popen`` reaps it); orphans are told apart from the runner's own children by their
     session (see :func:`_adopted`).
     """
-    for pid, state in _adopted(spared).items():
-        if state in ("Z", "X"):
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)
+    with running.held():  # a leader started meanwhile is registered before it is seen here
+        for pid, state in _adopted(spared).items():
+            if state in ("Z", "X"):
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)
 
 
 def _processes() -> dict[int, tuple[str, int, int, int]]:
@@ -238,9 +243,12 @@ def _leftovers(session: int, token: str, spared: frozenset[int]) -> set[int]:
     table = _processes()
     tag = f"{COMMAND_ENV}={token}".encode()
     roots = {pid for pid, info in table.items() if info[3] == session}
-    roots |= set(_adopted(spared))
+    others = running.others(session)
+    theirs = {f"{COMMAND_ENV}={t}".encode() for t in others.values()}
+    roots |= {pid for pid in _adopted(spared) if not theirs & _environ(pid)}
     roots |= {pid for pid in table if pid not in roots and tag in _environ(pid)}
-    return _live(_with_descendants(roots & table.keys(), table), table)
+    found = _with_descendants(roots & table.keys(), table)
+    return _live({p for p in found if table[p][3] not in others}, table)
 
 
 # --- ending them ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from runner.context import Runtime
 from runner.gates import GateContext
 from runner.model import Gate, Phase, Step
+from runner.parallelgates import gate_workers, run_all_gates, run_side_by_side
 from runner.results import GateResult
 
 __all__ = ["run_gates"]
@@ -22,8 +23,12 @@ def run_gates(
     """Run ``gates`` for ``owner`` until one does not pass; the results so far, in order.
 
     Gates run cheapest first by convention, so the ones after a failure would not change
-    the verdict and are not run.
+    the verdict and are not run. With ``settings.parallel-gates`` or ``run-all-gates`` they
+    run side by side, or all of them (:mod:`runner.parallelgates`).
     """
+    workers, run_all = gate_workers(rt.plan.settings), run_all_gates(rt.plan.settings, owner)
+    if workers > 1 or run_all:
+        return run_side_by_side(rt, owner, gates, ctx, label, workers=workers, run_all=run_all)
     results: list[GateResult] = []
     for gate in gates:
         rt.observer.gate_started(label, gate)

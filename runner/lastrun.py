@@ -85,9 +85,11 @@ def action_fields(result: StepResult) -> dict[str, Any]:
 def gate_fields(gates: Iterable[GateResult]) -> dict[str, Any]:
     """What ``gates-done`` records: each gate's time (for the next run's expected times),
     and the first failed gate, if any."""
+    from runner.results import GateStatus, first_failure  # noqa: PLC0415 - see the imports
+
     done = list(gates)
-    times = {g.name: round(g.seconds, 3) for g in done}
-    failed = next((g for g in done if not g.passed), None)
+    times = {g.name: round(g.seconds, 3) for g in done if g.status is not GateStatus.CANCELLED}
+    failed = first_failure(done)
     if failed is None:
         return {"times": times}
     return {

@@ -12,7 +12,7 @@ import enum
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 __all__ = [
     "Action",
@@ -156,7 +156,12 @@ class Gate:
     report_only: bool = False
 
     #: Digested only when set, so a gate's digest stays what it was before ``report-only``.
+    #: ``exclusive: true``: never runs beside another gate (``settings.parallel-gates``).
+    exclusive: bool = False
+
     _digest_when_set: ClassVar[tuple[str, ...]] = ("report_only",)
+    #: How gates are scheduled is not what a step does: not part of its digest.
+    _not_digested: ClassVar[tuple[str, ...]] = ("exclusive",)
 
     @property
     def kind(self) -> str:
@@ -299,6 +304,8 @@ class Step:
     on_failure: OnFailure = OnFailure.ROLLBACK
     line: int = 0
     on_inconclusive: OnInconclusive = OnInconclusive.ROLLBACK
+    #: ``run-all-gates``: every gate runs even after one failed (``None``: the setting's).
+    run_all_gates: bool | None = None
 
     @property
     def key(self) -> str:
@@ -353,6 +360,11 @@ class Settings:
     #: MB of module (a 5 MB one took 60 s and 4.2 GB), and files that large are generated
     #: code, not code to migrate. 512 KB keeps one file under ~400 MB and a few seconds.
     max_file_size: int = 512 * 1024
+    #: How many of a step's (or phase's) gates run at once: a number, or ``"auto"`` (the
+    #: machine's cores); 1 runs them one after another, as before the setting existed.
+    parallel_gates: int | Literal["auto"] = 1
+    #: Every gate runs even after one failed, so the report has every verdict.
+    run_all_gates: bool = False
 
 
 @dataclass(frozen=True, slots=True)

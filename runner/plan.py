@@ -44,6 +44,7 @@ from runner.planbase import (
     scalar_value,
 )
 from runner.plangates import GateValidator
+from runner.planparallel import gate_settings, step_run_all
 from runner.planvalues import (
     branch_problem,
     parse_duration,
@@ -191,6 +192,7 @@ class _PlanValidator(GateValidator, ActionValidator):
         max_size = defaults.max_file_size
         if "max-file-size" in found:
             max_size = self.size(found["max-file-size"][1], "'max-file-size'") or max_size
+        parallel, run_all = gate_settings(self, found)
         if len(self.report.problems) > before or env is None or None in (exclude, include):
             return None
         assert exclude is not None
@@ -206,6 +208,8 @@ class _PlanValidator(GateValidator, ActionValidator):
             rehearsal_include=include,
             replay=replay,
             max_file_size=max_size,
+            parallel_gates=parallel,
+            run_all_gates=run_all,
         )
 
     def branch(self, node: Node) -> str | None:
@@ -348,6 +352,7 @@ class _PlanValidator(GateValidator, ActionValidator):
             choice = self.choice(found["on-failure"][1], "'on-failure'", OnFailure)
             on_failure = choice or on_failure
         on_inconclusive = on_inconclusive_option(self, found, gates)
+        run_all = step_run_all(self, found)
         if len(self.report.problems) > before or gates is None:
             return None
         return Step(
@@ -360,6 +365,7 @@ class _PlanValidator(GateValidator, ActionValidator):
             on_failure=on_failure,
             line=node.start_mark.line + 1,
             on_inconclusive=on_inconclusive,
+            run_all_gates=run_all,
         )
 
     # --- on-rollback -----------------------------------------------------------------------

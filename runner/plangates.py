@@ -27,6 +27,7 @@ from runner.planbase import (
     suggest,
     unique_name,
 )
+from runner.planparallel import exclusive
 from runner.plantests import pytest_options
 from runner.planverdicts import report_only_option
 from runner.yamlnodes import RefusedNode
@@ -103,9 +104,16 @@ class GateValidator(Validator):
         if "timeout" in options:
             timeout = self.duration(options["timeout"], "'timeout'")
         report_only = report_only_option(self, kind, options)
+        alone = exclusive(self, options, kind)
         if spec is None or len(self.report.problems) > before:
             return None
-        return Gate(name=name or kind, spec=spec, timeout=timeout, report_only=report_only)
+        return Gate(
+            name=name or kind,
+            spec=spec,
+            timeout=timeout,
+            report_only=report_only,
+            exclusive=alone,
+        )
 
     def unknown_gate_key(self, key: ScalarNode, kinds: Sequence[object], what: str) -> None:
         if key.value in {"gate", "gates"}:

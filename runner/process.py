@@ -28,12 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from runner import contain
+from runner import contain, running
 from runner.model import Command
 from runner.termtext import printable
 
 __all__ = [
     "OWNER_ENV",
+    "Cancel",
     "Completed",
     "build_env",
     "describe",
@@ -76,11 +77,13 @@ class Completed:
     log: Path
     seconds: float
     timed_out: bool = False
+    #: Ended (or never started) because its :class:`Cancel` was set: another gate failed.
+    cancelled: bool = False
 
     @property
     def ok(self) -> bool:
         """Exit 0 and not killed."""
-        return self.returncode == 0 and not self.timed_out
+        return self.returncode == 0 and not self.timed_out and not self.cancelled
 
     def output_end(self, limit: int = TAIL_BYTES) -> str:
         """The last ``limit`` bytes of the output (at most), decoded; a line cut at the start
@@ -93,6 +96,46 @@ class Completed:
     def tail(self, lines: int = 20) -> str:
         """The last ``lines`` lines of output, for failure reports."""
         return printable("\n".join(self.output_end().rstrip("\n").split("\n")[-lines:]))
+
+
+class Cancel:
+    """Ends a command running in another thread, its whole process group, as a timeout does.
+
+    Concurrent gates (``settings.parallel-gates``) each run in a thread of their own; when
+    one fails, the others are cancelled from the coordinating thread. The command's wait
+    watches this token's pipe beside the process, so it wakes at once, without polling.
+    """
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()  # not inherited by children (PEP 446)
+        self._set = threading.Event()
+        #: Whether a command was ended, or not started, because of it.
+        self.fired = False
+
+    def set(self) -> None:
+        """Cancel: the running command (if any) is ended, later ones do not start."""
+        if not self._set.is_set():
+            self._set.set()
+            with contextlib.suppress(OSError):
+                os.write(self._write, b"x")
+
+    def is_set(self) -> bool:
+        """Whether :meth:`set` was called."""
+        return self._set.is_set()
+
+    def fileno(self) -> int:
+        """Readable once set: what :func:`_wait` polls beside the process."""
+        return self._read
+
+    def close(self) -> None:
+        """Free the pipe (call once no command uses the token any more)."""
+        for fd in (self._read, self._write):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+class _Cancelled(Exception):
+    """The command's :class:`Cancel` was set while it ran."""
 
 
 def read_tail(path: Path, limit: int = TAIL_BYTES) -> str:
@@ -122,8 +165,8 @@ def build_env(base: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, st
     return env
 
 
-def _wait(proc: subprocess.Popen[bytes], timeout: float | None) -> None:
-    """Wait for ``proc`` to exit, waking the moment it does.
+def _wait(proc: subprocess.Popen[bytes], timeout: float | None, cancel: Cancel | None) -> None:
+    """Wait for ``proc`` to exit, waking the moment it does (or ``cancel`` is set).
 
     ``Popen.wait(timeout)`` polls with sleeps that grow to 50 ms, so a 1 ms gate cost ~2 ms
     and a long one up to 50 ms more than it ran. A pidfd (Linux 5.3+) is readable as soon
@@ -133,17 +176,42 @@ def _wait(proc: subprocess.Popen[bytes], timeout: float | None) -> None:
     try:
         fd = os.pidfd_open(proc.pid)
     except (AttributeError, OSError):
-        proc.wait(timeout=timeout)
+        _wait_polling(proc, timeout, cancel)
         return
     try:
         poller = select.poll()
         poller.register(fd, select.POLLIN)
+        if cancel is not None:
+            poller.register(cancel.fileno(), select.POLLIN)
         wait_ms = None if timeout is None else min(max(0, int(timeout * 1000)), 2**31 - 1)
-        if not poller.poll(wait_ms):
+        ready = {f for f, _ in poller.poll(wait_ms)}
+        if not ready:
             raise subprocess.TimeoutExpired(proc.args, timeout or 0)
+        if fd not in ready:
+            raise _Cancelled
     finally:
         os.close(fd)
     proc.wait()  # reaps it; returns at once
+
+
+def _wait_polling(
+    proc: subprocess.Popen[bytes], timeout: float | None, cancel: Cancel | None
+) -> None:
+    """:func:`_wait` without a pidfd: ``Popen.wait``, in slices when it may be cancelled."""
+    if cancel is None:
+        proc.wait(timeout=timeout)
+        return
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while not cancel.is_set():
+        left = 0.05 if deadline is None else min(0.05, deadline - time.monotonic())
+        if left <= 0:
+            raise subprocess.TimeoutExpired(proc.args, timeout or 0)
+        try:
+            proc.wait(timeout=left)
+        except subprocess.TimeoutExpired:
+            continue
+        return
+    raise _Cancelled
 
 
 def run_command(
@@ -153,13 +221,16 @@ def run_command(
     env: Mapping[str, str],
     timeout: float | None,
     log: Path,
+    cancel: Cancel | None = None,
 ) -> Completed:
     """Run ``command`` to completion or ``timeout``; its output is written to ``log``.
 
     On timeout the process group gets SIGTERM, then SIGKILL, and the result says
-    ``timed_out``. On KeyboardInterrupt (or any exception) the group is killed the same way
-    before the exception goes on. Whatever the outcome, what the command left running (a
-    background job, a daemon that left its session) is ended before this returns.
+    ``timed_out``; when ``cancel`` is set (from another thread) it ends the same way and
+    the result says ``cancelled`` (a command whose token is already set does not start).
+    On KeyboardInterrupt (or any exception) the group is killed the same way before the
+    exception goes on. Whatever the outcome, what the command left running (a background
+    job, a daemon that left its session) is ended before this returns.
     """
     log.parent.mkdir(parents=True, exist_ok=True)
     shell = isinstance(command, str)
@@ -168,7 +239,10 @@ def run_command(
     token, spared = contain.new_token(), contain.children()
     code: int | None = None  # set when the command could not be started at all
     with log.open("wb") as out:
-        with _signals_deferred() as pending:
+        with _signals_deferred() as pending, running.held():
+            if cancel is not None and cancel.is_set():
+                cancel.fired = True
+                return Completed(command, -1, log, 0.0, cancelled=True)
             try:
                 proc = subprocess.Popen(  # a string command runs through the shell by contract
                     command if shell else list(command),
@@ -182,21 +256,28 @@ def run_command(
                 )
             except OSError as e:  # an argv program that is missing or not executable
                 code = _not_started(command, e, out)
+            else:
+                running.register(proc.pid, token)
         if code is not None:
             for signum in pending:
                 signal.raise_signal(signum)  # nothing was started that would need stopping
             return Completed(command, code, log, time.monotonic() - start)
-        timed_out = False
+        timed_out = cancelled = False
         with _end_everything(proc, token, spared), _kill_group_on_exception(proc):
             for signum in pending:
                 signal.raise_signal(signum)  # now the group is known and will be stopped
             try:
-                _wait(proc, timeout)
+                _wait(proc, timeout, cancel)
             except subprocess.TimeoutExpired:
                 timed_out = True
                 terminate_group(proc)
+            except _Cancelled:
+                cancelled = True
+                if cancel is not None:
+                    cancel.fired = True
+                terminate_group(proc)
     seconds = time.monotonic() - start
-    return Completed(command, proc.returncode, log, seconds, timed_out)
+    return Completed(command, proc.returncode, log, seconds, timed_out, cancelled)
 
 
 def _not_started(command: Command, error: OSError, out: BinaryIO) -> int:
@@ -275,7 +356,10 @@ def _end_everything(
     try:
         yield
     finally:
-        contain.end_leftovers(proc.pid, token, spared | {proc.pid})
+        try:
+            contain.end_leftovers(proc.pid, token, spared | {proc.pid})
+        finally:
+            running.unregister(proc.pid)
 
 
 @contextlib.contextmanager

@@ -24,6 +24,7 @@ import dataclasses
 import hashlib
 import json
 import shutil
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -88,6 +89,9 @@ class GateRunner:
 
     def __init__(self, rehearsals: Path | None = None) -> None:
         self.rehearsals = rehearsals
+        #: Gates may run side by side (``settings.parallel-gates``): records are kept one at a
+        #: time, and so are ``git write-tree`` calls (two at once race for the index lock).
+        self.lock = threading.RLock()
 
     def begin(self, rt: Runtime, start: str) -> None:
         """The run starts from ``start`` (after preflight, branch switch and recovery)."""
@@ -105,6 +109,11 @@ class GateRunner:
         """Run ``gate`` for ``owner`` (a step, or a phase for its gates)."""
         del rt, owner
         return run_gate(gate, ctx)
+
+    def tree(self, rt: Runtime) -> str:
+        """The tree the gates judge (the index's), one ``git write-tree`` at a time."""
+        with self.lock:
+            return rt.repo.write_tree()
 
 
 class Recorder(GateRunner):
@@ -127,9 +136,16 @@ class Recorder(GateRunner):
     def run(self, rt: Runtime, owner: Step | Phase, gate: Gate, ctx: GateContext) -> GateResult:
         """Run the gate, then record its verdict beside the tree it judged."""
         result = run_gate(gate, ctx)
+        with self.lock:
+            self._record(rt, owner, gate, ctx, result)
+        return result
+
+    def _record(
+        self, rt: Runtime, owner: Step | Phase, gate: Gate, ctx: GateContext, result: GateResult
+    ) -> None:
         key, digest = _owner(owner)
         entry = self.data["steps"].setdefault(key, {"digest": digest, "gates": {}})
-        entry["tree"] = rt.repo.write_tree()
+        entry["tree"] = self.tree(rt)
         entry["gates"][_gate_key(gate)] = {
             "status": result.status.value,
             "seconds": result.seconds,
@@ -140,7 +156,6 @@ class Recorder(GateRunner):
         }
         self.data["environ"] = environ_hashes(ctx)
         self._save()
-        return result
 
     def _save(self) -> None:
         data = json.dumps(self.data, indent=1, sort_keys=True) + "\n"
@@ -193,7 +208,7 @@ class Replayer(GateRunner):
         if self.evidence is None or isinstance(gate.spec, _ALWAYS_RUN):
             return run_gate(gate, ctx)
         key, digest = _owner(owner)
-        recorded, why = self._match(key, digest, gate, ctx, rt.repo.write_tree())
+        recorded, why = self._match(key, digest, gate, ctx, self.tree(rt))
         if recorded is None:
             if why and (key, why) not in self.told:
                 self.told.add((key, why))
@@ -351,7 +366,9 @@ def _gate_key(gate: Gate) -> str:
 
 def _gate_digest(gate: Gate) -> str:
     # A key at its default is left out, so a rehearsal recorded before it existed still counts.
-    return _digest({k: v for k, v in dataclasses.asdict(gate).items() if k != "report_only" or v})
+    definition = {k: v for k, v in dataclasses.asdict(gate).items() if k != "report_only" or v}
+    definition.pop("exclusive")  # how it is scheduled, not what it checks
+    return _digest(definition)
 
 
 def _digest(value: object) -> str:

@@ -28,6 +28,7 @@ from runner.results import (
     RunReport,
     StepResult,
     StepStatus,
+    first_failure,
 )
 from runner.verdicts import verdict_text
 
@@ -60,6 +61,7 @@ _GATE_STYLE = {
     GateStatus.FAILED: ("✗", "red"),
     GateStatus.TIMED_OUT: ("⏱", "red"),
     GateStatus.INCONCLUSIVE: ("?", "yellow"),
+    GateStatus.CANCELLED: ("-", "dim"),
 }
 #: What a mark becomes where the terminal cannot show it (``PYTHONIOENCODING=ascii``, a
 #: latin-1 locale): the run goes on and says the same thing in plain characters.
@@ -268,7 +270,7 @@ def render_next(report: RunReport, command: str, console: Console) -> None:
     gate = failed.failed_gate if failed else None
     rollback = failed.rollback if failed else report.rollback
     if failed is None:
-        gate = next((g for _, gs in report.phase_gates for g in gs if not g.passed), None)
+        gate = first_failure(g for _, gs in report.phase_gates for g in gs)
     console.print("\n[bold]what to do next:[/]")
     if gate is not None and gate.log:
         why = "it could not judge" if gate.inconclusive else "it failed"
@@ -307,7 +309,7 @@ def _render_failure(report: RunReport, console: Console) -> None:
         None,
     )
     bad_phase = next(
-        ((p, g) for p, gates in report.phase_gates for g in gates if not g.passed), None
+        ((p, g) for p, gates in report.phase_gates if (g := first_failure(gates))), None
     )
     if failed is None and bad_phase is None:
         if report.steps and not report.stopped_at and not report.rehearsal:
@@ -414,13 +416,15 @@ def write_junit(report: RunReport, path: Path) -> None:
     cases = [(s.key, g) for s in report.steps for g in s.gates]
     cases += [(f"phase {p}", g) for p, gates in report.phase_gates for g in gates]
     errors = sum(1 for _, g in cases if not g.passed and g.inconclusive)
-    failures = sum(1 for _, g in cases if not g.passed) - errors
+    cancelled = sum(1 for _, g in cases if g.status is GateStatus.CANCELLED)
+    failures = sum(1 for _, g in cases if not g.passed) - errors - cancelled
     suite = ET.Element(
         "testsuite",
         name=f"runner:{report.plan}",
         tests=str(len(cases)),
         failures=str(failures),
         errors=str(errors),
+        skipped=str(cancelled),
         time=f"{report.seconds:.3f}",
     )
     for classname, gate in cases:
@@ -429,6 +433,8 @@ def write_junit(report: RunReport, path: Path) -> None:
         )
         if gate.report_only:
             _report_only_case(case, gate)
+        elif gate.status is GateStatus.CANCELLED:  # no verdict of its own: not a failure
+            ET.SubElement(case, "skipped", message=gate.summary)
         elif not gate.passed:
             tag = "error" if gate.inconclusive else "failure"
             failure = ET.SubElement(case, tag, message=f"{gate.status.value}: {gate.summary}")

@@ -7,6 +7,7 @@ the exit code is derived from it (:meth:`RunReport.exit_code`), as ``libcst.tool
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from runner.codemods import FollowUp, SkippedFile
@@ -20,6 +21,7 @@ __all__ = [
     "RunReport",
     "StepResult",
     "StepStatus",
+    "first_failure",
 ]
 
 
@@ -34,6 +36,9 @@ class GateStatus(enum.Enum):
     FAILED = "failed"
     TIMED_OUT = "timed out"
     INCONCLUSIVE = "inconclusive"
+    #: Ended, or not run, because another gate of the same step failed first while they
+    #: ran side by side (``settings.parallel-gates``): no verdict of its own.
+    CANCELLED = "cancelled"
 
 
 class StepStatus(enum.Enum):
@@ -130,8 +135,18 @@ class StepResult:
 
     @property
     def failed_gate(self) -> GateResult | None:
-        """The first gate that did not pass (report-only gates never stop a step)."""
-        return next((g for g in self.gates if not g.passed), None)
+        """The first gate that did not pass (report-only gates never stop a step; a gate
+        cancelled because of it comes after it)."""
+        return first_failure(self.gates)
+
+
+def first_failure(gates: Iterable[GateResult]) -> GateResult | None:
+    """The first gate, in plan order, that did not pass, passing over gates cancelled
+    because another failed (they may come first in plan order when gates run side by
+    side); a cancelled one only when no other failed (the run was interrupted)."""
+    failed = [g for g in gates if not g.passed]
+    judged = (g for g in failed if g.status is not GateStatus.CANCELLED)
+    return next(judged, failed[0] if failed else None)
 
 
 @dataclass(frozen=True, slots=True)

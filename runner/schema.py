@@ -87,6 +87,10 @@ def _gate() -> Schema:
             "description": "Run and record the gate, never block on it (not for approve).",
         },
         **_test_options(),
+        "exclusive": {
+            "type": "boolean",
+            "description": "Never run beside another gate (settings.parallel-gates).",
+        },
     }
     branches = []
     for kind in GATE_KINDS:
@@ -210,6 +214,10 @@ def _step() -> Schema:
                 [m.value for m in OnInconclusive],
                 "What a gate that could not judge does (default: rollback).",
             ),
+            "run-all-gates": {
+                "type": "boolean",
+                "description": "Every gate runs even after one failed (default: the setting).",
+            },
         },
         "oneOf": [*({"required": [a]} for a in ACTIONS), {"required": ["gate"]} | no_action],
     }
@@ -271,6 +279,15 @@ def _settings() -> Schema:
                 "pattern": r"^\s*\d+(\.\d+)?\s*[kKmMgG]?[bB]?\s*$",
                 "minimum": 1,
                 "description": "Codemods leave larger files unchanged, and say so (default 512KB).",
+            },
+            "parallel-gates": {
+                "oneOf": [{"const": "auto"}, {"type": "integer", "minimum": 1}],
+                "description": "How many of a step's gates run at once: auto (one per core) "
+                "or a number (default 1: one after another).",
+            },
+            "run-all-gates": {
+                "type": "boolean",
+                "description": "Every gate runs even after one failed (default false).",
             },
         },
     }

@@ -28,6 +28,9 @@ What is compared (the targets come from the issues that asked for them):
   worktree add`` + ``git worktree remove`` of the same repository (context: the isolation's
   price); on the bundled sample plan, rehearsal + ``run --replay`` against rehearsal + a plain
   run, and the replaying run's gate time against the plain run's (≤ 0.1x; not in --quick).
+* Gates side by side: on the bundled sample plan, the gate time (wall, from the journal) with
+  ``settings.parallel-gates: auto`` against one gate at a time, with the same verdicts and
+  final tree (context; not in --quick; ``scripts/bench_parallel.py``).
 
 Repositories are real git repositories built under a temporary folder; each measurement runs
 on a fresh copy of one, with the index refreshed, so neither side pays for the copy. Git runs
@@ -87,6 +90,7 @@ ROWS_LARGEST = (
     "sample plan: gate time of run --replay vs of a plain run",
     "runner --help vs import typer, git, yaml",
     "runner status vs import typer, git, yaml",
+    "sample plan: gate time (wall) with parallel-gates: auto vs one gate at a time",
 )
 ROWS_PER_SIZE = (
     "move-import: {n} files, whole process vs floor process (grep + parse)",
@@ -1207,6 +1211,8 @@ def run_bench(bench: Bench) -> None:
     bench.rehearsal_setup(largest)
     bench.tidy()
     bench.sample_replay()
+    bench.tidy()
+    _bench_parallel().measure(bench, RUNNER)
     for n in bench.sizes:
         bench.tidy()
         bench.say(f"codemods on {n} files")
@@ -1228,6 +1234,14 @@ def _bench_input() -> Any:
     import bench_input  # noqa: PLC0415 - found only once the path holds this folder
 
     return bench_input
+
+
+def _bench_parallel() -> Any:
+    """``scripts/bench_parallel.py`` (gates side by side on the sample plan)."""
+    _bench_input()  # puts this folder on the path
+    import bench_parallel  # noqa: PLC0415 - found only once the path holds this folder
+
+    return bench_parallel
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -10,7 +10,7 @@ from typing import Protocol
 from runner.gates.baseline import TestBaseline
 from runner.journal import file_label
 from runner.model import ForbidImportsGate, Gate
-from runner.process import Completed, run_command
+from runner.process import Cancel, Completed, run_command
 from runner.results import GateResult, GateStatus
 from runner.verdicts import not_run_reason
 
@@ -41,13 +41,14 @@ class GateContext:
     #: ``baseline: start`` pytest gates: the failing tests at the plan's start, by
     #: :func:`runner.gates.baseline.test_baseline_key`.
     test_baselines: Mapping[str, TestBaseline] = field(default_factory=dict)
+    cancel: Cancel | None = None  # set when a gate running beside this one failed
 
 
 def execute(gate: Gate, command: str | Sequence[str], ctx: GateContext) -> Completed:
     cmd = command if isinstance(command, str) else tuple(command)
     log = log_path(gate, ctx)
     timeout = gate.timeout if gate.timeout is not None else ctx.default_timeout
-    return run_command(cmd, cwd=ctx.root, env=ctx.env, timeout=timeout, log=log)
+    return run_command(cmd, cwd=ctx.root, env=ctx.env, timeout=timeout, log=log, cancel=ctx.cancel)
 
 
 def from_completed(
