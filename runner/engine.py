@@ -416,6 +416,7 @@ class _Run:
     def _gate(self, step: Step, result: StepResult) -> StepResult:
         rt = self.rt
         ctx = rt.gate_context(step.key, phase=step.phase_id, step=step.id)
+        ctx = replace(ctx, changed=result.changed if step.action is not None else None)
         gates: list[GateResult] = []
         for gate in step.gates:
             rt.observer.gate_started(step.key, gate)

@@ -83,9 +83,15 @@ class RunGate:
 
 @dataclass(frozen=True, slots=True)
 class PytestGate:
-    """Runs ``python -m pytest ARGS``; counts come from the JUnit XML pytest writes."""
+    """Runs ``python -m pytest ARGS``; counts come from the JUnit XML pytest writes.
+
+    ``affected``: as a step gate, only the test files the step's change reaches
+    (:mod:`runner.gates.affected`); ``workers``: ``"auto"`` or a count for pytest-xdist's ``-n``.
+    """
 
     args: tuple[str, ...]
+    affected: bool = False
+    workers: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,6 @@ from runner.model import (
     OnRollback,
     Phase,
     Plan,
-    PytestGate,
     RewriteCall,
     Rollback,
     RollbackMode,
@@ -59,6 +58,7 @@ from runner.planvalues import (
     parse_size,
     path_problem,
 )
+from runner.pytestkeys import pytest_spec
 from runner.yamlnodes import MAX_BYTES, Collector, RefusedNode, compose
 
 __all__ = [
@@ -79,7 +79,7 @@ GATE_KINDS = ("run", "pytest", "forbid-imports", "metric", "approve")
 #: Keys a gate of each kind accepts besides its kind (every gate also takes ``timeout``).
 GATE_OPTIONS: dict[str, tuple[str, ...]] = {
     "run": (),
-    "pytest": (),
+    "pytest": ("affected", "workers"),
     "forbid-imports": ("max", "max-ratio"),
     "metric": ("max", "min"),
     "approve": (),
@@ -99,13 +99,16 @@ KEYS: dict[str, tuple[str, ...]] = {
         "replay",
         "max-file-size",
     ),
-    "gate": (*GATE_KINDS, "max", "max-ratio", "min", "timeout"),
+    "gate": (*GATE_KINDS, "max", "max-ratio", "min", "timeout", "affected", "workers"),
     "phase": ("id", "title", "gate", "steps"),
     "step": ("id", "title", *ACTIONS, "gate", "timeout", "on-failure"),
     "move-import": ("from", "to", "as", "strings"),
     "rewrite-call": ("from", "to", "await"),
     "on-rollback": ("run", "verify"),
 }
+
+#: Options only some gate kinds take: on another kind each is a problem naming its users.
+_KIND_OPTIONS = frozenset({"max", "max-ratio", "min", "affected", "workers"})
 
 _TAG = "tag:yaml.org,2002:"
 _PLAN_NAME = re.compile(r"[a-z0-9-]+")
@@ -618,7 +621,7 @@ class _Validator:
         kind = kinds[0][0].value
         options = {k.value: v for k, v in node.value if k.value in KEYS["gate"]}
         for key, _ in node.value:
-            if key.value in {"max", "max-ratio", "min"} and key.value not in GATE_OPTIONS[kind]:
+            if key.value in _KIND_OPTIONS and key.value not in GATE_OPTIONS[kind]:
                 users = " and ".join(k for k in GATE_KINDS if key.value in GATE_OPTIONS[k])
                 self.problem(key, f"'{key.value}' does not apply to a {kind} gate, only to {users}")
         spec = self.gate_spec(kind, kinds[0][1], options, what)
@@ -648,7 +651,7 @@ class _Validator:
             return None if command is None else RunGate(command)
         if kind == "pytest":
             args = self.pytest_args(value)
-            return None if args is None else PytestGate(args)
+            return None if args is None else pytest_spec(args, options, self.problem)
         if kind == "forbid-imports":
             return self.forbid_imports(value, options)
         if kind == "metric":

@@ -81,11 +81,21 @@ def _gate() -> Schema:
         },
         "min": {"type": "number", "description": "metric: the lowest passing value."},
         "timeout": _ref("duration") | {"description": "Limit for this gate."},
+        "affected": {
+            "type": "boolean",
+            "description": "pytest, as a step gate: only the test files the step's change "
+            "reaches through imports (phase and on-rollback gates run all).",
+        },
+        "workers": {
+            "oneOf": [{"const": "auto"}, {"type": "integer", "minimum": 1}],
+            "description": "pytest: pytest-xdist's -n (auto or a count), when it is installed.",
+        },
     }
     branches = []
     for kind in GATE_KINDS:
         others = {k: False for k in GATE_KINDS if k != kind}
-        banned = {o: False for o in ("max", "max-ratio", "min") if o not in GATE_OPTIONS[kind]}
+        limited = ("max", "max-ratio", "min", "affected", "workers")
+        banned = {o: False for o in limited if o not in GATE_OPTIONS[kind]}
         branch: Schema = {"required": [kind], "properties": others | banned}
         if kind == "forbid-imports":
             branch["properties"] |= {"max": {"type": "integer", "minimum": 0}}

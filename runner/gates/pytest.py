@@ -7,7 +7,9 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
+from runner.gates.affected import finished, narrowed, nothing_affected, select_tests
 from runner.gates.common import GateContext, execute, failed, from_completed
+from runner.gates.workers import xdist_args
 from runner.journal import file_label
 from runner.model import Gate, PytestGate
 from runner.results import GateResult
@@ -21,11 +23,18 @@ def run_pytest(gate: Gate, spec: PytestGate, ctx: GateContext) -> GateResult:
     ``python`` is the one on the plan's PATH, as for a ``run: python -m pytest`` gate, so
     the tests run in the project's environment, not in the one runner was installed in.
     """
-    xml = ctx.tmp_dir / f"{file_label(ctx.label)}.{file_label(gate.name)}.junit.xml"
+    stem = f"{file_label(ctx.label)}.{file_label(gate.name)}"
+    xml = ctx.tmp_dir / f"{stem}.junit.xml"
     xml.unlink(missing_ok=True)
     python = shutil.which("python", path=ctx.env.get("PATH")) or "python3"
-    argv = [python, "-m", "pytest", *spec.args, f"--junitxml={xml}", "-p", "no:cacheprovider"]
-    done = execute(gate, argv, ctx)
+    selection = select_tests(spec.args, ctx) if spec.affected else None
+    if selection is not None and selection.nothing:
+        return nothing_affected(gate, selection)
+    narrow, run_ctx = narrowed(selection, ctx, stem)
+    workers, note = xdist_args(spec, python, ctx)
+    argv = [python, "-m", "pytest", *spec.args, *workers, *narrow, f"--junitxml={xml}"]
+    argv += ["-p", "no:cacheprovider"]
+    done = execute(gate, argv, run_ctx)
     counts = _junit_counts(xml)
     if counts is None:
         result = from_completed(gate, done, ctx=ctx, summary="no JUnit report: pytest did not run")
@@ -33,7 +42,9 @@ def run_pytest(gate: Gate, spec: PytestGate, ctx: GateContext) -> GateResult:
     summary = ", ".join(f"{n} {k}" for k, n in counts if n or k == "passed")
     if done.returncode == 5:
         summary = "no tests collected"
-    return replace(from_completed(gate, done, ctx=ctx, summary=summary), counts=counts)
+    result = replace(from_completed(gate, done, ctx=ctx, summary=summary), counts=counts)
+    result = finished(result, selection, ctx, stem, done.returncode)
+    return replace(result, summary=note + result.summary) if note else result
 
 
 def _junit_counts(xml: Path) -> tuple[tuple[str, int], ...] | None:
