@@ -337,7 +337,7 @@ class _Run:
                 result = replace(result, changed=tuple(changed), diffstat=diffstat)
             self.guard.settle(result.changed)
             if not result.message:
-                result = self._kept(self._gate(step, result), setup, "a gate")
+                result = self._kept(self._gate(step, result, tree), setup, "a gate")
                 if flagged := self.owned.check_flags(repo, "a gate"):  # as after the action
                     why = "; ".join(filter(None, [result.message, flagged]))
                     result = replace(result, message=why)
@@ -413,10 +413,10 @@ class _Run:
         found = [m for m in (rt.journal.repair(who), hold_setup(rt.repo, before, who)) if m]
         return "; ".join(found) or None
 
-    def _gate(self, step: Step, result: StepResult) -> StepResult:
+    def _gate(self, step: Step, result: StepResult, tree: str | None = None) -> StepResult:
         rt = self.rt
         ctx = rt.gate_context(step.key, phase=step.phase_id, step=step.id)
-        ctx = replace(ctx, changed=result.changed if step.action is not None else None)
+        ctx = replace(ctx, tree=tree)
         gates: list[GateResult] = []
         for gate in step.gates:
             rt.observer.gate_started(step.key, gate)

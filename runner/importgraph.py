@@ -45,6 +45,7 @@ __all__ = [
     "ImportGraph",
     "Reach",
     "build_graph",
+    "changed_between",
     "module_names",
     "parse_facts",
 ]
@@ -269,6 +270,13 @@ def build_graph(root: Path, roots: Sequence[str], cache: Path | None) -> ImportG
     if cache is not None and parsed:
         _write_cache(cache, {b: stored[b] for b in set(blobs.values()) if b in stored})
     return ImportGraph(facts, tuple(roots), frozenset(blobs), parsed)
+
+
+def changed_between(root: Path, old: str, new: str) -> list[str]:
+    """Paths that differ between two trees (both sides of a rename, as deleted and added)."""
+    with pinned_repo(root) as repo:
+        out: str = repo.git.diff_tree("-r", "-z", "--name-only", "--no-renames", old, new)
+    return [p for p in out.split("\0") if p]
 
 
 def _tree_blobs(root: Path) -> dict[str, str]:

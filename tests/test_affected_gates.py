@@ -67,6 +67,8 @@ def test_a_step_breaking_a_test_through_an_indirect_import_fails_its_affected_ga
         plan_file,
         "{pytest: tests -q, affected: true}",
         f"""\
+        - id: start
+          gate: [unit]
         - id: unrelated
           run: {_append("pkg/unrelated.py", "Y = 2")}
           gate: [unit]
@@ -79,6 +81,7 @@ def test_a_step_breaking_a_test_through_an_indirect_import_fails_its_affected_ga
     done, data = _run(repo, plan, tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
     summaries = _summaries(data)
+    assert summaries["start"] == "full selection (the gate's first run in this run): 2 passed"
     assert summaries["unrelated"] == (
         "no affected tests: 0 of 2 test files (affected by 1 changed module)"
     )
@@ -86,7 +89,7 @@ def test_a_step_breaking_a_test_through_an_indirect_import_fails_its_affected_ga
     assert summaries["break-core"] == (
         "1 of 2 test files (affected by 1 changed module): 0 passed, 1 failed"
     )
-    assert [s["status"] for s in data["steps"]] == ["passed", "rolled back"]
+    assert [s["status"] for s in data["steps"]] == ["passed", "passed", "rolled back"]
     assert (repo / "pkg/core.py").read_text() == REPO["pkg/core.py"]
     assert "on-rollback gate always runs all its tests" in done.stdout
 
@@ -99,6 +102,8 @@ def test_affected_gates_run_everything_when_they_cannot_be_sure(
         plan_file,
         "{pytest: tests -q, affected: true, workers: 2}",
         f"""\
+        - id: start
+          gate: [unit]
         - id: conftest
           run: {_append("tests/conftest.py", "# note")}
           gate: [unit]
@@ -118,16 +123,17 @@ def test_affected_gates_run_everything_when_they_cannot_be_sure(
     xdist = subprocess.run([sys.executable, "-c", "import xdist"], check=False).returncode == 0
     note = f"pytest-xdist is not installed for {sys.executable}: ran on one core, without -n; "
     if not xdist:  # said once, by the first gate that found out
-        assert summaries["conftest"].startswith(note)
-        summaries["conftest"] = summaries["conftest"].removeprefix(note)
+        assert summaries["start"].startswith(note)
+        summaries["start"] = summaries["start"].removeprefix(note)
         assert note not in json.dumps(data["steps"][1:])
+    check = summaries.pop("check")
+    assert check.startswith("no affected tests: nothing changed since the gate passed on tree ")
     assert summaries == {
+        "start": "full selection (the gate's first run in this run): 2 passed",
         "conftest": "full selection (tests/conftest.py changed): 2 passed",
         "data": "full selection (tests/data.txt changed, not Python, under a test or source "
         "root): 2 passed",
         "dynamic": "full selection (changed pkg/plugins.py imports dynamically (line 5)): 2 passed",
-        "check": "full selection (the step has no action: its gates judge the whole tree): "
-        "2 passed",
     }
     phase = data["phase_gates"][0][1][0]["summary"]
     assert phase == "full selection (a phase gate always runs all its tests): 2 passed"

@@ -21,12 +21,14 @@ import configparser
 import fnmatch
 import json
 import shutil
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from runner.gates.common import GateContext
-from runner.importgraph import ImportGraph, build_graph
+from runner.gates.lastpass import GateKey, last_pass, remember
+from runner.importgraph import ImportGraph, build_graph, changed_between
 from runner.model import Gate
 from runner.results import GateResult, GateStatus
 
@@ -58,27 +60,49 @@ class Selection:
     modules: int = 0  # changed Python files
     reached_tests: int | None = None  # test files reached; None: only pytest can tell
     total_tests: int = 0  # test files under the gate's test roots (runner's count)
+    seconds: float = 0.0  # spent choosing
+    changed: int = 0  # paths changed since then, Python or not
+    since: str = ""  # the tree the gate last passed on, changes counted from there
+    key: GateKey | None = None  # the gate, to remember where it passes
+    tree: str = ""  # the tree the gate judges
 
     @property
     def nothing(self) -> bool:
         """Whether no test can be affected, so pytest need not start at all."""
-        return self.reason is None and self.reached_tests == 0 and not self.dirs
+        return self.reason is None and (self.reached_tests == 0 or not self.files) and not self.dirs
 
     def scope(self, kept: int | None = None, seen: int | None = None) -> str:
         """``3 of 12 test files (affected by 2 changed modules)``, or the full selection's why."""
         if self.reason is not None:
             return f"full selection ({self.reason})"
+        if not self.changed:
+            return f"nothing changed since the gate passed on tree {self.since[:10]}"
         kept = self.reached_tests if kept is None else kept
         seen = self.total_tests if seen is None else seen
         plural = "s" * (self.modules != 1)
         return f"{kept} of {seen} test files (affected by {self.modules} changed module{plural})"
 
 
-def select_tests(args: Sequence[str], ctx: GateContext) -> Selection:
-    """The selection for a step gate with ``affected: true`` (see the module docstring)."""
-    if ctx.changed is None:
-        return Selection(reason=_not_after_change(ctx.label))
-    changed = sorted(ctx.changed)
+def select_tests(gate: Gate, args: Sequence[str], ctx: GateContext) -> Selection:
+    """The selection for a step gate with ``affected: true`` (see the module docstring).
+
+    Its ``seconds`` (the graph's cost) count in the gate's time: a faster gate must be
+    faster including the time spent deciding what to run.
+    """
+    start = time.monotonic()
+    if ctx.tree is None:
+        return Selection(reason=_not_a_step(ctx.label))
+    key = (str(ctx.log_dir), gate.name, tuple(args))
+    selection = _select(args, ctx, last_pass(key), ctx.tree)
+    return replace(selection, key=key, tree=ctx.tree, seconds=time.monotonic() - start)
+
+
+def _select(args: Sequence[str], ctx: GateContext, base: str | None, tree: str) -> Selection:
+    if base is None:
+        return Selection(reason="the gate's first run in this run")
+    changed = sorted(changed_between(ctx.root, base, tree))
+    if not changed:
+        return Selection(None, since=base)
     test_roots = _test_roots(args, ctx.root)
     if why := _unsure_path(changed, test_roots, ctx.source_roots):
         return Selection(reason=why)
@@ -92,15 +116,15 @@ def select_tests(args: Sequence[str], ctx: GateContext) -> Selection:
     dirs = tuple(sorted(str(PurePosixPath(f).parent) for f in reach.files if _is_conftest(f)))
     reached = len(tests & reach.files) if patterns is not None else None
     modules = sum(1 for c in changed if c.endswith(".py"))
-    return Selection(None, reach.files, dirs, modules, reached, len(tests))
+    return Selection(
+        None, reach.files, dirs, modules, reached, len(tests), changed=len(changed), since=base
+    )
 
 
-def _not_after_change(label: str) -> str:
+def _not_a_step(label: str) -> str:
     if label.startswith("phase"):
         return "a phase gate always runs all its tests"
-    if label == "on-rollback":
-        return "an on-rollback gate always runs all its tests"
-    return "the step has no action: its gates judge the whole tree"
+    return "an on-rollback gate always runs all its tests"
 
 
 def _unsure_path(changed: Sequence[str], test_roots: Sequence[str], roots: Sequence[str]) -> str:
@@ -241,11 +265,12 @@ def narrowed(
 
 def nothing_affected(gate: Gate, selection: Selection) -> GateResult:
     """The pass of a gate whose step's change reaches no test: pytest never starts."""
+    _remember(selection, GateStatus.PASSED)
     return GateResult(
         name=gate.name,
         kind=gate.kind,
         status=GateStatus.PASSED,
-        seconds=0.0,
+        seconds=selection.seconds,
         summary=f"no affected tests: {selection.scope()}",
     )
 
@@ -256,9 +281,17 @@ def finished(
     """``result`` saying which tests ran; pytest's "no tests" is a pass when none was kept."""
     if selection is None:
         return result
+    result = replace(result, seconds=result.seconds + selection.seconds)
+    _remember(selection, result.status)
     counts = read_counts(ctx, stem) if selection.reason is None else None
     scope = selection.scope(*counts) if counts else selection.scope()
     if code == _NO_TESTS and counts is not None and counts[0] == 0:
         summary = f"no affected tests: {scope}"
+        _remember(selection, GateStatus.PASSED)
         return replace(result, status=GateStatus.PASSED, summary=summary, output_tail="")
     return replace(result, summary=f"{scope}: {result.summary}")
+
+
+def _remember(selection: Selection, status: GateStatus) -> None:
+    if status is GateStatus.PASSED and selection.key is not None:
+        remember(selection.key, selection.tree)

@@ -36,8 +36,8 @@ class GateContext:
     source_roots: tuple[str, ...]
     baseline: Callable[[ForbidImportsGate], int | None]
     label: str  # prefix for log files: the step key or "phase-<id>"
-    #: What the step changed, for ``affected`` pytest gates; ``None``: not after a change.
-    changed: tuple[str, ...] | None = None
+    #: The tree a step's gates judge (for ``affected`` pytest gates); ``None``: not a step's.
+    tree: str | None = None
 
 
 def execute(gate: Gate, command: str | Sequence[str], ctx: GateContext) -> Completed:

@@ -27,7 +27,7 @@ def run_pytest(gate: Gate, spec: PytestGate, ctx: GateContext) -> GateResult:
     xml = ctx.tmp_dir / f"{stem}.junit.xml"
     xml.unlink(missing_ok=True)
     python = shutil.which("python", path=ctx.env.get("PATH")) or "python3"
-    selection = select_tests(spec.args, ctx) if spec.affected else None
+    selection = select_tests(gate, spec.args, ctx) if spec.affected else None
     if selection is not None and selection.nothing:
         return nothing_affected(gate, selection)
     narrow, run_ctx = narrowed(selection, ctx, stem)
