@@ -416,7 +416,7 @@ class _Run:
     def _gate(self, step: Step, result: StepResult, tree: str | None = None) -> StepResult:
         rt = self.rt
         ctx = rt.gate_context(step.key, phase=step.phase_id, step=step.id)
-        ctx = replace(ctx, tree=tree)
+        ctx = replace(ctx, tree=tree, changed=tuple(result.changed))
         gates: list[GateResult] = []
         for gate in step.gates:
             rt.observer.gate_started(step.key, gate)

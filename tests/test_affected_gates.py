@@ -67,8 +67,6 @@ def test_a_step_breaking_a_test_through_an_indirect_import_fails_its_affected_ga
         plan_file,
         "{pytest: tests -q, affected: true}",
         f"""\
-        - id: start
-          gate: [unit]
         - id: unrelated
           run: {_append("pkg/unrelated.py", "Y = 2")}
           gate: [unit]
@@ -81,15 +79,15 @@ def test_a_step_breaking_a_test_through_an_indirect_import_fails_its_affected_ga
     done, data = _run(repo, plan, tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
     summaries = _summaries(data)
-    assert summaries["start"] == "full selection (the gate's first run in this run): 2 passed"
+    # its first run: what the step changed; then: what changed since it last passed
     assert summaries["unrelated"] == (
         "no affected tests: 0 of 2 test files (affected by 1 changed module)"
     )
     # core → service → test_service: only that file ran, and it failed
     assert summaries["break-core"] == (
-        "1 of 2 test files (affected by 1 changed module): 0 passed, 1 failed"
+        "1 of 2 test files (affected by 1 changed module since its last pass): 0 passed, 1 failed"
     )
-    assert [s["status"] for s in data["steps"]] == ["passed", "passed", "rolled back"]
+    assert [s["status"] for s in data["steps"]] == ["passed", "rolled back"]
     assert (repo / "pkg/core.py").read_text() == REPO["pkg/core.py"]
     assert "on-rollback gate always runs all its tests" in done.stdout
 
@@ -129,7 +127,8 @@ def test_affected_gates_run_everything_when_they_cannot_be_sure(
     check = summaries.pop("check")
     assert check.startswith("no affected tests: nothing changed since the gate passed on tree ")
     assert summaries == {
-        "start": "full selection (the gate's first run in this run): 2 passed",
+        "start": "full selection (its first run in this run, after a step that changed "
+        "nothing): 2 passed",
         "conftest": "full selection (tests/conftest.py changed): 2 passed",
         "data": "full selection (tests/data.txt changed, not Python, under a test or source "
         "root): 2 passed",
@@ -158,3 +157,30 @@ def test_bad_pytest_gate_options_are_plan_errors(gate: str, message: str) -> Non
 def test_good_pytest_gate_options_load() -> None:
     plan = parse_plan(plan_text(gates="other: {pytest: tests, affected: true, workers: auto}\n"))
     assert plan is not None
+
+
+def test_an_affected_gate_sees_every_change_since_it_last_passed(
+    tmp_path: Path, plan_file: Path
+) -> None:
+    """A step without the gate breaks a test; the gate's next run, after an unrelated change,
+    still runs that test and fails, as the full gate would: same verdict, fewer tests."""
+    repo = make_repo(tmp_path / "repo", REPO)
+    plan = _plan(
+        plan_file,
+        "{pytest: tests -q, affected: true}",
+        f"""\
+        - id: first
+          run: {_append("pkg/unrelated.py", "Y = 2")}
+          gate: [unit]
+        - id: ungated
+          run: {_append("pkg/core.py", "FACTOR = 3")}
+        - id: unrelated-again
+          run: {_append("pkg/extra.py", "Z = 3")}
+          gate: [unit]
+        """,
+    )
+    done, data = _run(repo, plan, tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert _summaries(data)["unrelated-again"] == (
+        "1 of 2 test files (affected by 2 changed modules since its last pass): 0 passed, 1 failed"
+    )

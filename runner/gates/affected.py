@@ -80,7 +80,11 @@ class Selection:
         kept = self.reached_tests if kept is None else kept
         seen = self.total_tests if seen is None else seen
         plural = "s" * (self.modules != 1)
-        return f"{kept} of {seen} test files (affected by {self.modules} changed module{plural})"
+        since = " since its last pass" if self.since else ""
+        return (
+            f"{kept} of {seen} test files (affected by {self.modules} changed module{plural}"
+            f"{since})"
+        )
 
 
 def select_tests(gate: Gate, args: Sequence[str], ctx: GateContext) -> Selection:
@@ -98,11 +102,11 @@ def select_tests(gate: Gate, args: Sequence[str], ctx: GateContext) -> Selection
 
 
 def _select(args: Sequence[str], ctx: GateContext, base: str | None, tree: str) -> Selection:
-    if base is None:
-        return Selection(reason="the gate's first run in this run")
-    changed = sorted(changed_between(ctx.root, base, tree))
+    if base is None and not ctx.changed:
+        return Selection(reason="its first run in this run, after a step that changed nothing")
+    changed = sorted(ctx.changed if base is None else changed_between(ctx.root, base, tree))
     if not changed:
-        return Selection(None, since=base)
+        return Selection(None, since=base or "")
     test_roots = _test_roots(args, ctx.root)
     if why := _unsure_path(changed, test_roots, ctx.source_roots):
         return Selection(reason=why)
@@ -116,8 +120,9 @@ def _select(args: Sequence[str], ctx: GateContext, base: str | None, tree: str) 
     dirs = tuple(sorted(str(PurePosixPath(f).parent) for f in reach.files if _is_conftest(f)))
     reached = len(tests & reach.files) if patterns is not None else None
     modules = sum(1 for c in changed if c.endswith(".py"))
+    count = len(changed)
     return Selection(
-        None, reach.files, dirs, modules, reached, len(tests), changed=len(changed), since=base
+        None, reach.files, dirs, modules, reached, len(tests), changed=count, since=base or ""
     )
 
 

@@ -38,6 +38,7 @@ class GateContext:
     label: str  # prefix for log files: the step key or "phase-<id>"
     #: The tree a step's gates judge (for ``affected`` pytest gates); ``None``: not a step's.
     tree: str | None = None
+    changed: tuple[str, ...] = ()  # what the step changed, for the same gates
 
 
 def execute(gate: Gate, command: str | Sequence[str], ctx: GateContext) -> Completed:
