@@ -32,8 +32,8 @@ def _load() -> tuple[frozenset[str], tuple[str, ...], str]:
 
 
 _FILES, _DIRS, _REPORT = _load() if _SELECTION else (frozenset(), (), "")
-_seen: set[str] = set()
-_kept: set[str] = set()
+_kept: set[str] = set()  # selected test files pytest collected
+_left: set[str] = set()  # test files pytest would have collected, left out
 
 
 def _is_test_file(path: Path, config: pytest.Config) -> bool:
@@ -45,15 +45,28 @@ def _selected(path: str) -> bool:
     return path in _FILES or path.startswith(_DIRS)
 
 
+def _in_scope(path: Path, config: pytest.Config) -> bool:
+    """Whether pytest would collect ``path`` at all: it is, or is under, one of its args.
+
+    pytest also asks about the siblings of a file named on the command line, which it would
+    not collect; those must not count as left out.
+    """
+    for arg in config.args:
+        where = Path(config.invocation_params.dir, arg.split("::", 1)[0]).resolve()
+        if path == where or where in path.parents:
+            return True
+    return False
+
+
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """Skip a test file the change does not reach; ``None`` lets pytest decide the rest."""
     if not _SELECTION or not _is_test_file(collection_path, config):
         return None
     path = str(collection_path)
-    _seen.add(path)
     if _selected(path):
-        _kept.add(path)
         return None
+    if _in_scope(collection_path, config):
+        _left.add(path)
     return True
 
 
@@ -65,12 +78,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     drop: list[pytest.Item] = []
     for item in items:
         path = str(item.path)
-        if _is_test_file(item.path, config):
-            _seen.add(path)
-        (keep if _selected(path) or not _is_test_file(item.path, config) else drop).append(item)
-    for item in keep:
-        if _is_test_file(item.path, config):
-            _kept.add(str(item.path))
+        if not _is_test_file(item.path, config) or _selected(path):
+            keep.append(item)
+            if _is_test_file(item.path, config):
+                _kept.add(path)
+        else:
+            drop.append(item)
+            _left.add(path)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -82,4 +96,5 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if not _SELECTION:
         return
     out = Path(_REPORT) / f"{os.getpid()}.json"
-    out.write_text(json.dumps({"kept": len(_kept), "seen": len(_seen)}), encoding="utf-8")
+    counts = {"kept": len(_kept), "seen": len(_kept | _left)}
+    out.write_text(json.dumps(counts), encoding="utf-8")
