@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -184,3 +185,39 @@ def test_an_affected_gate_sees_every_change_since_it_last_passed(
     assert _summaries(data)["unrelated-again"] == (
         "1 of 2 test files (affected by 2 changed modules since its last pass): 0 passed, 1 failed"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["tests"], {"kept": 1, "seen": 3}),
+        # pytest asks about a named file's siblings too; they are not "left out"
+        (["tests/test_a.py", "tests/test_b.py"], {"kept": 1, "seen": 2}),
+    ],
+)
+def test_the_plugin_counts_the_test_files_pytest_would_collect(
+    tmp_path: Path, args: list[str], expected: dict[str, int]
+) -> None:
+    files = {f"tests/test_{n}.py": "def test_it():\n    assert True\n" for n in "abc"}
+    repo = make_repo(tmp_path / "repo", files)
+    plugin, report = tmp_path / "plugin", tmp_path / "report"
+    report.mkdir()
+    plugin.mkdir()
+    source = Path(__file__).parents[1] / "runner" / "gates" / "affected_plugin.py"
+    (plugin / "runner_affected_plugin.py").write_bytes(source.read_bytes())
+    selection = {"files": [str(repo / "tests/test_a.py")], "dirs": [], "report": str(report)}
+    (plugin / "selection.json").write_text(json.dumps(selection))
+    env = {**os.environ, "PYTHONPATH": str(plugin)}
+    env["RUNNER_AFFECTED"] = str(plugin / "selection.json")
+    load = ["-p", "runner_affected_plugin", "-p", "no:cacheprovider"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *load, "-q", *args],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "1 passed" in done.stdout, done.stdout + done.stderr
+    [written] = report.iterdir()
+    assert json.loads(written.read_text()) == expected
