@@ -262,8 +262,9 @@ def build_graph(root: Path, roots: Sequence[str], cache: Path | None) -> ImportG
         if known is None:
             try:
                 known = parse_facts((root / path).read_bytes(), path)
-            except OSError:
-                continue  # gone since git listed it: nothing there to import
+            except OSError as e:  # unreadable: its imports are unknown, so it is open
+                facts[path] = FileFacts(error=f"{path}: {e.strerror}")
+                continue
             parsed += 1
             stored[blob] = known
         facts[path] = known

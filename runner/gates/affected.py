@@ -20,6 +20,7 @@ from __future__ import annotations
 import configparser
 import fnmatch
 import json
+import os
 import shutil
 import time
 from collections.abc import Sequence
@@ -97,7 +98,11 @@ def select_tests(gate: Gate, args: Sequence[str], ctx: GateContext) -> Selection
     if ctx.tree is None:
         return Selection(reason=_not_a_step(ctx.label))
     key = (str(ctx.log_dir), gate.name, tuple(args))
-    selection = _select(args, ctx, last_pass(key), ctx.tree)
+    try:
+        selection = _select(args, ctx, last_pass(key), ctx.tree)
+    except Exception as e:  # noqa: BLE001 - choosing fewer tests is an optimisation: any failure
+        # (git, a file read, a bug) costs time, never a verdict, so it runs them all and says why
+        selection = Selection(reason=f"the import graph failed: {e.__class__.__name__}: {e}")
     return replace(selection, key=key, tree=ctx.tree, seconds=time.monotonic() - start)
 
 
@@ -238,7 +243,7 @@ def plugin_run(
     path = ctx.env.get("PYTHONPATH")
     env = {
         "RUNNER_AFFECTED": str(base / "selection.json"),
-        "PYTHONPATH": str(base) + (f":{path}" if path else ""),
+        "PYTHONPATH": str(base) + (f"{os.pathsep}{path}" if path else ""),
     }
     return ["-p", PLUGIN], env
 
