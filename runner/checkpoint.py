@@ -19,20 +19,31 @@ from runner.history import (
 )
 from runner.model import Plan, Step, action_kind
 from runner.results import StepResult
+from runner.testrecord import tests_section
 
 __all__ = ["checkpoint_message"]
 
 
 def checkpoint_message(
-    plan: Plan, step: Step, result: StepResult, baselines: Sequence[str], *, failed: bool
+    plan: Plan,
+    step: Step,
+    result: StepResult,
+    baselines: Sequence[str],
+    *,
+    failed: bool,
+    sections: Sequence[str] = (),
 ) -> str:
     """The commit message of ``step``'s checkpoint; ``failed``: committed by
-    ``on-failure: continue`` after a failed gate."""
+    ``on-failure: continue`` after a failed gate; ``sections``: body sections to record
+    (test baselines, :mod:`runner.testrecord`)."""
     body = [f"{action_kind(step.action)}: {len(result.changed)} file(s) changed"]
     if result.sites:
         body[0] += f", {result.sites} site(s) rewritten"
     if block := followups_block(result.followups):
         body.append(block)
+    if block := tests_section(result.gates):
+        body.append(block)
+    body += sections
     trailers = [
         f"{T_PLAN}: {plan.name}",
         f"{T_STEP}: {step.key}",

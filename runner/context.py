@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from runner.gates import Approver, GateContext, baseline_key
+from runner.gates.baseline import TestBaseline
 from runner.git import Repository
 from runner.journal import Journal, StateDir, file_label
 from runner.model import ForbidImportsGate, Gate, Plan, Step
@@ -97,6 +98,7 @@ class Runtime:
     assume_yes: bool = False
     with_hooks: bool = True
     baselines: dict[str, int] = field(default_factory=dict)
+    test_baselines: dict[str, TestBaseline] = field(default_factory=dict)  # see teststart
     base_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
     @property
@@ -131,6 +133,7 @@ class Runtime:
             source_roots=settings.source_roots,
             baseline=self.baseline,
             label=label,
+            test_baselines=self.test_baselines,
         )
 
     def baseline(self, gate: ForbidImportsGate) -> int | None:

@@ -60,7 +60,9 @@ from runner.selection import RunOptions, select_steps
 from runner.staging import stage_step
 from runner.startcounts import count_start
 from runner.stepaction import carry_out
+from runner.teststart import measure_start
 from runner.treeguard import TreeGuard, discard_leftovers
+from runner.verdicts import gate_message, reaction, settled
 
 __all__ = ["RunOptions", "execute_plan", "select_steps"]
 
@@ -105,6 +107,7 @@ class _Run:
         self.phase_gates: list[tuple[str, tuple[GateResult, ...]]] = []
         self.notices: list[str] = []
         self.pending_baselines: list[str] = []
+        self.pending_tests: list[str] = []  # test baselines' body sections (teststart)
         self.history = PlanHistory()
         self.checkpoint: str | None = None  # HEAD after our own last commit; None: ask git
         self.guard = TreeGuard(rt.repo.root, rt.repo.git_dir, rt.repo)
@@ -215,6 +218,7 @@ class _Run:
             self._notice(line)
         self.history = read_history(repo.plan_commits(rt.plan.name))
         self.pending_baselines = count_start(rt, self.history)
+        self.pending_tests = measure_start(rt, self.history)
         for key in self.history.done:
             if rt.plan.find_step(key) is None:
                 self._notice(f"the branch records step {key}, which the plan no longer has")
@@ -347,7 +351,7 @@ class _Run:
         result = replace(result, gates=gates)
         failed = result.failed_gate
         if failed is not None:
-            return replace(result, message=f"gate {failed.name} {failed.status.value}")
+            return replace(result, message=gate_message(failed))
         return result
 
     def _commit(
@@ -355,7 +359,8 @@ class _Run:
     ) -> StepResult:
         rt = self.rt
         self.guard.gates_finished(result.gates)  # its stat check runs beside the commit
-        message = checkpoint_message(rt.plan, step, result, self.pending_baselines, failed=failed)
+        counts, tests = self.pending_baselines, self.pending_tests
+        message = checkpoint_message(rt.plan, step, result, counts, failed=failed, sections=tests)
         with critical_section():
             rt.journal.write("commit-started", step=step.key)
             try:
@@ -363,6 +368,7 @@ class _Run:
             except GitError as e:
                 abandon_step(rt, step.key, checkpoint, e)  # rolled back; raises, exit 2
             self.pending_baselines.clear()
+            self.pending_tests.clear()
             rt.journal.write("step-committed", step=step.key, sha=sha)
             if self.guard.gates_may_have_written(result.gates) and rt.repo.dirty_paths():
                 self._notice(discard_leftovers(rt, step, sha))
@@ -376,7 +382,8 @@ class _Run:
     ) -> StepResult:
         rt = self.rt
         # What moved git's setup or runner's state cannot be kept or left: always taken back.
-        on_failure = OnFailure.ROLLBACK if self.unsafe else step.on_failure
+        on_failure = OnFailure.ROLLBACK if self.unsafe else reaction(step, result)
+        result = settled(result, on_failure)  # an unjudged change says what became of it
         if on_failure is OnFailure.CONTINUE:
             committed = self._commit(step, result, checkpoint, tree, failed=True)
             return replace(committed, status=StepStatus.FAILED)

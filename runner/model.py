@@ -28,6 +28,7 @@ __all__ = [
     "MetricGate",
     "MoveImport",
     "OnFailure",
+    "OnInconclusive",
     "OnRollback",
     "ParamKind",
     "Phase",
@@ -71,6 +72,16 @@ class OnFailure(enum.Enum):
     CONTINUE = "continue"
 
 
+class OnInconclusive(enum.Enum):
+    """What a step does when a gate could not judge it: roll back (default) or stop.
+
+    There is no ``continue``: a change no gate judged is never committed as a checkpoint.
+    """
+
+    ROLLBACK = "rollback"
+    STOP = "stop"
+
+
 # --- gates -------------------------------------------------------------------------------
 
 
@@ -85,11 +96,30 @@ class RunGate:
 class PytestGate:
     """Runs ``python -m pytest ARGS``; counts come from the JUnit XML pytest writes.
 
-    ``affected``: as a step gate, only the test files the step's change reaches
-    (:mod:`runner.gates.affected`); ``workers``: ``"auto"`` or a count for pytest-xdist's ``-n``.
+    ``baseline``: ``"start"`` judges only failures absent from the plan's starting commit;
+    ``retries``: re-runs of the failed tests; ``flaky``: ``"fail"`` when a test that passed
+    only on a re-run fails the gate (see :mod:`runner.gates.baseline`). ``None``: not set.
+    ``affected``: only the test files the changes reach (:mod:`runner.gates.affected`);
+    ``workers``: ``"auto"`` or a count for pytest-xdist's ``-n``.
     """
 
+    #: Left out of step digests: they change how a gate judges a failure it sees, not what
+    #: the step does, so adding ``retries`` after a flaky rollback leaves the steps already
+    #: committed done rather than "changed since their checkpoint" (replay evidence, which
+    #: must tell them apart, digests the whole gate). ``affected`` and ``workers`` change
+    #: which tests run and where, not what the step does, so they stay out too.
+    _not_digested: ClassVar[tuple[str, ...]] = (
+        "baseline",
+        "retries",
+        "flaky",
+        "affected",
+        "workers",
+    )
+
     args: tuple[str, ...]
+    baseline: str | None = None
+    retries: int | None = None
+    flaky: str | None = None
     affected: bool = False
     workers: str | None = None
 
@@ -133,6 +163,11 @@ class Gate:
     name: str
     spec: GateSpec
     timeout: float | None = None
+    #: ``report-only: true``: run and recorded, never blocks (see :mod:`runner.verdicts`).
+    report_only: bool = False
+
+    #: Digested only when set, so a gate's digest stays what it was before ``report-only``.
+    _digest_when_set: ClassVar[tuple[str, ...]] = ("report_only",)
 
     @property
     def kind(self) -> str:
@@ -274,6 +309,7 @@ class Step:
     timeout: float | None = None
     on_failure: OnFailure = OnFailure.ROLLBACK
     line: int = 0
+    on_inconclusive: OnInconclusive = OnInconclusive.ROLLBACK
 
     @property
     def key(self) -> str:
@@ -382,6 +418,11 @@ def _canonical(value: Any) -> Any:  # noqa: ANN401 - walks any record of this mo
         msg = f"cannot digest {type(value).__name__}"
         raise TypeError(msg)
     optional = getattr(value, "_digest_when_set", ())
-    names = [f.name for f in dataclasses.fields(value)]  # class variables are not fields
-    kept = [f for f in names if f not in optional or getattr(value, f) is not None]
+    never = getattr(value, "_not_digested", ())
+    fields_ = [f for f in dataclasses.fields(value) if f.name not in never]  # no class vars
+    kept = [
+        f.name
+        for f in fields_
+        if f.name not in optional or getattr(value, f.name) not in (None, f.default)
+    ]
     return {"type": type(value).__name__} | {f: _canonical(getattr(value, f)) for f in kept}

@@ -49,6 +49,7 @@ from runner.planvalues import (
     parse_duration,
     path_problem,
 )
+from runner.planverdicts import on_inconclusive_option
 from runner.yamlnodes import MAX_BYTES, Collector, RefusedNode, compose
 
 __all__ = [
@@ -346,6 +347,7 @@ class _PlanValidator(GateValidator, ActionValidator):
         if "on-failure" in found:
             choice = self.choice(found["on-failure"][1], "'on-failure'", OnFailure)
             on_failure = choice or on_failure
+        on_inconclusive = on_inconclusive_option(self, found, gates)
         if len(self.report.problems) > before or gates is None:
             return None
         return Step(
@@ -357,6 +359,7 @@ class _PlanValidator(GateValidator, ActionValidator):
             timeout=timeout,
             on_failure=on_failure,
             line=node.start_mark.line + 1,
+            on_inconclusive=on_inconclusive,
         )
 
     # --- on-rollback -----------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from collections.abc import Sequence
 
@@ -25,6 +26,8 @@ from runner.planbase import (
     suggest,
     unique_name,
 )
+from runner.plantests import pytest_options
+from runner.planverdicts import report_only_option
 from runner.pytestkeys import pytest_spec
 from runner.yamlnodes import RefusedNode
 
@@ -98,12 +101,14 @@ class GateValidator(Validator):
                 users = " and ".join(k for k in GATE_KINDS if key.value in GATE_OPTIONS[k])
                 self.problem(key, f"'{key.value}' does not apply to a {kind} gate, only to {users}")
         spec = self.gate_spec(kind, kinds[0][1], options, what)
+        spec = pytest_options(self, node, kind, spec)  # baseline, retries, flaky
         timeout = None
         if "timeout" in options:
             timeout = self.duration(options["timeout"], "'timeout'")
+        report_only = report_only_option(self, kind, options)
         if spec is None or len(self.report.problems) > before:
             return None
-        return Gate(name=name or kind, spec=spec, timeout=timeout)
+        return Gate(name=name or kind, spec=spec, timeout=timeout, report_only=report_only)
 
     def unknown_gate_key(self, key: ScalarNode, kinds: Sequence[object], what: str) -> None:
         if key.value in {"gate", "gates"}:
@@ -223,7 +228,7 @@ class GateValidator(Validator):
             elif isinstance(item, MappingNode):
                 gate = self.gate(item, "an inline gate", name=None)
                 if gate is not None:
-                    gate = Gate(unique_name(gate.name, taken), gate.spec, gate.timeout)
+                    gate = dataclasses.replace(gate, name=unique_name(gate.name, taken))
                 gates.append(gate)
             elif not isinstance(item, RefusedNode):
                 self.problem(

@@ -30,11 +30,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.gates import GateContext, run_gate
+from runner.gates.testpolicy import baseline_depends
 from runner.includes import fingerprint, list_includes
 from runner.journal import write_atomically
 from runner.model import ApproveGate, Gate, MetricGate, Phase, Plan, Step
 from runner.rehearsals import describe_age, latest_rehearsal, rehearsals_dir
 from runner.results import GateResult, GateStatus
+from runner.testoutcome import outcome_from_json, outcome_json
 
 if TYPE_CHECKING:
     from runner.context import Runtime
@@ -133,6 +135,7 @@ class Recorder(GateRunner):
             "seconds": result.seconds,
             "summary": result.summary,
             "counts": [list(c) for c in result.counts],
+            "tests": outcome_json(result.tests),  # pytest gates: flaky, fixed... by id
             "depends": {**self.run_deps, **depends_on(gate, ctx)},
         }
         self.data["environ"] = environ_hashes(ctx)
@@ -205,6 +208,8 @@ class Replayer(GateRunner):
             summary=str(recorded.get("summary", "")),
             counts=counts,
             replayed=str(self.evidence.get("rehearsal")),
+            report_only=gate.report_only,
+            tests=outcome_from_json(recorded.get("tests")),
         )
 
     def _match(
@@ -221,8 +226,9 @@ class Replayer(GateRunner):
         recorded = step.get("gates", {}).get(_gate_key(gate))
         if recorded is None:
             return None, "it did not run in the rehearsal"
-        if recorded.get("status") != GateStatus.PASSED.value:
-            return None, f"it {recorded.get('status')} in the rehearsal"
+        if recorded.get("status") != GateStatus.PASSED.value:  # inconclusive is no pass either
+            said = recorded.get("status")
+            return None, f"it {'was ' * (said == 'inconclusive')}{said} in the rehearsal"
         now = {**self.run_deps, **depends_on(gate, ctx)}
         then = recorded.get("depends", {})
         changed = [k for k in sorted({*now, *then}) if now.get(k) != then.get(k)]
@@ -249,7 +255,7 @@ def depends_on(gate: Gate, ctx: GateContext) -> dict[str, str]:
         "definition": _gate_digest(gate),
         "environment": _digest(environ_hashes(ctx)),
         "interpreter": f"{python.replace(root, '<root>')} {_version(python)}",
-    }
+    } | baseline_depends(gate, ctx)
 
 
 def environ_hashes(ctx: GateContext) -> dict[str, str]:
@@ -344,7 +350,8 @@ def _gate_key(gate: Gate) -> str:
 
 
 def _gate_digest(gate: Gate) -> str:
-    return _digest(dataclasses.asdict(gate))
+    # A key at its default is left out, so a rehearsal recorded before it existed still counts.
+    return _digest({k: v for k, v in dataclasses.asdict(gate).items() if k != "report_only" or v})
 
 
 def _digest(value: object) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.model import OnFailure, Rollback, RollbackMode
+from runner.model import OnFailure, OnInconclusive, Rollback, RollbackMode
 from runner.plan import ACTIONS, FORMAT_VERSION, GATE_KINDS, GATE_OPTIONS
+from runner.plantests import BASELINES, FLAKY, TEST_OPTIONS
 
 __all__ = ["SCHEMA_ID", "plan_schema"]
 
@@ -81,6 +82,11 @@ def _gate() -> Schema:
         },
         "min": {"type": "number", "description": "metric: the lowest passing value."},
         "timeout": _ref("duration") | {"description": "Limit for this gate."},
+        "report-only": {
+            "type": "boolean",
+            "description": "Run and record the gate, never block on it (not for approve).",
+        },
+        **_test_options(),
         "affected": {
             "type": "boolean",
             "description": "pytest, as a step gate: only the test files the step's change "
@@ -94,6 +100,8 @@ def _gate() -> Schema:
     branches = []
     for kind in GATE_KINDS:
         others = {k: False for k in GATE_KINDS if k != kind}
+        shared = ("max", "max-ratio", "min", *TEST_OPTIONS)
+        banned = {o: False for o in shared if o not in GATE_OPTIONS[kind]}
         limited = ("max", "max-ratio", "min", "affected", "workers")
         banned = {o: False for o in limited if o not in GATE_OPTIONS[kind]}
         branch: Schema = {"required": [kind], "properties": others | banned}
@@ -101,6 +109,8 @@ def _gate() -> Schema:
             branch["properties"] |= {"max": {"type": "integer", "minimum": 0}}
         if kind == "metric":
             branch["anyOf"] = [{"required": ["max"]}, {"required": ["min"]}]
+        if kind == "approve":
+            branch["properties"] |= {"report-only": {"const": False}}
         branches.append(branch)
     return {
         "type": "object",
@@ -108,6 +118,25 @@ def _gate() -> Schema:
         "properties": kinds | options,
         "additionalProperties": False,
         "oneOf": branches,
+    }
+
+
+def _test_options() -> dict[str, Schema]:
+    """``pytest`` gates only (see :mod:`runner.plantests`)."""
+    return {
+        "baseline": _enum(
+            list(BASELINES),
+            "pytest: judge only tests that did not already fail on the plan's starting commit.",
+        ),
+        "retries": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "pytest: re-run the failed tests (by node id) up to this many times; "
+            "one that passes is flaky.",
+        },
+        "flaky": _enum(
+            list(FLAKY), "pytest: whether a test that passed only on a re-run fails the gate."
+        ),
     }
 
 
@@ -187,6 +216,10 @@ def _step() -> Schema:
             "timeout": _ref("duration") | {"description": "Limit for the action."},
             "on-failure": _enum(
                 [m.value for m in OnFailure], "What a failed gate does (default: rollback)."
+            ),
+            "on-inconclusive": _enum(
+                [m.value for m in OnInconclusive],
+                "What a gate that could not judge does (default: rollback).",
             ),
         },
         "oneOf": [*({"required": [a]} for a in ACTIONS), {"required": ["gate"]} | no_action],

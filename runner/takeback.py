@@ -31,6 +31,7 @@ from runner.preflight import check_repository_shape
 from runner.report import LiveObserver, render_rollback
 from runner.results import RollbackRecord
 from runner.rollback import critical_section, roll_back, run_rollback_hooks, undo_file_rollback
+from runner.testrecord import read_test_baselines
 from runner.workspace import real_workspace
 
 __all__ = ["RollbackRequest", "rollback_command"]
@@ -84,7 +85,7 @@ def rollback_command(request: RollbackRequest, console: Console) -> int:
 
 
 def _runtime(plan: Plan, ws: Workspace, console: Console) -> Runtime:
-    return Runtime(
+    rt = Runtime(
         plan=plan,
         ws=ws,
         journal=Journal(ws.state),
@@ -92,6 +93,8 @@ def _runtime(plan: Plan, ws: Workspace, console: Console) -> Runtime:
         approver=lambda _q: None,
         run_id=new_run_id(),
     )
+    rt.test_baselines.update(read_test_baselines(_history(rt).commits))  # for verify gates
+    return rt
 
 
 def _history(rt: Runtime) -> PlanHistory:

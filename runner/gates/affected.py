@@ -31,6 +31,7 @@ from runner.gates.common import GateContext
 from runner.gates.lastpass import GateKey, last_pass, remember
 from runner.importgraph import ImportGraph, build_graph, changed_between
 from runner.model import Gate
+from runner.process import Completed
 from runner.results import GateResult, GateStatus
 
 __all__ = ["Selection", "finished", "narrowed", "nothing_affected", "select_tests"]
@@ -286,7 +287,7 @@ def nothing_affected(gate: Gate, selection: Selection) -> GateResult:
 
 
 def finished(
-    result: GateResult, selection: Selection | None, ctx: GateContext, stem: str, code: int
+    result: GateResult, selection: Selection | None, ctx: GateContext, stem: str, done: Completed
 ) -> GateResult:
     """``result`` saying which tests ran; pytest's "no tests" is a pass when none was kept."""
     if selection is None:
@@ -295,7 +296,7 @@ def finished(
     _remember(selection, result.status)
     counts = read_counts(ctx, stem) if selection.reason is None else None
     scope = selection.scope(*counts) if counts else selection.scope()
-    if code == _NO_TESTS and counts is not None and counts[0] == 0:
+    if done.returncode == _NO_TESTS and counts is not None and counts[0] == 0:
         summary = f"no affected tests: {scope}"
         _remember(selection, GateStatus.PASSED)
         return replace(result, status=GateStatus.PASSED, summary=summary, output_tail="")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
+from runner.gates.baseline import TestBaseline
 from runner.journal import file_label
 from runner.model import ForbidImportsGate, Gate
 from runner.process import Completed, run_command
 from runner.results import GateResult, GateStatus
+from runner.verdicts import not_run_reason
 
 __all__ = ["Approver", "GateContext", "execute", "failed", "from_completed", "log_path"]
 
@@ -39,6 +41,9 @@ class GateContext:
     #: The tree a step's gates judge (for ``affected`` pytest gates); ``None``: not a step's.
     tree: str | None = None
     changed: tuple[str, ...] = ()  # what the step changed, for the same gates
+    #: ``baseline: start`` pytest gates: the failing tests at the plan's start, by
+    #: :func:`runner.gates.baseline.test_baseline_key`.
+    test_baselines: Mapping[str, TestBaseline] = field(default_factory=dict)
 
 
 def execute(gate: Gate, command: str | Sequence[str], ctx: GateContext) -> Completed:
@@ -57,6 +62,8 @@ def from_completed(
     )
     if done.timed_out:
         summary = "timed out; process group killed"
+    elif not ok and (why := not_run_reason(done.returncode)):
+        status, summary = GateStatus.INCONCLUSIVE, why  # the command never ran: no verdict
     elif not ok and not summary:
         summary = f"exit code {done.returncode}"
     return GateResult(

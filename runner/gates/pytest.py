@@ -8,11 +8,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from runner.gates.affected import finished, narrowed, nothing_affected, select_tests
-from runner.gates.common import GateContext, execute, failed, from_completed
+from runner.gates.common import GateContext, execute, from_completed
+from runner.gates.testpolicy import apply_policy, policy_args
 from runner.gates.workers import xdist_args
 from runner.journal import file_label
 from runner.model import Gate, PytestGate
+from runner.process import Completed
 from runner.results import GateResult
+from runner.verdicts import inconclusive, pytest_inconclusive
 
 __all__ = ["run_pytest"]
 
@@ -30,21 +33,28 @@ def run_pytest(gate: Gate, spec: PytestGate, ctx: GateContext) -> GateResult:
     selection = select_tests(gate, spec.args, ctx) if spec.affected else None
     if selection is not None and selection.nothing:
         return nothing_affected(gate, selection)
-    narrow, run_ctx = narrowed(selection, ctx, stem)
+    narrow, run_ctx = narrowed(selection, ctx, stem)  # affected: see runner.gates.affected
     workers, note = xdist_args(spec, python, ctx)
     argv = [python, "-m", "pytest", *spec.args, *workers, *narrow, f"--junitxml={xml}"]
-    argv += ["-p", "no:cacheprovider"]
+    argv += ["-p", "no:cacheprovider", *policy_args(spec)]  # baseline, retries: testpolicy
     done = execute(gate, argv, run_ctx)
-    counts = _junit_counts(xml)
-    if counts is None:
-        result = from_completed(gate, done, ctx=ctx, summary="no JUnit report: pytest did not run")
-        return result if done.timed_out else failed(result)
-    summary = ", ".join(f"{n} {k}" for k, n in counts if n or k == "passed")
-    if done.returncode == 5:
-        summary = "no tests collected"
-    result = replace(from_completed(gate, done, ctx=ctx, summary=summary), counts=counts)
-    result = finished(result, selection, ctx, stem, done.returncode)
+    result = finished(_judged(gate, spec, run_ctx, (argv, done, xml)), selection, ctx, stem, done)
     return replace(result, summary=note + result.summary) if note else result
+
+
+def _judged(
+    gate: Gate, spec: PytestGate, ctx: GateContext, run: tuple[list[str], Completed, Path]
+) -> GateResult:
+    argv, done, xml = run
+    counts = _junit_counts(xml)
+    if not done.timed_out and (why := pytest_inconclusive(done.returncode, counts)):
+        result = inconclusive(from_completed(gate, done, ctx=ctx, passed=False), why)
+        return replace(result, counts=counts or ())  # exit 2-5, or no report: nothing judged
+    if counts is None:
+        return from_completed(gate, done, ctx=ctx, summary="no JUnit report: pytest did not run")
+    summary = ", ".join(f"{n} {k}" for k, n in counts if n or k == "passed")
+    result = replace(from_completed(gate, done, ctx=ctx, summary=summary), counts=counts)
+    return apply_policy(gate, spec, ctx, (argv, done, xml), result)
 
 
 def _junit_counts(xml: Path) -> tuple[tuple[str, int], ...] | None:
