@@ -221,3 +221,26 @@ def test_the_plugin_counts_the_test_files_pytest_would_collect(
     assert "1 passed" in done.stdout, done.stdout + done.stderr
     [written] = report.iterdir()
     assert json.loads(written.read_text()) == expected
+
+
+def test_pytest_finding_no_affected_test_is_a_pass_not_inconclusive(
+    tmp_path: Path, plan_file: Path
+) -> None:
+    """An -o override hides python_files from runner, so pytest runs and the plugin keeps
+    nothing: pytest's "no tests collected" (exit 5) is then the pass it means, said so."""
+    repo = make_repo(tmp_path / "repo", REPO)
+    plan = _plan(
+        plan_file,
+        "{pytest: [tests, -q, -o, python_files=test_*.py], affected: true}",
+        f"""\
+        - id: unrelated
+          run: {_append("pkg/unrelated.py", "Y = 2")}
+          gate: [unit]
+        """,
+    )
+    done, data = _run(repo, plan, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _summaries(data)["unrelated"] == (
+        "no affected tests: 0 of 2 test files (affected by 1 changed module)"
+    )
+    assert data["steps"][0]["gates"][0]["status"] == "passed"
