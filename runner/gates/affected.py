@@ -1,18 +1,21 @@
-"""``affected: true`` on a ``pytest`` gate: run only the tests a step's change can reach.
+"""``affected: true`` on a ``pytest`` gate: run only the tests the changes can reach.
 
-The step's changed paths go through the repository's import graph (:mod:`runner.importgraph`):
-a test file runs when it, or a ``conftest.py`` in a folder above it, imports a changed module
-directly or transitively. The gate's arguments stay as written and a small plugin
+Which changes: everything that changed since the tree on which this gate last passed in this
+run (:mod:`runner.gates.lastpass`), so that a test left out passed under this very gate on a
+tree that is, for that test's imports, the same; on the gate's first run in a run, the
+step's own changes (a step without an action then runs everything). The changed paths go
+through the repository's import graph (:mod:`runner.importgraph`): a test file runs when it,
+or a ``conftest.py`` in a folder above it, imports a changed module directly or
+transitively. The gate's arguments stay as written and a small plugin
 (:mod:`runner.gates.affected_plugin`) skips the other test files during collection, so the
 rootdir, ini file, conftest files and test order are those of the full run.
 
 When the graph cannot be sure, the gate runs the full selection and says why: a changed
 ``conftest.py`` or pytest configuration file, a changed non-Python file under a test root
 (the folders the gate's arguments name, or the whole repository when they name none) or a
-source root, a changed module that imports dynamically or does not parse. Gates that do not
-follow a step's change (phase gates, ``on-rollback`` verify gates, the gates of a step without
-an action) always run the full selection: they are the backstop for what affected-only step
-gates assume, that a test the change cannot reach behaves as it did before the step.
+source root, a changed module that imports dynamically or does not parse, or a failure of
+the graph itself. Phase gates and ``on-rollback`` verify gates always run the full
+selection: they are the backstop for a gate's first run, which judges the step's change.
 """
 
 from __future__ import annotations
