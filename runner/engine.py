@@ -312,7 +312,7 @@ class _Run:
                 result = replace(result, changed=tuple(changed), diffstat=diffstat)
             self.guard.settle(result.changed)
             if not result.message:
-                result = self._kept(self._gate(step, result), setup, "a gate")
+                result = self._kept(self._gate(step, result, tree), setup, "a gate")
                 if flagged := self.owned.check_flags(repo, "a gate"):  # as after the action
                     why = "; ".join(filter(None, [result.message, flagged]))
                     result = replace(result, message=why)
@@ -340,9 +340,10 @@ class _Run:
         found = [m for m in (rt.journal.repair(who), hold_setup(rt.repo, before, who)) if m]
         return "; ".join(found) or None
 
-    def _gate(self, step: Step, result: StepResult) -> StepResult:
+    def _gate(self, step: Step, result: StepResult, tree: str | None = None) -> StepResult:
         rt = self.rt
         ctx = rt.gate_context(step.key, phase=step.phase_id, step=step.id)
+        ctx = replace(ctx, tree=tree, changed=tuple(result.changed))
         gates = run_gates(rt, step, step.gates, ctx, step.key)
         rt.journal.write(
             "gates-done", step=step.key, passed=all(g.passed for g in gates), **gate_fields(gates)

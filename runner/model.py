@@ -99,18 +99,29 @@ class PytestGate:
     ``baseline``: ``"start"`` judges only failures absent from the plan's starting commit;
     ``retries``: re-runs of the failed tests; ``flaky``: ``"fail"`` when a test that passed
     only on a re-run fails the gate (see :mod:`runner.gates.baseline`). ``None``: not set.
+    ``affected``: only the test files the changes reach (:mod:`runner.gates.affected`);
+    ``workers``: ``"auto"`` or a count for pytest-xdist's ``-n``.
     """
 
     #: Left out of step digests: they change how a gate judges a failure it sees, not what
     #: the step does, so adding ``retries`` after a flaky rollback leaves the steps already
     #: committed done rather than "changed since their checkpoint" (replay evidence, which
-    #: must tell them apart, digests the whole gate).
-    _not_digested: ClassVar[tuple[str, ...]] = ("baseline", "retries", "flaky")
+    #: must tell them apart, digests the whole gate). ``affected`` and ``workers`` change
+    #: which tests run and where, not what the step does, so they stay out too.
+    _not_digested: ClassVar[tuple[str, ...]] = (
+        "baseline",
+        "retries",
+        "flaky",
+        "affected",
+        "workers",
+    )
 
     args: tuple[str, ...]
     baseline: str | None = None
     retries: int | None = None
     flaky: str | None = None
+    affected: bool = False
+    workers: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ GATE_KINDS = ("run", "pytest", "forbid-imports", "metric", "approve")
 #: Keys a gate of each kind accepts besides its kind (every gate also takes ``timeout``).
 GATE_OPTIONS: dict[str, tuple[str, ...]] = {
     "run": (),
-    "pytest": ("baseline", "retries", "flaky"),
+    "pytest": ("baseline", "retries", "flaky", "affected", "workers"),
     "forbid-imports": ("max", "max-ratio"),
     "metric": ("max", "min"),
     "approve": (),
@@ -67,6 +67,8 @@ KEYS: dict[str, tuple[str, ...]] = {
         "retries",
         "flaky",
         "exclusive",
+        "affected",
+        "workers",
     ),
     "phase": ("id", "title", "gate", "steps"),
     "step": (

@@ -14,7 +14,6 @@ from runner.model import (
     Gate,
     GateSpec,
     MetricGate,
-    PytestGate,
     RunGate,
 )
 from runner.planbase import (
@@ -30,9 +29,13 @@ from runner.planbase import (
 from runner.planparallel import exclusive
 from runner.plantests import pytest_options
 from runner.planverdicts import report_only_option
+from runner.pytestkeys import pytest_spec
 from runner.yamlnodes import RefusedNode
 
 __all__ = ["GateValidator"]
+
+#: Options only some gate kinds take: on another kind each is a problem naming its users.
+_KIND_OPTIONS = frozenset({"max", "max-ratio", "min", "affected", "workers"})
 
 
 class GateValidator(Validator):
@@ -95,7 +98,7 @@ class GateValidator(Validator):
         kind = kinds[0][0].value
         options = {k.value: v for k, v in node.value if k.value in KEYS["gate"]}
         for key, _ in node.value:
-            if key.value in {"max", "max-ratio", "min"} and key.value not in GATE_OPTIONS[kind]:
+            if key.value in _KIND_OPTIONS and key.value not in GATE_OPTIONS[kind]:
                 users = " and ".join(k for k in GATE_KINDS if key.value in GATE_OPTIONS[k])
                 self.problem(key, f"'{key.value}' does not apply to a {kind} gate, only to {users}")
         spec = self.gate_spec(kind, kinds[0][1], options, what)
@@ -134,7 +137,7 @@ class GateValidator(Validator):
             return None if command is None else RunGate(command)
         if kind == "pytest":
             args = self.pytest_args(value)
-            return None if args is None else PytestGate(args)
+            return None if args is None else pytest_spec(args, options, self.problem)
         if kind == "forbid-imports":
             return self.forbid_imports(value, options)
         if kind == "metric":

@@ -91,12 +91,23 @@ def _gate() -> Schema:
             "type": "boolean",
             "description": "Never run beside another gate (settings.parallel-gates).",
         },
+        "affected": {
+            "type": "boolean",
+            "description": "pytest, as a step gate: only the test files the step's change "
+            "reaches through imports (phase and on-rollback gates run all).",
+        },
+        "workers": {
+            "oneOf": [{"const": "auto"}, {"type": "integer", "minimum": 1}],
+            "description": "pytest: pytest-xdist's -n (auto or a count), when it is installed.",
+        },
     }
     branches = []
     for kind in GATE_KINDS:
         others = {k: False for k in GATE_KINDS if k != kind}
         shared = ("max", "max-ratio", "min", *TEST_OPTIONS)
         banned = {o: False for o in shared if o not in GATE_OPTIONS[kind]}
+        limited = ("max", "max-ratio", "min", "affected", "workers")
+        banned = {o: False for o in limited if o not in GATE_OPTIONS[kind]}
         branch: Schema = {"required": [kind], "properties": others | banned}
         if kind == "forbid-imports":
             branch["properties"] |= {"max": {"type": "integer", "minimum": 0}}

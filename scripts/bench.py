@@ -1213,6 +1213,7 @@ def run_bench(bench: Bench) -> None:
     bench.sample_replay()
     bench.tidy()
     _bench_parallel().measure(bench, RUNNER)
+    _bench_gates().measure(bench, RUNNER, quick=bench.quick)
     for n in bench.sizes:
         bench.tidy()
         bench.say(f"codemods on {n} files")
@@ -1224,6 +1225,14 @@ def run_bench(bench: Bench) -> None:
     bench.tidy()
     bench.say("large gate output and large modules")
     bench_input.measure(bench, RUNNER, quick=bench.quick)
+
+
+def _bench_gates() -> Any:
+    """``scripts/bench_gates.py`` (affected-only gates on the sample plan), loaded likewise."""
+    _bench_input()  # puts this folder on the path
+    import bench_gates  # noqa: PLC0415 - found only once the path holds this folder
+
+    return bench_gates
 
 
 def _bench_input() -> Any:
@@ -1309,6 +1318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     order += [r.format(n=n) for n in sizes for r in ROWS_PER_SIZE]
     bench_input = _bench_input()
     order += list(bench_input.ROWS_INPUT)
+    order += list(_bench_gates().ROWS_GATES)
     order += [r.format(n=n) for n in sizes for r in bench_input.ROWS_INPUT_PER_SIZE]
     rows = sorted(bench.rows, key=lambda r: order.index(r.name) if r.name in order else len(order))
     table = render(rows, header)

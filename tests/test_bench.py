@@ -61,6 +61,7 @@ def test_quick_run_prints_every_row(tmp_path: Path) -> None:
         for r in (*bench.ROWS_LARGEST, *bench.ROWS_PER_SIZE, *more.ROWS_INPUT_PER_SIZE)
     ]
     rows += list(more.ROWS_INPUT)
+    rows += list(bench._bench_gates().ROWS_GATES)
     table_lines = [line for line in done.stdout.splitlines() if line.startswith("| ")]
     for row in rows:
         assert any(line.startswith(f"| {row} |") for line in table_lines), row

@@ -38,6 +38,9 @@ class GateContext:
     source_roots: tuple[str, ...]
     baseline: Callable[[ForbidImportsGate], int | None]
     label: str  # prefix for log files: the step key or "phase-<id>"
+    #: The tree a step's gates judge (for ``affected`` pytest gates); ``None``: not a step's.
+    tree: str | None = None
+    changed: tuple[str, ...] = ()  # what the step changed, for the same gates
     #: ``baseline: start`` pytest gates: the failing tests at the plan's start, by
     #: :func:`runner.gates.baseline.test_baseline_key`.
     test_baselines: Mapping[str, TestBaseline] = field(default_factory=dict)

@@ -7,10 +7,13 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
+from runner.gates.affected import finished, narrowed, nothing_affected, select_tests
 from runner.gates.common import GateContext, execute, from_completed
 from runner.gates.testpolicy import apply_policy, policy_args
+from runner.gates.workers import xdist_args
 from runner.journal import file_label
 from runner.model import Gate, PytestGate
+from runner.process import Completed
 from runner.results import GateResult
 from runner.verdicts import inconclusive, pytest_inconclusive
 
@@ -23,12 +26,26 @@ def run_pytest(gate: Gate, spec: PytestGate, ctx: GateContext) -> GateResult:
     ``python`` is the one on the plan's PATH, as for a ``run: python -m pytest`` gate, so
     the tests run in the project's environment, not in the one runner was installed in.
     """
-    xml = ctx.tmp_dir / f"{file_label(ctx.label)}.{file_label(gate.name)}.junit.xml"
+    stem = f"{file_label(ctx.label)}.{file_label(gate.name)}"
+    xml = ctx.tmp_dir / f"{stem}.junit.xml"
     xml.unlink(missing_ok=True)
     python = shutil.which("python", path=ctx.env.get("PATH")) or "python3"
-    argv = [python, "-m", "pytest", *spec.args, f"--junitxml={xml}", "-p", "no:cacheprovider"]
-    argv += policy_args(spec)  # baseline, retries: see runner.gates.testpolicy
-    done = execute(gate, argv, ctx)
+    selection = select_tests(gate, spec.args, ctx) if spec.affected else None
+    if selection is not None and selection.nothing:
+        return nothing_affected(gate, selection)
+    narrow, run_ctx = narrowed(selection, ctx, stem)  # affected: see runner.gates.affected
+    workers, note = xdist_args(spec, python, ctx)
+    argv = [python, "-m", "pytest", *spec.args, *workers, *narrow, f"--junitxml={xml}"]
+    argv += ["-p", "no:cacheprovider", *policy_args(spec)]  # baseline, retries: testpolicy
+    done = execute(gate, argv, run_ctx)
+    result = finished(_judged(gate, spec, run_ctx, (argv, done, xml)), selection, ctx, stem, done)
+    return replace(result, summary=note + result.summary) if note else result
+
+
+def _judged(
+    gate: Gate, spec: PytestGate, ctx: GateContext, run: tuple[list[str], Completed, Path]
+) -> GateResult:
+    argv, done, xml = run
     counts = _junit_counts(xml)
     if not done.timed_out and (why := pytest_inconclusive(done.returncode, counts)):
         result = inconclusive(from_completed(gate, done, ctx=ctx, passed=False), why)

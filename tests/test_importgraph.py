@@ -1,0 +1,122 @@
+"""The static import graph: which files a change reaches, on real repositories.
+
+Each test builds a real git repository and asks :func:`runner.importgraph.build_graph` what
+a change to one module reaches; nothing is imported or mocked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from runner.importgraph import build_graph
+from tests.conftest import git, make_repo
+
+ROOTS = (".", "src")
+
+#: A package whose ``low`` module is used by ``mid``, which the first test file uses.
+BASE = {
+    "pkg/__init__.py": "",
+    "pkg/low.py": "VALUE = 1\n",
+    "pkg/mid.py": "from . import low\n\ndef f():\n    return low.VALUE\n",
+    "pkg/other.py": "X = 2\n",
+    "tests/test_mid.py": "from pkg.mid import f\n\ndef test_f():\n    assert f() == 1\n",
+    "tests/test_other.py": "import pkg.other\n\ndef test_x():\n    assert pkg.other.X\n",
+}
+
+
+def reached(root: Path, *changed: str, cache: Path | None = None) -> set[str]:
+    return set(build_graph(root, ROOTS, cache).reach(changed).files)
+
+
+def test_a_change_reaches_tests_through_an_indirect_import(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "r", BASE)
+    found = reached(root, "pkg/low.py")
+    assert found == {"pkg/low.py", "pkg/mid.py", "tests/test_mid.py"}
+    assert "tests/test_other.py" not in found
+
+
+#: Every way of writing "this file uses pkg.low"; each must be found.
+IMPORT_FORMS = {
+    "import": "import pkg.low\n",
+    "import-as": "import pkg.low as l\n",
+    "from-module": "from pkg.low import VALUE\n",
+    "from-package-submodule": "from pkg import low\n",
+    "relative-sibling": "from .low import VALUE\n",
+    "relative-parent": "from .. import low\n",
+    "relative-parent-module": "from ..low import VALUE\n",
+    "star": "from pkg import *\n",
+    "in-function": "def f():\n    import pkg.low\n",
+    "import-module-literal": "import importlib\nimportlib.import_module('pkg.low')\n",
+    "dunder-import-literal": "__import__('pkg.low')\n",
+    "import-module-relative": "import importlib\nimportlib.import_module('.low', __package__)\n",
+    "patch-target": "from unittest import mock\n\n@mock.patch('pkg.low.VALUE', 3)\ndef f(): ...\n",
+    "monkeypatch-target": "def test(monkeypatch):\n    monkeypatch.setattr('pkg.low.VALUE', 2)\n",
+}
+
+
+@pytest.mark.parametrize("form", sorted(IMPORT_FORMS))
+def test_each_import_form_is_an_edge(tmp_path: Path, form: str) -> None:
+    where = "pkg/sub/user.py" if form.startswith("relative-parent") else "pkg/user.py"
+    files = {**BASE, "pkg/sub/__init__.py": "", where: IMPORT_FORMS[form]}
+    root = make_repo(tmp_path / "r", files)
+    assert where in reached(root, "pkg/low.py")
+    if form != "star":  # every module of pkg, so pkg.other too
+        assert where not in reached(root, "pkg/other.py")
+
+
+def test_a_package_init_reaches_every_import_below_it(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "r", BASE)
+    found = reached(root, "pkg/__init__.py")
+    assert {"tests/test_mid.py", "tests/test_other.py"} <= found
+
+
+def test_source_roots_and_pytest_prepend_names(tmp_path: Path) -> None:
+    files = {
+        "src/lib/__init__.py": "",
+        "src/lib/core.py": "N = 1\n",
+        "tests/helpers.py": "from lib.core import N\n",
+        "tests/test_lib.py": "import helpers\n\ndef test_n():\n    assert helpers.N\n",
+    }
+    root = make_repo(tmp_path / "r", files)
+    assert "tests/test_lib.py" in reached(root, "src/lib/core.py")
+
+
+def test_a_deleted_module_reaches_its_importers(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "r", BASE)
+    (root / "pkg/low.py").unlink()
+    assert "tests/test_mid.py" in reached(root, "pkg/low.py")
+
+
+def test_dynamic_imports_and_broken_files_make_the_answer_unsure(tmp_path: Path) -> None:
+    files = {
+        **BASE,
+        "pkg/plugins.py": (
+            "import importlib\n\ndef load(name):\n    return importlib.import_module(name)\n"
+        ),
+        "pkg/broken.py": "def (:\n",
+        "tests/test_plugins.py": "from pkg.plugins import load\n",
+    }
+    root = make_repo(tmp_path / "r", files)
+    graph = build_graph(root, ROOTS, None)
+    reach = graph.reach(["pkg/plugins.py", "pkg/broken.py"])
+    assert dict(reach.open_changed).keys() == {"pkg/plugins.py", "pkg/broken.py"}
+    assert "line 4" in dict(reach.open_changed)["pkg/plugins.py"]
+    # unchanged, it may still import the changed module: reached by every change
+    assert "tests/test_plugins.py" in graph.reach(["pkg/other.py"]).files
+
+
+def test_the_cache_parses_only_changed_files(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "r", BASE)
+    cache = tmp_path / "state" / "importgraph.json"
+    assert build_graph(root, ROOTS, cache).parsed == len([f for f in BASE if f.endswith(".py")])
+    assert build_graph(root, ROOTS, cache).parsed == 0
+    (root / "pkg/other.py").write_text("import pkg.low\n")  # unstaged: hashed as git would
+    graph = build_graph(root, ROOTS, cache)
+    assert graph.parsed == 1
+    assert "pkg/other.py" in graph.reach(["pkg/low.py"]).files
+    git("add", "-A", cwd=root)  # the same bytes staged: the same blob id, no parse
+    assert build_graph(root, ROOTS, cache).parsed == 0
+    cache.write_text("{not json")
+    assert "tests/test_mid.py" in build_graph(root, ROOTS, cache).reach(["pkg/low.py"]).files
