@@ -57,6 +57,7 @@ class RunRequest:
     assume_yes: bool = False
     command: str = "runner run"
     replay: bool = False
+    retry_held_back: bool = False
 
 
 def _load(path: Path) -> Plan:
@@ -84,6 +85,7 @@ def run_plan(request: RunRequest, console: Console, *, approver: Approver) -> in
         assume_yes=request.assume_yes,
         with_hooks=request.with_hooks,
         command=request.command,
+        retry_held_back=request.retry_held_back,
     )
     select_steps(plan, options)  # unknown --from/--only refuse before anything starts
     observer = LiveObserver(console)

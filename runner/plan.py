@@ -51,6 +51,7 @@ from runner.model import (
     Step,
 )
 from runner.plancalls import is_template, parse_templates
+from runner.planisolate import parse_isolate
 from runner.planvalues import (
     branch_problem,
     dotted_name_problem,
@@ -101,7 +102,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     ),
     "gate": (*GATE_KINDS, "max", "max-ratio", "min", "timeout"),
     "phase": ("id", "title", "gate", "steps"),
-    "step": ("id", "title", *ACTIONS, "gate", "timeout", "on-failure"),
+    "step": ("id", "title", *ACTIONS, "gate", "timeout", "on-failure", "isolate"),
     "move-import": ("from", "to", "as", "strings"),
     "rewrite-call": ("from", "to", "await"),
     "on-rollback": ("run", "verify"),
@@ -872,6 +873,10 @@ class _Validator:
         if "on-failure" in found:
             choice = self.choice(found["on-failure"][1], "'on-failure'", OnFailure)
             on_failure = choice or on_failure
+        isolate = parse_isolate(
+            found, on_failure, has_action=action is not None, has_gates=bool(gates),
+            report=self.report.add,
+        )  # fmt: skip
         if len(self.report.problems) > before or gates is None:
             return None
         return Step(
@@ -883,6 +888,7 @@ class _Validator:
             timeout=timeout,
             on_failure=on_failure,
             line=node.start_mark.line + 1,
+            isolate=isolate,
         )
 
     def action(self, found: _Fields) -> Action | None:
