@@ -136,6 +136,7 @@ def plan_state(plan: Plan, repo_path: Path) -> dict[str, Any]:
             status = "changed since checkpoint"
         else:
             status = "failed (continued)" if done.failed else "done"
+            status = "partial" if done.held_back else status
         steps.append(
             {
                 "step": step.key,
@@ -145,6 +146,7 @@ def plan_state(plan: Plan, repo_path: Path) -> dict[str, Any]:
                 "commit": done.sha if done else None,
                 "gates": list(done.gates) if done else [],
                 "followups": [str(f) for f in done.followups] if done else [],
+                "held_back": list(done.held_back) if done else [],
             }
         )
     pending = [s["step"] for s in steps if s["status"] == "pending"]
@@ -210,6 +212,12 @@ def show_status(
     elif state["done"] == state["total"]:
         console.print("[green]every step is done[/]")
     render_followups(state["followups"], console, full=followups)
+    for step in (s for s in state["steps"] if s["held_back"]):
+        console.print(
+            f"\n{escape(step['step'])} is partial; held back (`runner run --retry-held-back`):"
+        )
+        for path in step["held_back"]:
+            console.print(f"  {escape(quote_path(path))}")
     if state["protected_files"]:
         console.print("\nfiles taken back by a partial rollback (codemods leave them alone):")
         for path in state["protected_files"]:

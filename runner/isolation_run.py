@@ -182,7 +182,7 @@ class _Probing:
 
     def conclude(self, found: Search[str]) -> Isolated:
         rt = self.rt
-        culprits = tuple(tuple(self._paths(group)) for group in found.culprits)
+        culprits = tuple(tuple(sorted(self._paths(group))) for group in found.culprits)
         held = tuple(p for group in culprits for p in group)
         iso = Isolation(
             outcome=found.outcome.value,

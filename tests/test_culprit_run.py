@@ -125,3 +125,4 @@ def test_a_pair_that_fails_only_together_is_held_back_as_a_pair(tmp_path: Path) 
     assert _trailers(repo, "Runner-Held-Back") == ["mods/m03.py", "mods/m11.py"]
     changed = git("diff", "--name-only", "HEAD^", "HEAD", cwd=repo).splitlines()
     assert len(changed) == 14
+    assert "fails with its change together" in done.stdout
