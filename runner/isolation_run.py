@@ -216,9 +216,7 @@ class _Probing:
         iso = replace(iso, held_back=held, kept=len(kept), patch=str(patch), learned=learned)
         failed = self.result.failed_gate
         followups = tuple(
-            FollowUp(p, 1, f"held back: {self._why(group)}; its change: git apply {patch}")
-            for group in culprits
-            for p in group
+            FollowUp(p, 1, f"held back: {self._why(group)}") for group in culprits for p in group
         )
         _, diffstat = rt.repo.tree_stat(self.checkpoint, kept_tree)
         partial = replace(
