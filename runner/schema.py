@@ -178,6 +178,21 @@ def _step() -> Schema:
             "on-failure": _enum(
                 [m.value for m in OnFailure], "What a failed gate does (default: rollback)."
             ),
+            "isolate": {
+                "type": "object",
+                "description": "With on-failure: isolate: how the culprit search runs.",
+                "additionalProperties": False,
+                "properties": {
+                    "group": _enum(["by-folder", "none"], "A unit: a folder, or one file."),
+                    "then": _enum(["stop", "continue"], "After a partial step (default: stop)."),
+                    "max-gate-runs": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": 1000,
+                        "description": "Bound on the search's gate runs (default: 30).",
+                    },
+                },
+            },
         },
         "oneOf": [*({"required": [a]} for a in ACTIONS), {"required": ["gate"]} | no_action],
     }

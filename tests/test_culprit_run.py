@@ -64,6 +64,10 @@ def test_a_move_import_holds_back_the_two_files_that_break_the_gate(tmp_path: Pa
     repo = _repo(tmp_path, (7, 42))
     plan = _plan(tmp_path / "phases.yaml", STEP)
     start = git("rev-parse", "HEAD", cwd=repo)
+    rehearsed = run_cli("run", str(plan), "--dry-run", cwd=repo)
+    assert rehearsed.returncode == 1, rehearsed.stdout + rehearsed.stderr
+    assert "mods/m07.py:1: held back: gate run fails" in rehearsed.stdout
+    assert git("rev-parse", "HEAD", cwd=repo) == start
     report = tmp_path / "report.json"
     done = run_cli("run", str(plan), "--report", str(report), cwd=repo)
     assert done.returncode == 1, done.stdout + done.stderr
