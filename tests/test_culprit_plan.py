@@ -29,7 +29,8 @@ def test_defaults_and_every_setting(tmp_path: Path) -> None:
     step = "        run: x\n        gate: [{run: y}]\n        on-failure: isolate\n"
     assert _load(tmp_path, step) == IsolateSettings()
     full = step + "        isolate: {group: by-folder, then: continue, max-gate-runs: 12}\n"
-    assert _load(tmp_path, full) == IsolateSettings(by_folder=True, then_continue=True, max_gate_runs=12)
+    wanted = IsolateSettings(by_folder=True, then_continue=True, max_gate_runs=12)
+    assert _load(tmp_path, full) == wanted
     plan = load_plan(tmp_path / "phases.yaml")
     assert plan.steps[0].on_failure is OnFailure.ISOLATE
 
