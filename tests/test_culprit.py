@@ -10,6 +10,7 @@ from collections.abc import Callable, Collection
 import pytest
 
 from runner.culprit import Search, SearchOutcome, search_culprits
+from runner.isolation_run import units_of
 
 
 def fails_when_any(*groups: Collection[int]) -> Callable[[tuple[int, ...]], bool]:
@@ -146,3 +147,13 @@ def test_every_pair_position_in_small_sets() -> None:
         found = run(9, fails_when_any({a, b}))
         assert sorted(found.held_back) == [a, b]
         assert len(found.kept) == 7
+
+
+def test_units_are_files_or_folders() -> None:
+    paths = ["b/x.py", "a.py", "b/y.py", "b/c/z.py"]
+    assert units_of(paths, by_folder=False) == {p: (p,) for p in sorted(paths)}
+    assert units_of(paths, by_folder=True) == {
+        ".": ("a.py",),
+        "b": ("b/x.py", "b/y.py"),
+        "b/c": ("b/c/z.py",),
+    }

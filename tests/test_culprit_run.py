@@ -130,3 +130,26 @@ def test_a_pair_that_fails_only_together_is_held_back_as_a_pair(tmp_path: Path) 
     changed = git("diff", "--name-only", "HEAD^", "HEAD", cwd=repo).splitlines()
     assert len(changed) == 14
     assert "fails with its change together" in done.stdout
+    # A partial checkpoint is a checkpoint: `runner rollback --phase` takes it back.
+    back = run_cli("rollback", "--plan", str(plan), "--phase", "p", cwd=repo)
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert git("log", "-1", "--format=%s", cwd=repo) == "pair gate"
+    assert "from pkg.old import Engine" in (repo / "mods/m05.py").read_text()
+
+
+def test_the_bound_rolls_back_whole_and_says_what_was_learned(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, (1, 6), n=8)
+    step = STEP.replace(
+        "on-failure: isolate", "on-failure: isolate\n        isolate: {max-gate-runs: 3}"
+    )
+    plan = _plan(tmp_path / "phases.yaml", step)
+    start = git("rev-parse", "HEAD", cwd=repo)
+    done = run_cli("run", str(plan), cwd=repo)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert git("rev-parse", "HEAD", cwd=repo) == start
+    assert git("status", "--porcelain", cwd=repo) == ""
+    assert "probe 3/3" in done.stdout and "probe 4/" not in done.stdout
+    assert "stopped at its bound of 3 gate runs" in done.stdout
+    # The whole change is saved by the rollback, as for any failed step: nothing lost.
+    (patch,) = (repo / ".git/runner/rollbacks").glob("*.patch")
+    assert patch.read_text().count("+from pkg.new import Engine") == 8
