@@ -41,3 +41,4 @@ class Isolation:
     patch: str | None = None  # the held-back files' change, applicable on the checkpoint
     learned: str = ""  # one sentence: what the search found
     then: str = "stop"  # what the run does after a partial step: "stop" | "continue"
+    seconds: float = 0.0  # the whole search: probes, trees switched, patches saved

@@ -124,6 +124,7 @@ class _Probing:
         self.whole = rt.ws.state.rollbacks / f"{rt.run_id}-{label}.patch"
         failed = result.failed_gate
         self.first = failed.name if failed else ""
+        self.started = time.monotonic()
         # The gate that failed runs first: it is the one most likely to fail again.
         self.gates: list[Gate] = sorted(step.gates, key=lambda g: g.name != self.first)
 
@@ -197,9 +198,10 @@ class _Probing:
                 rt.journal.write("isolate-done", step=self.step.key, outcome=iso.outcome)
             self.whole.unlink(missing_ok=True)
             learned = _learned(found, culprits, self.bound)
-            iso = replace(iso, learned=learned)
+            iso = replace(iso, learned=learned, seconds=time.monotonic() - self.started)
             message = f"{self.result.message}; {learned}"
-            return Isolated(replace(self.result, message=message, isolation=iso), None)
+            whole = replace(self.result, message=message, isolation=iso)
+            return Isolated(replace(whole, seconds=whole.seconds + iso.seconds), None)
         kept_tree, gates = self.trees[frozenset(found.kept)]
         label = file_label(f"{self.step.key}-held-back")
         patch = rt.ws.state.rollbacks / f"{rt.run_id}-{label}.patch"
@@ -214,6 +216,7 @@ class _Probing:
             f"({_shown(held)}); kept {len(kept)}, after {len(self.records)} gate run(s)"
         )
         iso = replace(iso, held_back=held, kept=len(kept), patch=str(patch), learned=learned)
+        iso = replace(iso, seconds=time.monotonic() - self.started)
         failed = self.result.failed_gate
         followups = tuple(
             FollowUp(p, 1, f"held back: {self._why(group)}") for group in culprits for p in group
@@ -228,6 +231,7 @@ class _Probing:
             output_tail=failed.output_tail if failed else "",
             message=learned,
             isolation=iso,
+            seconds=self.result.seconds + iso.seconds,
         )
         return Isolated(partial, kept_tree)
 

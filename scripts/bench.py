@@ -87,6 +87,7 @@ ROWS_LARGEST = (
     "sample plan: gate time of run --replay vs of a plain run",
     "runner --help vs import typer, git, yaml",
     "runner status vs import typer, git, yaml",
+    "culprit search: 64-file step, 2 culprits, {n} files, search vs gate runs x one gate run",
 )
 ROWS_PER_SIZE = (
     "move-import: {n} files, whole process vs floor process (grep + parse)",
@@ -1207,6 +1208,12 @@ def run_bench(bench: Bench) -> None:
     bench.rehearsal_setup(largest)
     bench.tidy()
     bench.sample_replay()
+    bench.tidy()
+    bench.say(f"culprit search on {largest} files")
+    _bench_input()  # puts this folder on the path
+    import bench_isolate  # noqa: PLC0415 - found only once the path holds this folder
+
+    bench_isolate.measure(bench, largest, RUNNER)
     for n in bench.sizes:
         bench.tidy()
         bench.say(f"codemods on {n} files")
