@@ -21,6 +21,8 @@ the step back as it would have, with one sentence saying what the search learned
 
 from __future__ import annotations
 
+import glob
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -32,7 +34,7 @@ from runner.culprit import Search, SearchOutcome, search_culprits
 from runner.history import T_HELD_BACK, T_RESULT, DoneStep
 from runner.isolated import Isolation, ProbeRecord
 from runner.journal import file_label
-from runner.model import Gate, Step
+from runner.model import ApproveGate, Gate, Step
 from runner.pathquote import quote_path
 from runner.results import GateResult, StepResult, StepStatus
 from runner.rollback import critical_section
@@ -97,6 +99,10 @@ def isolate_step(
     rt: Runtime, step: Step, result: StepResult, checkpoint: str, tree: str
 ) -> Isolated:
     """Search the files of ``step``'s change (``checkpoint`` → ``tree``) that fail its gates."""
+    failed = result.failed_gate
+    if failed is not None and failed.kind == "approve":
+        why = "a refused approval is no file's fault: nothing to search"
+        return Isolated(replace(result, message=f"{result.message}; {why}"), None)
     search = _Probing(rt, step, result, checkpoint, tree)
     try:
         found = search.run()
@@ -104,6 +110,8 @@ def isolate_step(
         with critical_section():  # the whole change back, for the rollback's patch
             rt.repo.switch_tree(tree)
         raise
+    finally:
+        shutil.rmtree(search.pycache, ignore_errors=True)
     return search.conclude(found)
 
 
@@ -125,8 +133,12 @@ class _Probing:
         failed = result.failed_gate
         self.first = failed.name if failed else ""
         self.started = time.monotonic()
-        # The gate that failed runs first: it is the one most likely to fail again.
-        self.gates: list[Gate] = sorted(step.gates, key=lambda g: g.name != self.first)
+        self.pycache = rt.ws.state.tmp / f"{rt.run_id}-probe-pycache"
+        self.applied = frozenset(self.changes)  # the paths of the change the tree holds
+        # The gate that failed runs first: it is the one most likely to fail again. A person
+        # is not asked to approve every subset: the approval given to the whole stands.
+        probed = [g for g in step.gates if not isinstance(g.spec, ApproveGate)]
+        self.gates: list[Gate] = sorted(probed, key=lambda g: g.name != self.first)
 
     def run(self) -> Search[str]:
         rt = self.rt
@@ -142,6 +154,24 @@ class _Probing:
         )
         return search_culprits(list(self.units), self._probe, max_runs=self.bound)
 
+    def _forget_bytecode(self, paths: Sequence[str]) -> None:
+        """Drop the cached bytecode of the files this probe switched.
+
+        Python trusts a cached ``.pyc`` whose source has the same size and mtime second: a
+        file switched back and forth within a second (``pkg.old`` -> ``pkg.new``, same
+        length) would run its stale bytecode and blame the wrong file. The probes' gates
+        keep their bytecode in a cache of the search's own (``PYTHONPYCACHEPREFIX``, never
+        the user's ``__pycache__``), from which the switched files' entries are removed.
+        """
+        now = frozenset(paths)
+        for path in self.applied ^ now:
+            source = self.rt.repo.root / path
+            if source.suffix == ".py":
+                folder = self.pycache / source.parent.relative_to(source.parent.anchor)
+                for cached in folder.glob(f"{glob.escape(source.stem)}.*.pyc"):
+                    cached.unlink(missing_ok=True)
+        self.applied = now
+
     def _paths(self, units: Sequence[str]) -> list[str]:
         return [p for u in units for p in self.units[u]]
 
@@ -156,6 +186,8 @@ class _Probing:
             )
             rt.repo.switch_tree(subset)
         ctx = rt.gate_context(f"{step.key}-probe-{number}", phase=step.phase_id, step=step.id)
+        ctx = replace(ctx, env={**ctx.env, "PYTHONPYCACHEPREFIX": str(self.pycache)})
+        self._forget_bytecode(paths)
         started = time.monotonic()
         gates: list[GateResult] = []
         for gate in self.gates:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
+import time
 from pathlib import Path
 
-from tests.conftest import git, make_repo, run_cli
+from tests.conftest import git, make_repo, run_cli, start_cli, wait_for
 
 OLD = "class Engine:\n    legacy = 1\n\n    def run(self):\n        return 1\n"
 NEW = "class Engine:\n    def run(self):\n        return 1\n"
@@ -125,6 +127,7 @@ def test_a_pair_that_fails_only_together_is_held_back_as_a_pair(tmp_path: Path) 
     rehearsed = run_cli("run", str(plan), "--dry-run", cwd=repo)
     assert rehearsed.returncode == 0, rehearsed.stdout + rehearsed.stderr
     assert "mods/m03.py:1: held back: gate run fails" in rehearsed.stdout
+    assert "holding back 2 file(s)" in rehearsed.stdout
     assert git("rev-parse", "HEAD", cwd=repo) == start
     done = run_cli("run", str(plan), cwd=repo)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -155,3 +158,34 @@ def test_the_bound_rolls_back_whole_and_says_what_was_learned(tmp_path: Path) ->
     # The whole change is saved by the rollback, as for any failed step: nothing lost.
     (patch,) = (repo / ".git/runner/rollbacks").glob("*.patch")
     assert patch.read_text().count("+from pkg.new import Engine") == 8
+
+
+def test_ctrl_c_during_a_probe_puts_the_whole_change_in_the_rollback_patch(
+    tmp_path: Path,
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"README.md": "base\n"})
+    count = tmp_path / "runs"
+    # The gate fails when bad.txt is in the tree; its third run (a probe) hangs until Ctrl-C.
+    gate = (
+        f"echo x >> {count}; if [ $(wc -l < {count}) -eq 3 ]; then touch {tmp_path}/hung; "
+        "sleep 60; fi; test ! -e bad.txt"
+    )
+    steps = (
+        "      - id: split\n"
+        '        run: "echo a > a.txt && echo b > b.txt && echo bad > bad.txt"\n'
+        f"        gate: [{{run: {json.dumps(gate)}}}]\n"
+        "        on-failure: isolate\n"
+    )
+    plan = _plan(tmp_path / "phases.yaml", steps)
+    start = git("rev-parse", "HEAD", cwd=repo)
+    proc = start_cli("run", str(plan), cwd=repo)
+    wait_for(tmp_path / "hung")
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, out + err
+    assert git("rev-parse", "HEAD", cwd=repo) == start
+    assert git("status", "--porcelain", cwd=repo) == ""
+    saved = "".join(p.read_text() for p in (repo / ".git/runner/rollbacks").glob("*.patch"))
+    for name in ("a.txt", "b.txt", "bad.txt"):  # the whole change, not the probe's subset
+        assert f"+++ b/{name}" in saved
