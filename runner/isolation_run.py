@@ -135,6 +135,7 @@ class _Probing:
         self.started = time.monotonic()
         self.pycache = rt.ws.state.tmp / f"{rt.run_id}-probe-pycache"
         self.applied = frozenset(self.changes)  # the paths of the change the tree holds
+        self.index_tree = tree  # the tree the index holds
         # The gate that failed runs first: it is the one most likely to fail again. A person
         # is not asked to approve every subset: the approval given to the whole stands.
         probed = [g for g in step.gates if not isinstance(g.spec, ApproveGate)]
@@ -162,6 +163,8 @@ class _Probing:
         length) would run its stale bytecode and blame the wrong file. The probes' gates
         keep their bytecode in a cache of the search's own (``PYTHONPYCACHEPREFIX``, never
         the user's ``__pycache__``), from which the switched files' entries are removed.
+        With ``PYTHONDONTWRITEBYTECODE`` set no bytecode is written during the search, so
+        none can go stale, and the gates keep the caches they have.
         """
         now = frozenset(paths)
         for path in self.applied ^ now:
@@ -184,10 +187,12 @@ class _Probing:
             rt.journal.write(
                 "probe-started", step=step.key, number=number, files=len(paths), tree=subset
             )
-            rt.repo.switch_tree(subset)
+            rt.repo.switch_tree(subset, now=self.index_tree)
+            self.index_tree = subset
         ctx = rt.gate_context(f"{step.key}-probe-{number}", phase=step.phase_id, step=step.id)
-        ctx = replace(ctx, env={**ctx.env, "PYTHONPYCACHEPREFIX": str(self.pycache)})
-        self._forget_bytecode(paths)
+        if not ctx.env.get("PYTHONDONTWRITEBYTECODE"):  # else no .pyc is written meanwhile
+            ctx = replace(ctx, env={**ctx.env, "PYTHONPYCACHEPREFIX": str(self.pycache)})
+            self._forget_bytecode(paths)
         started = time.monotonic()
         gates: list[GateResult] = []
         for gate in self.gates:
@@ -226,7 +231,8 @@ class _Probing:
         )
         if found.outcome is not SearchOutcome.ISOLATED:
             with critical_section():
-                rt.repo.switch_tree(self.tree)  # the rollback saves and takes back the whole
+                # the rollback saves and takes back the whole change
+                rt.repo.switch_tree(self.tree, now=self.index_tree)
                 rt.journal.write("isolate-done", step=self.step.key, outcome=iso.outcome)
             self.whole.unlink(missing_ok=True)
             learned = _learned(found, culprits, self.bound)
@@ -239,7 +245,7 @@ class _Probing:
         patch = rt.ws.state.rollbacks / f"{rt.run_id}-{label}.patch"
         with critical_section():
             rt.repo.tree_patch(kept_tree, self.tree, patch)
-            rt.repo.switch_tree(kept_tree)
+            rt.repo.switch_tree(kept_tree, now=self.index_tree)
             rt.journal.write("isolate-done", step=self.step.key, outcome=iso.outcome)
         self.whole.unlink(missing_ok=True)
         kept = self._paths(found.kept)

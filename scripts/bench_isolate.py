@@ -92,13 +92,17 @@ def measure(bench: Any, n: int, runner: list[str]) -> None:
     probes = len(iso["probes"])
     gate = _one_gate_run(repo, bench.env)
     search = float(iso["seconds"])
-    overhead = (search - probes * gate) / probes if probes else 0.0
+    gated = sum(float(p["seconds"]) for p in iso["probes"])  # the gates, inside the search
+    overhead = (search - gated) / probes if probes else 0.0
     held = ", ".join(iso["held_back"])
     bench.raw[f"isolate-{n}"] = {"search": search, "probes": probes, "gate": gate,
-                                 "whole": run.seconds, "held_back": iso["held_back"]}  # fmt: skip
+                                 "gated": gated, "whole": run.seconds,
+                                 "held_back": iso["held_back"]}  # fmt: skip
     note = (
-        f"{probes} gate runs (bound 30), held back {held}; one gate run {gate * 1000:.0f} ms; "
-        f"runner's own cost {overhead * 1000:.0f} ms per probe; whole run {run.seconds:.1f} s"
+        f"{probes} gate runs (bound 30), held back {held}; one gate run {gate * 1000:.0f} ms "
+        f"bare, {gated / max(probes, 1) * 1000:.0f} ms inside the search; runner's own cost "
+        f"(subset tree, tree switch, journal, patches) {overhead * 1000:.0f} ms per probe; "
+        f"whole run {run.seconds:.1f} s"
     )
     label = f"{probes} x one gate run"
     bench.rows.append(
