@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 
+from runner.autorollback import (
+    roll_back_failed_step,
+    roll_back_interrupted_step,
+    roll_back_phase,
+)
 from runner.checkpoint import checkpoint_message
-from runner.codemods import CodemodResult
 from runner.context import Observer, Runtime, Workspace
 from runner.errors import ActionNotCarriedOut, GitError, Interrupted, PreconditionError
 from runner.failedcommit import abandon_step
-from runner.gates import Approver, baseline_key
+from runner.gaterun import run_gates
+from runner.gates import Approver
 from runner.gatetools import require_pytest
 from runner.history import (
     PlanHistory,
@@ -27,31 +31,22 @@ from runner.isolation_run import isolate_step, retry_reason
 from runner.journal import Journal, Lock, new_run_id
 from runner.lastrun import action_fields, gate_fields
 from runner.model import (
-    Action,
-    ForbidImportsGate,
-    Gate,
     OnFailure,
     Phase,
     Plan,
-    Rollback,
-    RollbackMode,
     RunAction,
     Step,
     action_kind,
 )
 from runner.ownership.commits import (
     ForeignCommits,
-    ForeignPolicy,
-    automatic_policy,
     binding,
     check_recovery,
-    wider_rollback_refusal,
 )
 from runner.ownership.gitsetup import GitSetup, hold_setup
 from runner.ownership.paths import RunPaths, start_run
 from runner.ownership.preflightundo import undone_on_failure
 from runner.preflight import check_repository_shape
-from runner.process import run_command
 from runner.recovery import find_interruption, recover
 from runner.results import (
     GateResult,
@@ -61,9 +56,11 @@ from runner.results import (
     StepResult,
     StepStatus,
 )
-from runner.rollback import critical_section, roll_back
+from runner.rollback import critical_section
 from runner.selection import RunOptions, select_steps
 from runner.staging import stage_step
+from runner.startcounts import count_start
+from runner.stepaction import carry_out
 from runner.treeguard import TreeGuard, discard_leftovers
 
 __all__ = ["RunOptions", "execute_plan", "select_steps"]
@@ -226,36 +223,10 @@ class _Run:
         for line in self.owned.notices():
             self._notice(line)
         self.history = read_history(repo.plan_commits(rt.plan.name))
-        self._load_baselines()
+        self.pending_baselines = count_start(rt, self.history)
         for key in self.history.done:
             if rt.plan.find_step(key) is None:
                 self._notice(f"the branch records step {key}, which the plan no longer has")
-
-    def _load_baselines(self) -> None:
-        """``max-ratio`` needs the count from when the plan first started; count it once."""
-        rt = self.rt
-        rt.baselines.update(self.history.baselines)
-        gates = [g for g in _all_gates(rt.plan) if isinstance(g.spec, ForbidImportsGate)]
-        ratio = [
-            g.spec
-            for g in gates
-            if isinstance(g.spec, ForbidImportsGate) and g.spec.max_ratio is not None
-        ]
-        missing = [s for s in ratio if baseline_key(s) not in rt.baselines]
-        if not missing:
-            return
-        from runner.codemods import find_import_sites  # noqa: PLC0415 - keeps --help fast
-
-        for spec in missing:
-            key = baseline_key(spec)
-            sites = find_import_sites(
-                rt.repo.root,
-                spec.names,
-                exclude=rt.plan.settings.exclude,
-                source_roots=rt.plan.settings.source_roots,
-            )
-            rt.baselines[key] = len(sites)
-            self.pending_baselines.append(f"{key}={len(sites)}")
 
     # --- phases and steps --------------------------------------------------------------
 
@@ -334,7 +305,7 @@ class _Run:
         rt.journal.write("step-started", step=step.key, checkpoint=checkpoint)
         result = StepResult(step.key, step.title, action_kind(step.action), StepStatus.PASSED)
         try:
-            result = self._act(step, result)
+            result = carry_out(rt, step, result, self.history.protected)
             result = self._kept(result, setup, "the action")
             rt.journal.write(
                 "action-done", step=step.key, ok=not result.message, **action_fields(result)
@@ -370,54 +341,6 @@ class _Run:
             return self._commit(step, result, checkpoint, tree)
         return self._fail(step, result, checkpoint, phase_start, tree)
 
-    def _act(self, step: Step, result: StepResult) -> StepResult:
-        action = step.action
-        if action is None:
-            return result
-        if isinstance(action, RunAction):
-            rt = self.rt
-            timeout = step.timeout if step.timeout is not None else rt.plan.settings.timeout
-            done = run_command(
-                action.command,
-                cwd=rt.repo.root,
-                env=rt.env(step.phase_id, step.id),
-                timeout=timeout,
-                log=rt.log_path(step.key, "action"),
-            )
-            if done.ok:
-                return result
-            why = "timed out" if done.timed_out else f"exited {done.returncode}"
-            return replace(result, message=f"action {why}", output_tail=done.tail())
-        try:
-            outcome = self._codemod(action)
-        except ActionNotCarriedOut as e:  # nothing is left written: say which step, where
-            where = f"{self.rt.plan.path}:{step.line}: step {step.key}"
-            raise ActionNotCarriedOut(f"{where}: {e}") from None
-        result = replace(
-            result,
-            changed=outcome.changed,
-            sites=outcome.sites,
-            followups=outcome.followups,
-            skipped=outcome.skipped,
-        )
-        if outcome.errors:
-            return replace(result, message="action failed: " + "; ".join(outcome.errors))
-        return result
-
-    def _codemod(self, action: Action) -> CodemodResult:
-        from runner.codemods import apply_codemod  # noqa: PLC0415 - LibCST loads only here
-
-        settings = self.rt.plan.settings
-        assert not isinstance(action, RunAction)
-        return apply_codemod(
-            action,
-            self.rt.repo.root,
-            exclude=settings.exclude,
-            protected=self.history.protected,
-            source_roots=settings.source_roots,
-            max_file_size=settings.max_file_size,
-        )
-
     def _kept(self, result: StepResult, before: GitSetup, who: str) -> StepResult:
         """Fail the step if ``who`` moved git's setup or damaged the state folder."""
         if (moved := self._moved(before, who)) is None:
@@ -435,18 +358,11 @@ class _Run:
     def _gate(self, step: Step, result: StepResult) -> StepResult:
         rt = self.rt
         ctx = rt.gate_context(step.key, phase=step.phase_id, step=step.id)
-        gates: list[GateResult] = []
-        for gate in step.gates:
-            rt.observer.gate_started(step.key, gate)
-            outcome = rt.ws.gates.run(rt, step, gate, ctx)
-            rt.observer.gate_finished(step.key, outcome)
-            gates.append(outcome)
-            if not outcome.passed:
-                break  # gates run cheapest first by convention; the rest would not change it
+        gates = run_gates(rt, step, step.gates, ctx, step.key)
         rt.journal.write(
             "gates-done", step=step.key, passed=all(g.passed for g in gates), **gate_fields(gates)
         )
-        result = replace(result, gates=tuple(gates))
+        result = replace(result, gates=gates)
         failed = result.failed_gate
         if failed is not None:
             return replace(result, message=f"gate {failed.name} {failed.status.value}")
@@ -496,28 +412,14 @@ class _Run:
             rt.repo.reset_index()  # the tree stays as the step left it, unstaged
             rt.journal.write("step-finished", step=step.key, status="stopped")
             return replace(result, status=StepStatus.STOPPED)
-        scope = rt.plan.settings.rollback
-        target = {
-            Rollback.STEP: checkpoint,
-            Rollback.PHASE: phase_start,
-            Rollback.PLAN: self._plan_start(),
-        }[scope]
-        # Commits of the user's in a wider range: take back the step's own changes only.
-        refusal = wider_rollback_refusal(
-            rt, target, checkpoint, scope=scope.value, phase=step.phase_id
-        )
-        record = roll_back(
+        record = roll_back_failed_step(
             rt,
-            target=checkpoint if refusal else target,
-            scope="step" if refusal else scope.value,
-            mode=rt.plan.settings.rollback_mode,
-            label=step.key,
+            step,
+            checkpoint=checkpoint,
+            phase_start=phase_start,
+            plan_start=self._plan_start(),
             staged=self.guard.tree_is_staged(),
-            foreign=ForeignPolicy(step_start=checkpoint),
         )
-        rt.journal.write("step-finished", step=step.key, status="rolled back")
-        if refusal:
-            raise refusal.after_step(step.key, record.patch)
         return replace(result, status=StepStatus.ROLLED_BACK, rollback=record)
 
     def _plan_start(self) -> str:
@@ -539,15 +441,8 @@ class _Run:
         rt = self.rt
         label = f"phase {phase.id}"
         ctx = rt.gate_context(label, phase=phase.id)
-        gates: list[GateResult] = []
         setup = GitSetup.capture(rt.repo)
-        for gate in phase.gates:
-            rt.observer.gate_started(label, gate)
-            outcome = rt.ws.gates.run(rt, phase, gate, ctx)
-            rt.observer.gate_finished(label, outcome)
-            gates.append(outcome)
-            if not outcome.passed:
-                break
+        gates = list(run_gates(rt, phase, phase.gates, ctx, label))
         if moved := self._moved(setup, "a phase gate"):
             gates.append(GateResult("git-setup", "check", GateStatus.FAILED, 0.0, moved, moved))
         self.phase_gates.append((phase.id, tuple(gates)))
@@ -557,39 +452,10 @@ class _Run:
         )  # fmt: skip
         if all(g.passed for g in gates):
             return None, None
-        # A phase gate judges the whole phase: ``step`` and ``phase`` both take the phase back.
-        scope = rt.plan.settings.rollback
-        target = self._plan_start() if scope is Rollback.PLAN else phase_start
-        wide = "plan" if scope is Rollback.PLAN else "phase"
-        record = roll_back(
-            rt,
-            target=target,
-            scope=wide,
-            mode=rt.plan.settings.rollback_mode,
-            label=f"phase-{phase.id}",
-            foreign=automatic_policy(wide, phase.id),
-        )
+        plan_start = self._plan_start()
+        record = roll_back_phase(rt, phase, phase_start=phase_start, plan_start=plan_start)
         return label, record
 
     def _interrupted(self, step: Step, checkpoint: str) -> None:
         """Ctrl-C or SIGTERM inside a step: take the step back, then let the signal go on."""
-        rt = self.rt
-        record = roll_back(
-            rt,
-            target=checkpoint,
-            scope="step",
-            mode=RollbackMode.RESET,
-            label=f"{step.key}-interrupted",
-            hooks=False,
-            foreign=ForeignPolicy(step_start=checkpoint),
-        )
-        where = f"; its changes are saved as {record.patch}" if record.patch else ""
-        self._notice(f"interrupted during {step.key}: rolled back to its checkpoint{where}")
-
-
-def _all_gates(plan: Plan) -> Iterator[Gate]:
-    for phase in plan.phases:
-        yield from phase.gates
-        for step in phase.steps:
-            yield from step.gates
-    yield from plan.on_rollback.verify
+        self._notice(roll_back_interrupted_step(self.rt, step, checkpoint))
