@@ -222,6 +222,8 @@ def test_a_kill_during_a_culprit_search_loses_nothing(ledger: Ledger, tmp_path: 
         )
         assert crash is not None
         problems += check_crash(crash, once, twice, ledger)
+        if event.startswith("probe-") and "before its culprit search" not in crash.rerun.stdout:
+            problems.append(f"{label}: the recovery does not name the whole change's patch")
     assert not problems, "\n\n".join(problems)
 
 
