@@ -285,7 +285,7 @@ def show_plan(plan_path: Path, repo_path: Path, console: Console) -> None:
         for step in phase.steps:
             index += 1
             mark = "[green]✓[/]" if step.key in history.done else " "
-            gates = ", ".join(g.name for g in step.gates) or "-"
+            gates = ", ".join(g.name + " (report-only)" * g.report_only for g in step.gates) or "-"
             timeout = f"  timeout {format_duration(step.timeout)}" if step.timeout else ""
             console.print(
                 f" {mark} {index:>2}. {escape(step.key)}  [cyan]{action_kind(step.action)}"

@@ -62,6 +62,7 @@ from runner.staging import stage_step
 from runner.startcounts import count_start
 from runner.stepaction import carry_out
 from runner.treeguard import TreeGuard, discard_leftovers
+from runner.verdicts import gate_message, reaction, settled
 
 __all__ = ["RunOptions", "execute_plan", "select_steps"]
 
@@ -365,7 +366,7 @@ class _Run:
         result = replace(result, gates=gates)
         failed = result.failed_gate
         if failed is not None:
-            return replace(result, message=f"gate {failed.name} {failed.status.value}")
+            return replace(result, message=gate_message(failed))
         return result
 
     def _commit(
@@ -394,7 +395,8 @@ class _Run:
     ) -> StepResult:
         rt = self.rt
         # What moved git's setup or runner's state cannot be kept or left: always taken back.
-        on_failure = OnFailure.ROLLBACK if self.unsafe else step.on_failure
+        on_failure = OnFailure.ROLLBACK if self.unsafe else reaction(step, result)
+        result = settled(result, on_failure)  # an unjudged change says what became of it
         if on_failure is OnFailure.CONTINUE:
             committed = self._commit(step, result, checkpoint, tree, failed=True)
             return replace(committed, status=StepStatus.FAILED)

@@ -34,12 +34,13 @@ class LastRun:
     command: str  # the command that started it; run again, it continues
     step: str | None = None  # the step (or ``phase ID``) that failed or was interrupted
     gate: str | None = None  # the gate that failed, if one did
-    gate_status: str | None = None  # failed | timed out
+    gate_status: str | None = None  # failed | timed out | inconclusive
     message: str = ""  # why the step failed when no gate did (the action failed)
     tail: str = ""  # the last lines of the failed gate's (or action's) output
     log: str | None = None  # the full output
     patch: str | None = None  # what the rollback discarded, saved
     rehearsal: bool = False
+    gate_summary: str = ""  # the failed gate's one-line summary (``no tests collected``)
 
     @property
     def failed(self) -> bool:
@@ -59,6 +60,9 @@ class LastRun:
             return f"running{f' step {self.step}' if self.step else ''}"
         where = f" at {self.step}" if self.step else ""
         word = {"crashed": "interrupted (the process died)"}.get(self.status, self.status)
+        if self.gate and self.gate_status == "inconclusive":
+            why = f" ({self.gate_summary})" if self.gate_summary else ""
+            return f"{word}{where}: gate '{self.gate}' inconclusive{why}: never judged"
         if self.gate:
             return f"{word}{where}: gate '{self.gate}' {self.gate_status or 'failed'}"
         return f"{word}{where}{f': {self.message}' if self.message else ''}"
@@ -90,6 +94,7 @@ def gate_fields(gates: Iterable[GateResult]) -> dict[str, Any]:
         "times": times,
         "gate": failed.name,
         "gate_status": failed.status.value,
+        "gate_summary": failed.summary,
         "tail": _tail(failed.output_tail),
         "log": failed.log,
     }
@@ -157,7 +162,7 @@ def fold(events: list[Event], *, running: bool = False) -> LastRun:
 
 
 def _failure(event: Event) -> dict[str, Any]:
-    keys = ("gate", "gate_status", "message", "tail", "log")
+    keys = ("gate", "gate_status", "gate_summary", "message", "tail", "log")
     return {k: event.get(k) for k in keys if event.get(k) is not None}
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "MetricGate",
     "MoveImport",
     "OnFailure",
+    "OnInconclusive",
     "OnRollback",
     "ParamKind",
     "Phase",
@@ -71,6 +72,16 @@ class OnFailure(enum.Enum):
     STOP = "stop"
     CONTINUE = "continue"
     ISOLATE = "isolate"  # search the files that broke the gates; keep the rest (runner.culprit)
+
+
+class OnInconclusive(enum.Enum):
+    """What a step does when a gate could not judge it: roll back (default) or stop.
+
+    There is no ``continue``: a change no gate judged is never committed as a checkpoint.
+    """
+
+    ROLLBACK = "rollback"
+    STOP = "stop"
 
 
 # --- gates -------------------------------------------------------------------------------
@@ -129,6 +140,11 @@ class Gate:
     name: str
     spec: GateSpec
     timeout: float | None = None
+    #: ``report-only: true``: run and recorded, never blocks (see :mod:`runner.verdicts`).
+    report_only: bool = False
+
+    #: Digested only when set, so a gate's digest stays what it was before ``report-only``.
+    _digest_when_set: ClassVar[tuple[str, ...]] = ("report_only",)
 
     @property
     def kind(self) -> str:
@@ -280,6 +296,7 @@ class Step:
     on_failure: OnFailure = OnFailure.ROLLBACK
     line: int = 0
     isolate: IsolateSettings = IsolateSettings()
+    on_inconclusive: OnInconclusive = OnInconclusive.ROLLBACK
 
     @property
     def key(self) -> str:
@@ -388,6 +405,10 @@ def _canonical(value: Any) -> Any:  # noqa: ANN401 - walks any record of this mo
         msg = f"cannot digest {type(value).__name__}"
         raise TypeError(msg)
     optional = getattr(value, "_digest_when_set", ())
-    names = [f.name for f in dataclasses.fields(value)]  # class variables are not fields
-    kept = [f for f in names if f not in optional or getattr(value, f) is not None]
+    fields_ = dataclasses.fields(value)  # class variables are not fields
+    kept = [
+        f.name
+        for f in fields_
+        if f.name not in optional or getattr(value, f.name) not in (None, f.default)
+    ]
     return {"type": type(value).__name__} | {f: _canonical(getattr(value, f)) for f in kept}

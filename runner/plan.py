@@ -50,6 +50,7 @@ from runner.planvalues import (
     parse_duration,
     path_problem,
 )
+from runner.planverdicts import on_inconclusive_option
 from runner.yamlnodes import MAX_BYTES, Collector, RefusedNode, compose
 
 __all__ = [
@@ -351,6 +352,7 @@ class _PlanValidator(GateValidator, ActionValidator):
             found, on_failure, has_action=action is not None, has_gates=bool(gates),
             report=self.report.add,
         )  # fmt: skip
+        on_inconclusive = on_inconclusive_option(self, found, gates)
         if len(self.report.problems) > before or gates is None:
             return None
         return Step(
@@ -363,6 +365,7 @@ class _PlanValidator(GateValidator, ActionValidator):
             on_failure=on_failure,
             line=node.start_mark.line + 1,
             isolate=isolate,
+            on_inconclusive=on_inconclusive,
         )
 
     # --- on-rollback -----------------------------------------------------------------------

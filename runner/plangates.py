@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from collections.abc import Sequence
 
@@ -26,6 +27,7 @@ from runner.planbase import (
     suggest,
     unique_name,
 )
+from runner.planverdicts import report_only_option
 from runner.yamlnodes import RefusedNode
 
 __all__ = ["GateValidator"]
@@ -98,9 +100,10 @@ class GateValidator(Validator):
         timeout = None
         if "timeout" in options:
             timeout = self.duration(options["timeout"], "'timeout'")
+        report_only = report_only_option(self, kind, options)
         if spec is None or len(self.report.problems) > before:
             return None
-        return Gate(name=name or kind, spec=spec, timeout=timeout)
+        return Gate(name=name or kind, spec=spec, timeout=timeout, report_only=report_only)
 
     def unknown_gate_key(self, key: ScalarNode, kinds: Sequence[object], what: str) -> None:
         if key.value in {"gate", "gates"}:
@@ -220,7 +223,7 @@ class GateValidator(Validator):
             elif isinstance(item, MappingNode):
                 gate = self.gate(item, "an inline gate", name=None)
                 if gate is not None:
-                    gate = Gate(unique_name(gate.name, taken), gate.spec, gate.timeout)
+                    gate = dataclasses.replace(gate, name=unique_name(gate.name, taken))
                 gates.append(gate)
             elif not isinstance(item, RefusedNode):
                 self.problem(

@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from runner import contain
 from runner.model import Command
@@ -165,18 +166,26 @@ def run_command(
     start = time.monotonic()
     contain.become_subreaper()
     token, spared = contain.new_token(), contain.children()
+    code: int | None = None  # set when the command could not be started at all
     with log.open("wb") as out:
         with _signals_deferred() as pending:
-            proc = subprocess.Popen(  # a string command runs through the shell by contract
-                command if shell else list(command),
-                shell=shell,
-                cwd=cwd,
-                env={**env, OWNER_ENV: str(os.getpid()), contain.COMMAND_ENV: token},
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            try:
+                proc = subprocess.Popen(  # a string command runs through the shell by contract
+                    command if shell else list(command),
+                    shell=shell,
+                    cwd=cwd,
+                    env={**env, OWNER_ENV: str(os.getpid()), contain.COMMAND_ENV: token},
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            except OSError as e:  # an argv program that is missing or not executable
+                code = _not_started(command, e, out)
+        if code is not None:
+            for signum in pending:
+                signal.raise_signal(signum)  # nothing was started that would need stopping
+            return Completed(command, code, log, time.monotonic() - start)
         timed_out = False
         with _end_everything(proc, token, spared), _kill_group_on_exception(proc):
             for signum in pending:
@@ -188,6 +197,18 @@ def run_command(
                 terminate_group(proc)
     seconds = time.monotonic() - start
     return Completed(command, proc.returncode, log, seconds, timed_out)
+
+
+def _not_started(command: Command, error: OSError, out: BinaryIO) -> int:
+    """Say in the log why ``command`` never started; the exit code a shell would give.
+
+    A shell answers 127 for a command it cannot find and 126 for one it cannot execute;
+    an argv command gets the same codes, so a gate reads both alike (inconclusive, see
+    :mod:`runner.verdicts`) and an action fails its step instead of raising.
+    """
+    reason = error.strerror or str(error)
+    out.write(f"runner: cannot run {describe(command)}: {reason}\n".encode())
+    return 127 if isinstance(error, FileNotFoundError) else 126
 
 
 def terminate_group(proc: subprocess.Popen[bytes]) -> None:

@@ -205,6 +205,7 @@ class Replayer(GateRunner):
             summary=str(recorded.get("summary", "")),
             counts=counts,
             replayed=str(self.evidence.get("rehearsal")),
+            report_only=gate.report_only,
         )
 
     def _match(
@@ -221,8 +222,9 @@ class Replayer(GateRunner):
         recorded = step.get("gates", {}).get(_gate_key(gate))
         if recorded is None:
             return None, "it did not run in the rehearsal"
-        if recorded.get("status") != GateStatus.PASSED.value:
-            return None, f"it {recorded.get('status')} in the rehearsal"
+        if recorded.get("status") != GateStatus.PASSED.value:  # inconclusive is no pass either
+            said = recorded.get("status")
+            return None, f"it {'was ' * (said == 'inconclusive')}{said} in the rehearsal"
         now = {**self.run_deps, **depends_on(gate, ctx)}
         then = recorded.get("depends", {})
         changed = [k for k in sorted({*now, *then}) if now.get(k) != then.get(k)]
@@ -344,7 +346,8 @@ def _gate_key(gate: Gate) -> str:
 
 
 def _gate_digest(gate: Gate) -> str:
-    return _digest(dataclasses.asdict(gate))
+    # A key at its default is left out, so a rehearsal recorded before it existed still counts.
+    return _digest({k: v for k, v in dataclasses.asdict(gate).items() if k != "report_only" or v})
 
 
 def _digest(value: object) -> str:

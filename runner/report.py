@@ -28,6 +28,7 @@ from runner.results import (
     StepResult,
     StepStatus,
 )
+from runner.verdicts import verdict_text
 
 if TYPE_CHECKING:
     from runner.followups import LiveFollowUp
@@ -58,6 +59,7 @@ _GATE_STYLE = {
     GateStatus.PASSED: ("✓", "green"),
     GateStatus.FAILED: ("✗", "red"),
     GateStatus.TIMED_OUT: ("⏱", "red"),
+    GateStatus.INCONCLUSIVE: ("?", "yellow"),
 }
 #: What a mark becomes where the terminal cannot show it (``PYTHONIOENCODING=ascii``, a
 #: latin-1 locale): the run goes on and says the same thing in plain characters.
@@ -114,8 +116,12 @@ class LiveObserver:
             self.console.print(line)
             return
         line = f"    [{color}]{mark}[/] {kind} {escape(result.name)}  {result.seconds:.1f}s"
+        if result.inconclusive:
+            line += f"  [{color}]inconclusive[/]"
         if result.summary:
             line += f"  [dim]{escape(result.summary)}[/]"
+        if result.report_only:
+            line += f"  [dim](report-only: {result.status.value}, never blocks)[/]"
         if result.replayed:
             line += f"  [cyan]passed in rehearsal {escape(result.replayed)}[/]"
         self.console.print(line)
@@ -193,12 +199,17 @@ def render_summary(
     for step in report.steps:
         mark, color = _STYLE[step.status]
         mark = _shown(console, mark)
-        passed = sum(1 for g in step.gates if g.passed)
+        passed = sum(1 for g in step.gates if g.status is GateStatus.PASSED)
         failed = step.failed_gate
         gates = (
             f"{failed.name} {failed.status.value}"
             if failed
             else (f"{passed} passed" if step.gates else "")
+        )
+        gates += "".join(
+            f", {g.name} {g.status.value} (report-only)"
+            for g in step.gates
+            if g.report_only and g.status is not GateStatus.PASSED
         )
         was = before.get(step.key)
         table.add_row(
@@ -213,7 +224,10 @@ def render_summary(
         )
     console.print(table)
     for phase, results in report.phase_gates:
-        text = ", ".join(f"{g.name} {g.status.value} {g.seconds:.1f}s" for g in results)
+        text = ", ".join(
+            f"{g.name} {g.status.value} {g.seconds:.1f}s{' (report-only)' * g.report_only}"
+            for g in results
+        )
         console.print(f"phase {escape(phase)} gates: {escape(text)}")
     _render_followups(report, followups, console)
     if report.rehearsal:
@@ -255,7 +269,8 @@ def render_next(report: RunReport, command: str, console: Console) -> None:
         gate = next((g for _, gs in report.phase_gates for g in gs if not g.passed), None)
     console.print("\n[bold]what to do next:[/]")
     if gate is not None and gate.log:
-        console.print(f"  - read why it failed: {escape(gate.log)}")
+        why = "it could not judge" if gate.inconclusive else "it failed"
+        console.print(f"  - read why {why}: {escape(gate.log)}")
     if rollback is not None and rollback.patch:
         patch = escape(rollback.patch)
         console.print(f"  - the discarded changes, if you want them back: git apply {patch}")
@@ -301,7 +316,7 @@ def _render_failure(report: RunReport, console: Console) -> None:
         return
     if failed is not None:
         gate = failed.failed_gate
-        what = f"gate '{gate.name}' {gate.status.value}" if gate else failed.message
+        what = f"gate '{gate.name}' {verdict_text(gate)}" if gate else failed.message
         console.print(f"\n[red bold]{escape(failed.key)}: {escape(what)}[/]")
         tail = gate.output_tail if gate else failed.output_tail
         log = gate.log if gate else None
@@ -310,7 +325,8 @@ def _render_failure(report: RunReport, console: Console) -> None:
         assert bad_phase is not None
         phase, gate = bad_phase
         console.print(
-            f"\n[red bold]phase {escape(phase)}: gate '{gate.name}' {gate.status.value}[/]"
+            f"\n[red bold]phase {escape(phase)}: gate '{escape(gate.name)}' "
+            f"{escape(verdict_text(gate))}[/]"
         )
         tail, log, rollback = gate.output_tail, gate.log, report.rollback
     if tail:
@@ -318,8 +334,9 @@ def _render_failure(report: RunReport, console: Console) -> None:
     if log:
         console.print(f"  full output: {escape(log)}")
     if failed is not None and failed.status is StepStatus.STOPPED:
+        key = "on-inconclusive" if gate is not None and gate.inconclusive else "on-failure"
         console.print(
-            "  stopped as the plan says (on-failure: stop): the tree is left as the step"
+            f"  stopped as the plan says ({key}: stop): the tree is left as the step"
             " left it, uncommitted"
         )
     if rollback is not None:
@@ -351,9 +368,9 @@ def render_rollback(record: RollbackRecord, console: Console) -> None:
             console.print(_indented(result.output_tail))
     if not record.verified:
         undone = ": the rollback commit was undone" if record.scope == "files" else ""
-        console.print(
-            f"  [red]the rolled-back tree did not pass on-rollback verification{undone}[/]"
-        )
+        unjudged = any(r.inconclusive and not r.passed for r in record.verify)
+        what = "could not be verified" if unjudged else "did not pass on-rollback verification"
+        console.print(f"  [red]the rolled-back tree {what}{undone}[/]")
 
 
 def _indented(text: str) -> str:
@@ -389,29 +406,47 @@ def write_json(
 
 
 def write_junit(report: RunReport, path: Path) -> None:
-    """``--junit FILE.xml``: each gate a test case, each step a class."""
+    """``--junit FILE.xml``: each gate a test case, each step a class.
+
+    A gate that could not judge is an ``<error>``, one that judged against the change a
+    ``<failure>``. A report-only gate never blocks, here either: its verdict is in the
+    case's properties and output, so a CI system reading the file does not fail on it.
+    """
     cases = [(s.key, g) for s in report.steps for g in s.gates]
     cases += [(f"phase {p}", g) for p, gates in report.phase_gates for g in gates]
-    failures = sum(1 for _, g in cases if not g.passed)
+    errors = sum(1 for _, g in cases if not g.passed and g.inconclusive)
+    failures = sum(1 for _, g in cases if not g.passed) - errors
     suite = ET.Element(
         "testsuite",
         name=f"runner:{report.plan}",
         tests=str(len(cases)),
         failures=str(failures),
-        errors="0",
+        errors=str(errors),
         time=f"{report.seconds:.3f}",
     )
     for classname, gate in cases:
         case = ET.SubElement(
             suite, "testcase", classname=classname, name=gate.name, time=f"{gate.seconds:.3f}"
         )
-        if not gate.passed:
-            failure = ET.SubElement(case, "failure", message=f"{gate.status.value}: {gate.summary}")
+        if gate.report_only:
+            _report_only_case(case, gate)
+        elif not gate.passed:
+            tag = "error" if gate.inconclusive else "failure"
+            failure = ET.SubElement(case, tag, message=f"{gate.status.value}: {gate.summary}")
             failure.text = gate.output_tail
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)
     path.write_bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+
+
+def _report_only_case(case: ET.Element, gate: GateResult) -> None:
+    """A report-only gate's verdict, recorded without failing the case."""
+    props = ET.SubElement(case, "properties")
+    ET.SubElement(props, "property", name="report-only", value="true")
+    ET.SubElement(props, "property", name="verdict", value=gate.status.value)
+    out = ET.SubElement(case, "system-out")
+    out.text = "\n".join(filter(None, [f"{gate.status.value}: {gate.summary}", gate.output_tail]))
 
 
 def _jsonable(value: Any) -> Any:  # noqa: ANN401 - walks asdict() output

@@ -63,6 +63,8 @@ def _steps_table(steps: list[dict[str, Any]]) -> list[str]:
     for s in steps:
         passed = sum(1 for g in s["gates"] if g["status"] == "passed")
         gates = f"{passed}/{len(s['gates'])} passed" if s["gates"] else ""
+        unjudged = sum(1 for g in s["gates"] if g["status"] == "inconclusive")
+        gates += f", {unjudged} inconclusive" if unjudged else ""
         lines.append(
             "| "
             + " | ".join(
@@ -94,8 +96,11 @@ def _gates(data: dict[str, Any]) -> list[str]:
     ]
     for owner, g in rows:
         counts = ", ".join(f"{n} {k}" for k, n in g["counts"]) or _cell(g["summary"])
+        if g["status"] == "inconclusive":  # the counts would not say why nothing was judged
+            counts = _cell(g["summary"] + ": never judged")
+        result = g["status"] + (" (report-only)" if g.get("report_only") else "")
         lines.append(
-            f"| {_code(owner)} | {_code(g['name'])} | {_cell(g['status'])} | "
+            f"| {_code(owner)} | {_code(g['name'])} | {_cell(result)} | "
             f"{g['seconds']:.1f}s | {counts} |"
         )
     return [*lines, ""]

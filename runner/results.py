@@ -24,11 +24,16 @@ __all__ = [
 
 
 class GateStatus(enum.Enum):
-    """How a gate ended."""
+    """How a gate ended: it passed, failed, or could not judge (see :mod:`runner.verdicts`).
+
+    A timeout is a failure of its own word: the suite ran and took too long, which is a
+    verdict on the change (a hang), not a gate that could not start.
+    """
 
     PASSED = "passed"
     FAILED = "failed"
     TIMED_OUT = "timed out"
+    INCONCLUSIVE = "inconclusive"
 
 
 class StepStatus(enum.Enum):
@@ -59,18 +64,25 @@ class GateResult:
     value: float | None = None
     sites: tuple[str, ...] = ()
     replayed: str | None = None  # the rehearsal whose pass on the same tree was reused
+    report_only: bool = False  # ``report-only: true``: recorded, never blocks
 
     @property
     def passed(self) -> bool:
-        """Whether the gate let the step through."""
-        return self.status is GateStatus.PASSED
+        """Whether the gate let the step through: it passed, or it only reports."""
+        return self.status is GateStatus.PASSED or self.report_only
+
+    @property
+    def inconclusive(self) -> bool:
+        """Whether the gate could not judge (command not found, no tests collected, ...)."""
+        return self.status is GateStatus.INCONCLUSIVE
 
     def trailer(self) -> str:
         """``unit passed in 8.4s (212 passed)``: the ``Runner-Gate`` trailer value."""
         detail = f" ({self.summary})" if self.summary else ""
+        mark = " [report-only]" if self.report_only else ""
         if self.replayed:
-            return f"{self.name} passed in rehearsal {self.replayed}{detail}"
-        return f"{self.name} {self.status.value} in {self.seconds:.1f}s{detail}"
+            return f"{self.name} passed in rehearsal {self.replayed}{detail}{mark}"
+        return f"{self.name} {self.status.value} in {self.seconds:.1f}s{detail}{mark}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +131,7 @@ class StepResult:
 
     @property
     def failed_gate(self) -> GateResult | None:
-        """The first gate that did not pass."""
+        """The first gate that did not pass (report-only gates never stop a step)."""
         return next((g for g in self.gates if not g.passed), None)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.model import OnFailure, Rollback, RollbackMode
+from runner.model import OnFailure, OnInconclusive, Rollback, RollbackMode
 from runner.plan import ACTIONS, FORMAT_VERSION, GATE_KINDS, GATE_OPTIONS
 
 __all__ = ["SCHEMA_ID", "plan_schema"]
@@ -81,6 +81,10 @@ def _gate() -> Schema:
         },
         "min": {"type": "number", "description": "metric: the lowest passing value."},
         "timeout": _ref("duration") | {"description": "Limit for this gate."},
+        "report-only": {
+            "type": "boolean",
+            "description": "Run and record the gate, never block on it (not for approve).",
+        },
     }
     branches = []
     for kind in GATE_KINDS:
@@ -91,6 +95,8 @@ def _gate() -> Schema:
             branch["properties"] |= {"max": {"type": "integer", "minimum": 0}}
         if kind == "metric":
             branch["anyOf"] = [{"required": ["max"]}, {"required": ["min"]}]
+        if kind == "approve":
+            branch["properties"] |= {"report-only": {"const": False}}
         branches.append(branch)
     return {
         "type": "object",
@@ -193,6 +199,10 @@ def _step() -> Schema:
                     },
                 },
             },
+            "on-inconclusive": _enum(
+                [m.value for m in OnInconclusive],
+                "What a gate that could not judge does (default: rollback).",
+            ),
         },
         "oneOf": [*({"required": [a]} for a in ACTIONS), {"required": ["gate"]} | no_action],
     }

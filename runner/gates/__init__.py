@@ -16,12 +16,17 @@ from runner.gates.metric import run_metric
 from runner.gates.pytest import run_pytest
 from runner.model import ForbidImportsGate, Gate, MetricGate, PytestGate, RunGate
 from runner.results import GateResult
+from runner.verdicts import as_declared
 
 __all__ = ["Approver", "GateContext", "baseline_key", "run_gate"]
 
 
 def run_gate(gate: Gate, ctx: GateContext) -> GateResult:
-    """Run one gate and say whether it passed, and why."""
+    """Run one gate and say whether it passed, and why (marked when it only reports)."""
+    return as_declared(gate, _judge(gate, ctx))
+
+
+def _judge(gate: Gate, ctx: GateContext) -> GateResult:
     spec = gate.spec
     if isinstance(spec, RunGate):
         return run_command_gate(gate, spec, ctx)

@@ -11,6 +11,7 @@ from runner.journal import file_label
 from runner.model import ForbidImportsGate, Gate
 from runner.process import Completed, run_command
 from runner.results import GateResult, GateStatus
+from runner.verdicts import not_run_reason
 
 __all__ = ["Approver", "GateContext", "execute", "failed", "from_completed", "log_path"]
 
@@ -54,6 +55,8 @@ def from_completed(
     )
     if done.timed_out:
         summary = "timed out; process group killed"
+    elif not ok and (why := not_run_reason(done.returncode)):
+        status, summary = GateStatus.INCONCLUSIVE, why  # the command never ran: no verdict
     elif not ok and not summary:
         summary = f"exit code {done.returncode}"
     return GateResult(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from runner.gates.common import GateContext, execute, failed, from_completed
+from runner.gates.common import GateContext, execute, from_completed
 from runner.model import Gate, MetricGate
 from runner.results import GateResult
+from runner.verdicts import inconclusive
 
 __all__ = ["run_metric"]
 
@@ -20,7 +21,7 @@ def run_metric(gate: Gate, spec: MetricGate, ctx: GateContext) -> GateResult:
     if done.timed_out or not done.ok:
         return from_completed(gate, done, ctx=ctx)
     if not numbers:
-        return failed(from_completed(gate, done, ctx=ctx, summary="printed no number"))
+        return inconclusive(from_completed(gate, done, ctx=ctx, passed=False), "printed no number")
     value = float(numbers[-1])
     problems = []
     if spec.max is not None and value > spec.max:

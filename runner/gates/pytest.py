@@ -7,10 +7,11 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
-from runner.gates.common import GateContext, execute, failed, from_completed
+from runner.gates.common import GateContext, execute, from_completed
 from runner.journal import file_label
 from runner.model import Gate, PytestGate
 from runner.results import GateResult
+from runner.verdicts import inconclusive, pytest_inconclusive
 
 __all__ = ["run_pytest"]
 
@@ -27,12 +28,12 @@ def run_pytest(gate: Gate, spec: PytestGate, ctx: GateContext) -> GateResult:
     argv = [python, "-m", "pytest", *spec.args, f"--junitxml={xml}", "-p", "no:cacheprovider"]
     done = execute(gate, argv, ctx)
     counts = _junit_counts(xml)
+    if not done.timed_out and (why := pytest_inconclusive(done.returncode, counts)):
+        result = inconclusive(from_completed(gate, done, ctx=ctx, passed=False), why)
+        return replace(result, counts=counts or ())  # exit 2-5, or no report: nothing judged
     if counts is None:
-        result = from_completed(gate, done, ctx=ctx, summary="no JUnit report: pytest did not run")
-        return result if done.timed_out else failed(result)
+        return from_completed(gate, done, ctx=ctx, summary="no JUnit report: pytest did not run")
     summary = ", ".join(f"{n} {k}" for k, n in counts if n or k == "passed")
-    if done.returncode == 5:
-        summary = "no tests collected"
     return replace(from_completed(gate, done, ctx=ctx, summary=summary), counts=counts)
 
 
