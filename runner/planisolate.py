@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
@@ -64,25 +65,19 @@ def _settings(node: Node, report: Report) -> IsolateSettings:
         name = str(key.value)
         if name == "group":
             if (group := _word(value, "'isolate: group'", _GROUPS, report)) is not None:
-                settings = _with(settings, by_folder=group == "by-folder")
+                settings = replace(settings, by_folder=group == "by-folder")
         elif name == "then":
             if (then := _word(value, "'isolate: then'", _THEN, report)) is not None:
-                settings = _with(settings, then_continue=then == "continue")
+                settings = replace(settings, then_continue=then == "continue")
         elif name == "max-gate-runs":
             if (runs := _runs(value, report)) is not None:
-                settings = _with(settings, max_gate_runs=runs)
+                settings = replace(settings, max_gate_runs=runs)
         else:
             close = difflib.get_close_matches(name, ISOLATE_KEYS, n=1, cutoff=0.6)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             report(key, f"unknown key '{name}' in 'isolate'{hint}; expected one of: "
                    f"{', '.join(ISOLATE_KEYS)}")  # fmt: skip
     return settings
-
-
-def _with(settings: IsolateSettings, **changes: object) -> IsolateSettings:
-    from dataclasses import replace  # noqa: PLC0415 - one use
-
-    return replace(settings, **changes)  # type: ignore[arg-type]
 
 
 def _word(node: Node, label: str, allowed: tuple[str, ...], report: Report) -> str | None:
