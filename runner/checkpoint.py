@@ -17,6 +17,7 @@ from runner.history import (
     T_STEP,
     followups_block,
 )
+from runner.isolation_run import partial_trailers
 from runner.model import Plan, Step, action_kind
 from runner.results import StepResult
 from runner.testrecord import tests_section
@@ -51,6 +52,7 @@ def checkpoint_message(
         *(f"{T_BASELINE}: {b}" for b in baselines),
         *(f"{T_GATE}: {g.trailer()}" for g in result.gates),
     ]
+    trailers += partial_trailers(result)
     if failed:
         trailers.append(f"{T_RESULT}: failed (on-failure: continue)")
     subject = f"{plan.name}: {step.key}: {step.title}"

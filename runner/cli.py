@@ -242,6 +242,13 @@ def run(
             "--yes", "-y", help="Answer yes to approve gates (needed when no terminal can ask)."
         ),
     ] = False,
+    retry_held_back: Annotated[
+        bool,
+        typer.Option(
+            "--retry-held-back",
+            help="Run partial steps (on-failure: isolate) again for the files they held back.",
+        ),
+    ] = False,
     traceback: TracebackOpt = False,
 ) -> None:
     """Run the plan: each step, its gates, a checkpoint commit; roll back on a failed gate.
@@ -268,6 +275,7 @@ def run(
             assume_yes=yes,
             command=" ".join(["runner", *sys.argv[1:]]),
             replay=replay,
+            retry_held_back=retry_held_back,
         )
         code = run_plan(request, _stdout, approver=_ask)
     raise typer.Exit(code)

@@ -57,6 +57,7 @@ class RunRequest:
     assume_yes: bool = False
     command: str = "runner run"
     replay: bool = False
+    retry_held_back: bool = False
 
 
 def _load(path: Path) -> Plan:
@@ -84,6 +85,7 @@ def run_plan(request: RunRequest, console: Console, *, approver: Approver) -> in
         assume_yes=request.assume_yes,
         with_hooks=request.with_hooks,
         command=request.command,
+        retry_held_back=request.retry_held_back,
     )
     select_steps(plan, options)  # unknown --from/--only refuse before anything starts
     observer = LiveObserver(console)
@@ -134,6 +136,7 @@ def plan_state(plan: Plan, repo_path: Path) -> dict[str, Any]:
             status = "changed since checkpoint"
         else:
             status = "failed (continued)" if done.failed else "done"
+            status = "partial" if done.held_back else status
         steps.append(
             {
                 "step": step.key,
@@ -143,6 +146,7 @@ def plan_state(plan: Plan, repo_path: Path) -> dict[str, Any]:
                 "commit": done.sha if done else None,
                 "gates": list(done.gates) if done else [],
                 "followups": [str(f) for f in done.followups] if done else [],
+                "held_back": list(done.held_back) if done else [],
             }
         )
     pending = [s["step"] for s in steps if s["status"] == "pending"]
@@ -208,6 +212,12 @@ def show_status(
     elif state["done"] == state["total"]:
         console.print("[green]every step is done[/]")
     render_followups(state["followups"], console, full=followups)
+    for step in (s for s in state["steps"] if s["held_back"]):
+        console.print(
+            f"\n{escape(step['step'])} is partial; held back (`runner run --retry-held-back`):"
+        )
+        for path in step["held_back"]:
+            console.print(f"  {escape(quote_path(path))}")
     if state["protected_files"]:
         console.print("\nfiles taken back by a partial rollback (codemods leave them alone):")
         for path in state["protected_files"]:

@@ -27,6 +27,7 @@ from runner.history import (
     PlanHistory,
     read_history,
 )
+from runner.isolation_run import isolate_step, retry_reason
 from runner.journal import Journal, Lock, new_run_id
 from runner.lastrun import action_fields, gate_fields
 from runner.model import (
@@ -93,14 +94,22 @@ def execute_plan(
             with_hooks=options.with_hooks,
             base_env=dict(os.environ if ws.environ is None else ws.environ),
         )
-        return _Run(rt, selected, command=options.command).execute()
+        return _Run(rt, selected, command=options.command, options=options).execute()
 
 
 class _Run:
     """One execution of a plan; holds the little state that changes as steps pass."""
 
-    def __init__(self, rt: Runtime, selected: frozenset[str], *, command: str = "") -> None:
+    def __init__(
+        self,
+        rt: Runtime,
+        selected: frozenset[str],
+        *,
+        command: str = "",
+        options: RunOptions | None = None,
+    ) -> None:
         self.rt = rt
+        self.options = options or RunOptions()
         self.command = command
         self.selected = selected
         self.results: list[StepResult] = []
@@ -244,6 +253,8 @@ class _Run:
             ran_any = True
             if result.status in (StepStatus.ROLLED_BACK, StepStatus.STOPPED):
                 return step.key, None
+            if result.status is StepStatus.PARTIAL and not step.isolate.then_continue:
+                return step.key, None
         if phase.gates and (ran_any or self._phase_unconfirmed(phase)):
             return self._phase_gates(phase, phase_start)
         return None, None
@@ -251,6 +262,14 @@ class _Run:
     def _skip(self, step: Step) -> StepResult | None:
         done = self.history.done.get(step.key)
         base = StepResult(step.key, step.title, action_kind(step.action), StepStatus.NOT_RUN)
+        retry = (
+            done
+            and step.key in self.selected
+            and retry_reason(done, step, self.results, self.options)
+        )
+        if retry:
+            self._notice(retry)  # a partial step runs again for its held-back files
+            return None
         if done is not None:
             if done.digest != step.digest:
                 self._notice(
@@ -387,6 +406,16 @@ class _Run:
         if on_failure is OnFailure.CONTINUE:
             committed = self._commit(step, result, checkpoint, tree, failed=True)
             return replace(committed, status=StepStatus.FAILED)
+        if on_failure is OnFailure.ISOLATE and result.failed_gate is not None:
+            try:  # keep what passes, hold back the files that fail (runner.isolation_run)
+                isolated = isolate_step(rt, step, result, checkpoint, tree)
+            except (KeyboardInterrupt, Interrupted):
+                self._interrupted(step, checkpoint)
+                raise
+            if isolated.tree is not None:
+                committed = self._commit(step, isolated.result, checkpoint, isolated.tree)
+                return replace(committed, status=StepStatus.PARTIAL)
+            result = isolated.result
         if on_failure is OnFailure.STOP:
             rt.repo.reset_index()  # the tree stays as the step left it, unstaged
             rt.journal.write("step-finished", step=step.key, status="stopped")
@@ -404,7 +433,9 @@ class _Run:
     def _plan_start(self) -> str:
         first = self.history.first_step_commit
         committed_now = [
-            r.commit for r in self.results if r.commit and r.status is StepStatus.PASSED
+            r.commit
+            for r in self.results
+            if r.commit and r.status in (StepStatus.PASSED, StepStatus.PARTIAL)
         ]
         if first is not None:
             return self.rt.repo.parent(first.sha)

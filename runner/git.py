@@ -33,6 +33,7 @@ from runner.gitcore import (
 )
 from runner.gitindex import IndexOps
 from runner.gitrefs import CommitRecord, RefOps
+from runner.gitsubset import SubsetOps
 
 __all__ = [
     "LITERAL_ENV",
@@ -145,7 +146,7 @@ def open_repository(path: Path) -> Repository:
     return Repository(repo)
 
 
-class Repository(RefOps, IndexOps):
+class Repository(RefOps, IndexOps, SubsetOps):
     """A working tree and its git directory, with the operations a run needs."""
 
     def __enter__(self) -> Repository:

@@ -21,6 +21,7 @@ __all__ = [
     "T_BASELINE",
     "T_DIGEST",
     "T_GATE",
+    "T_HELD_BACK",
     "T_PLAN",
     "T_RESULT",
     "T_REVERTS",
@@ -39,6 +40,7 @@ T_DIGEST = "Runner-Step-Digest"
 T_GATE = "Runner-Gate"
 T_RESULT = "Runner-Result"  # "failed (on-failure: continue)" when a failed step went on
 T_BASELINE = "Runner-Baseline"  # "pkg.old,pkg.old.Engine=128"
+T_HELD_BACK = "Runner-Held-Back"  # a path a partial step left out (on-failure: isolate)
 T_REVERTS = "Runner-Reverts"  # the sha a revert commit undoes
 T_ROLLBACK_FILE = "Runner-Rollback-File"  # a file a partial rollback took back
 T_ROLLBACK_TO = "Runner-Rollback-To"  # before which step it took them back
@@ -58,6 +60,7 @@ class DoneStep:
     failed: bool  # committed by ``on-failure: continue`` after a failed gate
     gates: tuple[str, ...]
     followups: tuple[FollowUp, ...]
+    held_back: tuple[str, ...] = ()  # a partial step's files left out (on-failure: isolate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +115,7 @@ def read_history(commits: Iterable[CommitRecord]) -> PlanHistory:
                 failed=(commit.trailer(T_RESULT) or "").startswith("failed"),
                 gates=commit.trailer_values(T_GATE),
                 followups=_parse_followups(commit.body),
+                held_back=tuple(unquote_path(p) for p in commit.trailer_values(T_HELD_BACK)),
             )
     return PlanHistory(
         done=done,

@@ -39,6 +39,7 @@ class Interruption:
     branch: str | None = None  # the branch the run was bound to (None: an older journal)
     worktree: str | None = None  # and its worktree
     rollback_head: str | None = None  # HEAD when the rollback under way started
+    whole_patch: str | None = None  # on-failure: isolate: the step's whole change, saved
 
     def left_behind(self, operation: str) -> bool:
         """Whether a git operation in progress is this run's own: a revert-mode rollback
@@ -110,6 +111,7 @@ def find_interruption(state: StateDir) -> Interruption | None:
         branch=_bound(events, "branch"),
         worktree=_bound(events, "worktree"),
         rollback_head=rollback_head,
+        whole_patch=_whole_patch(events, step),
     )
 
 
@@ -118,6 +120,14 @@ def _bound(events: list[Event], key: str) -> str | None:
     journal of a recovery) recorded, or ``None`` for a journal written before it did."""
     value = next((e.get(key) for e in events if key in e.fields), None)
     return str(value) if value else None
+
+
+def _whole_patch(events: list[Event], step: str | None) -> str | None:
+    """The patch a culprit search of the open step saved before its first probe."""
+    found = [
+        e.get("patch") for e in events if e.name == "isolate-started" and e.get("step") == step
+    ]
+    return str(found[-1]) if step and found and found[-1] else None
 
 
 def _open_step(events: list[Event]) -> tuple[str | None, str | None]:

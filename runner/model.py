@@ -25,6 +25,7 @@ __all__ = [
     "Gate",
     "GateSpec",
     "ImportMove",
+    "IsolateSettings",
     "MetricGate",
     "MoveImport",
     "OnFailure",
@@ -70,6 +71,7 @@ class OnFailure(enum.Enum):
     ROLLBACK = "rollback"
     STOP = "stop"
     CONTINUE = "continue"
+    ISOLATE = "isolate"  # search the files that broke the gates; keep the rest (runner.culprit)
 
 
 class OnInconclusive(enum.Enum):
@@ -303,6 +305,15 @@ def action_kind(action: Action | None) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class IsolateSettings:
+    """``isolate:`` of a step with ``on-failure: isolate`` (see :mod:`runner.isolation_run`)."""
+
+    by_folder: bool = False  # ``group: by-folder``: a folder's changed files are one unit
+    then_continue: bool = False  # ``then: continue``: the run goes on after a partial step
+    max_gate_runs: int = 30
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     """One step: at most one action, then its gates; a pass is one checkpoint commit."""
 
@@ -314,6 +325,7 @@ class Step:
     timeout: float | None = None
     on_failure: OnFailure = OnFailure.ROLLBACK
     line: int = 0
+    isolate: IsolateSettings = IsolateSettings()
     on_inconclusive: OnInconclusive = OnInconclusive.ROLLBACK
     #: ``run-all-gates``: every gate runs even after one failed (``None``: the setting's).
     run_all_gates: bool | None = None

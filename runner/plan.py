@@ -44,6 +44,7 @@ from runner.planbase import (
     scalar_value,
 )
 from runner.plangates import GateValidator
+from runner.planisolate import parse_isolate
 from runner.planparallel import gate_settings, step_run_all
 from runner.planvalues import (
     branch_problem,
@@ -351,6 +352,10 @@ class _PlanValidator(GateValidator, ActionValidator):
         if "on-failure" in found:
             choice = self.choice(found["on-failure"][1], "'on-failure'", OnFailure)
             on_failure = choice or on_failure
+        isolate = parse_isolate(
+            found, on_failure, has_action=action is not None, has_gates=bool(gates),
+            report=self.report.add,
+        )  # fmt: skip
         on_inconclusive = on_inconclusive_option(self, found, gates)
         run_all = step_run_all(self, found)
         if len(self.report.problems) > before or gates is None:
@@ -364,6 +369,7 @@ class _PlanValidator(GateValidator, ActionValidator):
             timeout=timeout,
             on_failure=on_failure,
             line=node.start_mark.line + 1,
+            isolate=isolate,
             on_inconclusive=on_inconclusive,
             run_all_gates=run_all,
         )

@@ -78,6 +78,7 @@ KEYS: dict[str, tuple[str, ...]] = {
         "gate",
         "timeout",
         "on-failure",
+        "isolate",
         "on-inconclusive",
         "run-all-gates",
     ),

@@ -9,6 +9,7 @@ nothing to do.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from runner.context import Runtime
 from runner.history import T_STEP
@@ -80,6 +81,9 @@ def recover(rt: Runtime, what: Interruption) -> list[str]:
             hooks=False,
         )
         notices.append(_saved(record.patch, f"restored checkpoint {target[:12]}"))
+    whole = what.whole_patch  # killed during a culprit search (on-failure: isolate)
+    if whole and not committed and Path(whole).exists():
+        notices.append(f"the step's whole change, from before its culprit search: {whole}")
     return notices
 
 

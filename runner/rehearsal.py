@@ -176,6 +176,8 @@ def _last_line(report: RunReport, rh: Rehearsal, now: tuple[str | None, str]) ->
         what = f"[red]the real run would stop at {escape(report.stopped_at)}[/]"
     else:
         what = f"[green]the real run would complete[/] ({len(ran)} step(s) to run)"
+    if held := [p for s in report.steps if s.isolation for p in s.isolation.held_back]:
+        what += f", holding back {len(held)} file(s) (on-failure: isolate; see the follow-ups)"
     branch_now, head_now = now
     moved = head_now != rh.origin_head or branch_now != rh.origin_branch
     stay = (

@@ -55,6 +55,7 @@ _STYLE = {
     StepStatus.ROLLED_BACK: ("↺", "red"),
     StepStatus.STOPPED: ("■", "red"),
     StepStatus.NOT_RUN: ("-", "dim"),
+    StepStatus.PARTIAL: ("◐", "yellow"),
 }
 _GATE_STYLE = {
     GateStatus.PASSED: ("✓", "green"),
@@ -65,7 +66,7 @@ _GATE_STYLE = {
 }
 #: What a mark becomes where the terminal cannot show it (``PYTHONIOENCODING=ascii``, a
 #: latin-1 locale): the run goes on and says the same thing in plain characters.
-_ASCII = {"✓": "ok", "✗": "x", "↺": "<-", "■": "#", "·": ".", "⏱": "T"}
+_ASCII = {"◐": "~", "✓": "ok", "✗": "x", "↺": "<-", "■": "#", "·": ".", "⏱": "T"}
 
 
 def _shown(console: Console, mark: str) -> str:
@@ -278,6 +279,9 @@ def render_next(report: RunReport, command: str, console: Console) -> None:
     if rollback is not None and rollback.patch:
         patch = escape(rollback.patch)
         console.print(f"  - the discarded changes, if you want them back: git apply {patch}")
+    for partial in (s for s in report.steps if s.isolation and s.isolation.patch):
+        patch = escape(str(partial.isolation.patch if partial.isolation else ""))
+        console.print(f"  - {escape(partial.key)} held back files; their change: git apply {patch}")
     if failed is not None and failed.status is StepStatus.STOPPED:
         console.print(
             "  - the step's changes are in the working tree, uncommitted: fix them, or set "

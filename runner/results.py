@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from runner.codemods import FollowUp, SkippedFile
 from runner.errors import EXIT_GATE_FAILED, EXIT_OK
+from runner.isolated import Isolation
 from runner.testoutcome import TestOutcome
 
 __all__ = [
@@ -51,6 +52,7 @@ class StepStatus(enum.Enum):
     ROLLED_BACK = "rolled back"
     STOPPED = "stopped"  # failed, tree left as is (on-failure: stop)
     NOT_RUN = "not run"
+    PARTIAL = "partial"  # committed without the files that failed its gates (held back)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +134,7 @@ class StepResult:
     message: str = ""  # why it failed / was skipped, in one line
     output_tail: str = ""  # the action's last lines when the action failed
     rollback: RollbackRecord | None = None
+    isolation: Isolation | None = None  # on-failure: isolate: its culprit search
 
     @property
     def failed_gate(self) -> GateResult | None:
@@ -171,7 +174,8 @@ class RunReport:
         """Whether any gate failed (rolled back, stopped or continued)."""
         bad = {StepStatus.FAILED, StepStatus.ROLLED_BACK, StepStatus.STOPPED}
         phase_failed = any(not g.passed for _, gates in self.phase_gates for g in gates)
-        return phase_failed or any(s.status in bad for s in self.steps)
+        held = any(s.status is StepStatus.PARTIAL and s.key == self.stopped_at for s in self.steps)
+        return held or phase_failed or any(s.status in bad for s in self.steps)
 
     @property
     def exit_code(self) -> int:

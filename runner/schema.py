@@ -221,6 +221,21 @@ def _step() -> Schema:
             "on-failure": _enum(
                 [m.value for m in OnFailure], "What a failed gate does (default: rollback)."
             ),
+            "isolate": {
+                "type": "object",
+                "description": "With on-failure: isolate: how the culprit search runs.",
+                "additionalProperties": False,
+                "properties": {
+                    "group": _enum(["by-folder", "none"], "A unit: a folder, or one file."),
+                    "then": _enum(["stop", "continue"], "After a partial step (default: stop)."),
+                    "max-gate-runs": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": 1000,
+                        "description": "Bound on the search's gate runs (default: 30).",
+                    },
+                },
+            },
             "on-inconclusive": _enum(
                 [m.value for m in OnInconclusive],
                 "What a gate that could not judge does (default: rollback).",

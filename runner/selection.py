@@ -23,6 +23,7 @@ class RunOptions:
     assume_yes: bool = False
     with_hooks: bool = True
     command: str = "runner run"
+    retry_held_back: bool = False  # re-try partial steps' held-back files (runner.isolation_run)
 
 
 def select_steps(plan: Plan, options: RunOptions) -> frozenset[str]:

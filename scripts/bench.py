@@ -91,6 +91,7 @@ ROWS_LARGEST = (
     "runner --help vs import typer, git, yaml",
     "runner status vs import typer, git, yaml",
     "sample plan: gate time (wall) with parallel-gates: auto vs one gate at a time",
+    "culprit search: 64-file step, 2 culprits, {n} files, search vs gate runs x one gate run",
 )
 ROWS_PER_SIZE = (
     "move-import: {n} files, whole process vs floor process (grep + parse)",
@@ -1214,6 +1215,11 @@ def run_bench(bench: Bench) -> None:
     bench.tidy()
     _bench_parallel().measure(bench, RUNNER)
     _bench_gates().measure(bench, RUNNER, quick=bench.quick)
+    bench.say(f"culprit search on {largest} files")
+    _bench_input()  # puts this folder on the path
+    import bench_isolate  # noqa: PLC0415 - found only once the path holds this folder
+
+    bench_isolate.measure(bench, largest, RUNNER)
     for n in bench.sizes:
         bench.tidy()
         bench.say(f"codemods on {n} files")

@@ -129,12 +129,27 @@ phases:
         run: "echo half > README.md"
         gate: [{run: "false"}]
 """,
+    # A failed gate whose culprit search keeps one file and holds back the other
+    # (on-failure: isolate): probes switch the tree between subsets of the step's change.
+    "isolate": """\
+version: 1
+name: crash-isolate
+settings: {timeout: 30s}
+phases:
+  - id: one
+    steps:
+      - id: split
+        on-failure: isolate
+        run: "echo ok > a.txt && echo bad > b.txt"
+        gate: [{run: "! grep -q bad b.txt 2>/dev/null"}]
+""",
 }
 
 #: The journal event after which a crashed run's outcome is decided: the next run finishes
 #: what it began and then runs the plan again, as a second run after an uninterrupted one.
 DECIDED_BY = {"reset": "rollback-started", "revert": "rollback-started",
-              "phase-gates": "rollback-started", "stop": "step-finished"}  # fmt: skip
+              "phase-gates": "rollback-started", "stop": "step-finished",
+              "isolate": "step-committed"}  # fmt: skip
 
 
 def plan_text(shape: str) -> str:

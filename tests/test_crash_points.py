@@ -203,6 +203,30 @@ def test_a_kill_at_every_journal_point_of_phase_gates_and_on_failure_loses_nothi
     assert not problems, "\n\n".join(problems)
 
 
+def test_a_kill_during_a_culprit_search_loses_nothing(ledger: Ledger, tmp_path: Path) -> None:
+    """``on-failure: isolate``: killed while the tree holds a subset of the step's change
+    (between probes, mid-probe, before the partial commit), the next run restores the
+    step's checkpoint and searches again; killed after it, the partial step stays done.
+    The points before the search are those of every failing step, tried above."""
+    once, twice, events, _ = reference(ledger, "isolate", tmp_path / "reference")
+    assert once.code == 1 and "Runner-Held-Back: b.txt" in once.history[0][1]
+    wanted = {("isolate-started", 1), ("probe-started", 2), ("probe-done", 2),
+              ("isolate-done", 1), ("step-committed", 1)}  # fmt: skip
+    points = [p for p in journal_points(events) if p in wanted]
+    assert len(points) == len(wanted)
+    problems: list[str] = []
+    for i, (event, nth) in enumerate(points):
+        label = f"isolate kill:{event}:{nth}"
+        crash = crash_and_recover(
+            tmp_path / f"p{i}", "isolate", label, faults=(f"kill:{event}:{nth}",)
+        )
+        assert crash is not None
+        problems += check_crash(crash, once, twice, ledger)
+        if event.startswith("probe-") and "before its culprit search" not in crash.rerun.stdout:
+            problems.append(f"{label}: the recovery does not name the whole change's patch")
+    assert not problems, "\n\n".join(problems)
+
+
 @pytest.mark.parametrize("mode", list(MODES))
 def test_a_kill_at_a_random_moment_loses_nothing(mode: str, ledger: Ledger, tmp_path: Path) -> None:
     once, twice, _, seconds = reference(ledger, mode, tmp_path / "reference")

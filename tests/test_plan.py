@@ -430,7 +430,8 @@ def test_actions_and_their_forms() -> None:
         ("run: null", "'run' must be a command: a string (run by the shell) or a list of strings"),
         ("run: ['', x]", "each word of 'run' must not be empty"),
         ("run: x\non-failure: Stop",
-         "'on-failure' must be one of rollback, stop, continue, got 'Stop'; did you mean 'stop'?"),
+         "'on-failure' must be one of rollback, stop, continue, isolate, got 'Stop'; "
+         "did you mean 'stop'?"),
         ("run: x\ntitle: ''", "'title' must not be empty"),
     ],
 )  # fmt: skip

@@ -1,0 +1,44 @@
+"""What a culprit search did, as plain records: kept on a step's result and in the JSON report.
+
+Apart from :mod:`runner.isolation_run` (which runs the search) so that :mod:`runner.results`
+can hold them without importing the engine's parts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Isolation", "ProbeRecord"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeRecord:
+    """One probe: a subset of the step's changed files on its checkpoint, and the verdict."""
+
+    number: int
+    files: int
+    passed: bool
+    gate: str  # the gate that failed; "" when every gate passed
+    seconds: float
+
+    def line(self, bound: int) -> str:
+        """``probe 5/30: 30 files, unit failed``: the line the run prints as it goes."""
+        verdict = "passed" if self.passed else f"{self.gate} failed"
+        files = "1 file" if self.files == 1 else f"{self.files} files"
+        return f"probe {self.number}/{bound}: {files}, {verdict}"
+
+
+@dataclass(frozen=True, slots=True)
+class Isolation:
+    """A step's culprit search: how it ended, its probes, and what it held back."""
+
+    outcome: str  # a runner.culprit.SearchOutcome value
+    max_gate_runs: int
+    probes: tuple[ProbeRecord, ...] = ()
+    held_back: tuple[str, ...] = ()  # every held-back path (empty unless the step is partial)
+    culprits: tuple[tuple[str, ...], ...] = ()  # the culprit sets found, as paths
+    kept: int = 0  # how many changed files the partial checkpoint holds
+    patch: str | None = None  # the held-back files' change, applicable on the checkpoint
+    learned: str = ""  # one sentence: what the search found
+    then: str = "stop"  # what the run does after a partial step: "stop" | "continue"
+    seconds: float = 0.0  # the whole search: probes, trees switched, patches saved
