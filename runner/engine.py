@@ -18,14 +18,13 @@ from runner.autorollback import (
 )
 from runner.checkpoint import checkpoint_message
 from runner.context import Observer, Runtime, Workspace
-from runner.errors import ActionNotCarriedOut, GitError, Interrupted, PreconditionError
+from runner.errors import ActionNotCarriedOut, GitError, Interrupted
 from runner.failedcommit import abandon_step
 from runner.gaterun import run_gates
 from runner.gates import Approver
 from runner.gatetools import require_pytest
 from runner.history import (
     PlanHistory,
-    read_history,
 )
 from runner.isolation_run import isolate_step, retry_reason
 from runner.journal import Journal, Lock, new_run_id
@@ -41,13 +40,9 @@ from runner.model import (
 from runner.ownership.commits import (
     ForeignCommits,
     binding,
-    check_recovery,
 )
 from runner.ownership.gitsetup import GitSetup, hold_setup
-from runner.ownership.paths import RunPaths, start_run
-from runner.ownership.preflightundo import undone_on_failure
-from runner.preflight import check_repository_shape
-from runner.recovery import find_interruption, recover
+from runner.ownership.paths import RunPaths
 from runner.results import (
     GateResult,
     GateStatus,
@@ -57,11 +52,10 @@ from runner.results import (
     StepStatus,
 )
 from runner.rollback import critical_section
+from runner.runstart import prepare_run
 from runner.selection import RunOptions, select_steps
 from runner.staging import stage_step
-from runner.startcounts import count_start
 from runner.stepaction import carry_out
-from runner.teststart import measure_start
 from runner.treeguard import TreeGuard, discard_leftovers
 from runner.verdicts import gate_message, reaction, settled
 
@@ -187,50 +181,9 @@ class _Run:
 
     def _preflight(self) -> None:
         """Refuse what a run must not start from; finish what a crashed run left."""
-        rt, repo = self.rt, self.rt.repo
-        check_repository_shape(repo, rt.ws.origin)  # sparse, shallow, no identity: refused
-        interruption = find_interruption(rt.ws.state)
-        what = repo.operation_in_progress()
-        if what and not (interruption and interruption.left_behind(what)):
-            msg = f"{what} is in progress in {repo.root}; finish or abort it first"
-            raise PreconditionError(msg)
-        if (lock := repo.git_dir / "index.lock").exists():  # else the first `git add` fails
-            msg = (f"{lock} exists: another git command is running here, or one was killed; "
-                   "if none is running, remove the file and run again")  # fmt: skip
-            raise PreconditionError(msg)
-        branch = repo.current_branch()
-        repo.head()  # refuses an unborn branch
-        check_recovery(rt, interruption)  # the run's own branch, no commits of the user's since
-        if branch is None:  # a rehearsal starts on the branch the real run would use
-            msg = "HEAD is detached; check out the branch the migration should land on"
-            raise PreconditionError(msg)
-        if interruption is not None:
-            rt.ws.state.journal.replace(rt.ws.state.runs / f"{interruption.run_id}.jsonl")
-            rt.journal.open()  # recovery journals its own rollback
-            for line in recover(rt, interruption):
-                self._notice(line)
-        if dirty := repo.dirty_paths():
-            shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
-            msg = f"the working tree has uncommitted changes ({shown}); commit or stash them first"
-            raise PreconditionError(msg)
-        wanted = rt.plan.settings.branch
-        with undone_on_failure(rt, branch, wanted, fresh=interruption is None):
-            if wanted and branch != wanted:
-                repo.switch_branch(wanted, create=not repo.branch_exists(wanted))
-                self._notice(f"on branch {wanted}")
-            if interruption is None:
-                rt.journal.open()  # only now: a refused run leaves no journal behind
-            # ignored files, flagged index entries
-            recovers = interruption.run_id if interruption is not None else None
-            self.owned = start_run(repo, rt.ws.state, rt.journal, rt.run_id, recovers=recovers)
-        for line in self.owned.notices():
-            self._notice(line)
-        self.history = read_history(repo.plan_commits(rt.plan.name))
-        self.pending_baselines = count_start(rt, self.history)
-        self.pending_tests = measure_start(rt, self.history)
-        for key in self.history.done:
-            if rt.plan.find_step(key) is None:
-                self._notice(f"the branch records step {key}, which the plan no longer has")
+        start = prepare_run(self.rt, self._notice)
+        self.owned, self.history = start.owned, start.history
+        self.pending_baselines, self.pending_tests = start.counts, start.tests
 
     # --- phases and steps --------------------------------------------------------------
 
