@@ -210,7 +210,9 @@ def show_status(
     if state["next"]:
         console.print(f"next: {escape(state['next'])} (`runner run` continues there)")
     elif state["done"] == state["total"]:
-        console.print("[green]every step is done[/]")
+        partial = sum(1 for s in state["steps"] if s["held_back"])
+        held = f" ({partial} partial, with files held back: see below)" if partial else ""
+        console.print(f"[green]every step is done[/]{held}")
     render_followups(state["followups"], console, full=followups)
     for step in (s for s in state["steps"] if s["held_back"]):
         console.print(

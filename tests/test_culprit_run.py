@@ -94,6 +94,7 @@ def test_a_move_import_holds_back_the_two_files_that_break_the_gate(tmp_path: Pa
     assert "pkg.new" in patch.read_text()
     status = run_cli("status", str(plan), cwd=repo)
     assert "mods/m07.py" in status.stdout and "partial" in status.stdout
+    assert "every step is done (1 partial, with files held back" in status.stdout
     # The plan fixed: a step ahead of it fixes the two files; the partial step runs again.
     _plan(tmp_path / "phases.yaml", FIX + STEP)
     again = run_cli("run", str(plan), cwd=repo)
