@@ -15,8 +15,14 @@ What counts as an import of a module (each one over-approximates, never under):
 * ``importlib.import_module("a.b")`` and ``__import__("a.b")`` with a literal name, and the
   string targets of ``patch("a.b.f")``, ``patch.dict("a.b.X")`` and
   ``monkeypatch.setattr("a.b.f", ...)`` (which import ``a.b`` when they run).
+* ``pytest_plugins = ["a.b", ...]`` (pytest imports each name for every test below), and
+  ``runpy.run_module("a.b")``; the calls above count under any name they are imported as
+  (``from importlib import import_module as load``).
 * A dynamic import whose name is not a literal makes its file **open**: it may import
-  anything, so it counts as reached by every change. A file that does not parse is open too.
+  anything, so it counts as reached by every change. So does loading code from a file path
+  (``runpy.run_path``, ``importlib.util.spec_from_file_location``, ``SourceFileLoader``,
+  ``imp.load_source``) and a ``pytest_plugins`` that is not a list of literals. A file that
+  does not parse is open too.
 
 A file has a module name under each of ``settings.source-roots`` it lies in, and one as
 pytest's default ``prepend`` import mode names it (relative to the first folder above it
@@ -50,8 +56,10 @@ __all__ = [
     "parse_facts",
 ]
 
-_CACHE_VERSION = 1
-_DYNAMIC_CALLS = frozenset({"import_module", "__import__"})
+_CACHE_VERSION = 2  # 2: pytest_plugins, runpy, aliased and file-path imports
+_DYNAMIC_CALLS = frozenset({"import_module", "__import__", "run_module"})
+#: Calls that load code from a file path: what they load is not a module name.
+_PATH_CALLS = frozenset({"run_path", "spec_from_file_location", "SourceFileLoader", "load_source"})
 _PATCH_CALLS = frozenset({"patch", "dict", "setattr", "delattr"})
 
 
@@ -83,22 +91,64 @@ def parse_facts(source: bytes, path: str) -> FileFacts:
         return FileFacts(error=f"{path}:{line}: {e.__class__.__name__}" if line else str(e))
     imports: list[tuple[int, str, tuple[str, ...]]] = []
     dynamic: list[int] = []
+    aliases = _call_aliases(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             imports.extend((0, alias.name, ()) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             imports.append((node.level, node.module or "", tuple(a.name for a in node.names)))
         elif isinstance(node, ast.Call):
-            _call_import(node, imports, dynamic)
+            _call_import(node, imports, dynamic, aliases)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            _plugins(node, imports, dynamic)
     return FileFacts(tuple(imports), tuple(sorted(set(dynamic))))
 
 
+def _call_aliases(tree: ast.AST) -> dict[str, str]:
+    """``from importlib import import_module as load``: ``load`` → ``import_module``."""
+    known = _DYNAMIC_CALLS | _PATH_CALLS | _PATCH_CALLS
+    return {
+        alias.asname: alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.asname and alias.name in known
+    }
+
+
+def _plugins(
+    node: ast.Assign | ast.AnnAssign | ast.AugAssign,
+    imports: list[tuple[int, str, tuple[str, ...]]],
+    dynamic: list[int],
+) -> None:
+    """``pytest_plugins = [...]``: pytest imports each name, as an import statement would."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    if not any(isinstance(t, ast.Name) and t.id == "pytest_plugins" for t in targets):
+        return
+    value = node.value
+    if value is None:  # ``pytest_plugins: list[str]`` alone names nothing
+        return
+    items = value.elts if isinstance(value, (ast.List, ast.Tuple, ast.Set)) else [value]
+    for item in items:
+        if isinstance(item, ast.Constant) and isinstance(item.value, str):
+            imports.append((0, item.value, ()))
+        else:
+            dynamic.append(node.lineno)
+
+
 def _call_import(
-    node: ast.Call, imports: list[tuple[int, str, tuple[str, ...]]], dynamic: list[int]
+    node: ast.Call,
+    imports: list[tuple[int, str, tuple[str, ...]]],
+    dynamic: list[int],
+    aliases: Mapping[str, str],
 ) -> None:
     func = node.func
     name = func.id if isinstance(func, ast.Name) else ""
     name = func.attr if isinstance(func, ast.Attribute) else name
+    name = aliases.get(name, name)
+    if name in _PATH_CALLS:
+        dynamic.append(node.lineno)
+        return
     first = node.args[0] if node.args else None
     literal = None
     if isinstance(first, ast.Constant) and isinstance(first.value, str):

@@ -244,3 +244,42 @@ def test_pytest_finding_no_affected_test_is_a_pass_not_inconclusive(
         "no affected tests: 0 of 2 test files (affected by 1 changed module)"
     )
     assert data["steps"][0]["gates"][0]["status"] == "passed"
+
+
+#: A fixture plugin that imports ``pkg.core``; the test using it imports nothing of ``pkg``.
+PLUGIN_REPO = {
+    "pkg/__init__.py": "",
+    "pkg/core.py": "FACTOR = 2\n",
+    "helpers/__init__.py": "",
+    "helpers/fixtures.py": (
+        "import pytest\nfrom pkg.core import FACTOR\n\n\n"
+        "@pytest.fixture\ndef factor():\n    return FACTOR\n"
+    ),
+    "tests/test_factor.py": "def test_factor(factor):\n    assert factor == 2\n",
+    "tests/test_plain.py": "def test_plain():\n    assert True\n",
+}
+#: How pytest is told to load that plugin, with no import statement a graph could follow.
+PLUGIN_LOADS = {
+    "pytest-plugins": {"conftest.py": "pytest_plugins = ['helpers.fixtures']\n"},
+    "addopts": {"pytest.ini": "[pytest]\naddopts = -p helpers.fixtures\n"},
+}
+
+
+@pytest.mark.parametrize("how", sorted(PLUGIN_LOADS))
+def test_a_change_reaching_a_pytest_plugin_is_judged(
+    tmp_path: Path, plan_file: Path, how: str
+) -> None:
+    repo = make_repo(tmp_path / "repo", {**PLUGIN_REPO, **PLUGIN_LOADS[how]})
+    plan = _plan(
+        plan_file,
+        "{pytest: tests -q, affected: true}",
+        f"""\
+        - id: break-core
+          run: {_append("pkg/core.py", "FACTOR = 3")}
+          gate: [unit]
+        """,
+    )
+    done, data = _run(repo, plan, tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 failed" in _summaries(data)["break-core"]
+    assert (repo / "pkg/core.py").read_text() == PLUGIN_REPO["pkg/core.py"]

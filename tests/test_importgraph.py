@@ -53,6 +53,15 @@ IMPORT_FORMS = {
     "import-module-relative": "import importlib\nimportlib.import_module('.low', __package__)\n",
     "patch-target": "from unittest import mock\n\n@mock.patch('pkg.low.VALUE', 3)\ndef f(): ...\n",
     "monkeypatch-target": "def test(monkeypatch):\n    monkeypatch.setattr('pkg.low.VALUE', 2)\n",
+    # pytest imports the plugins a conftest or test module names, for every test below it
+    "pytest-plugins-list": "pytest_plugins = ['pkg.low']\n",
+    "pytest-plugins-string": "pytest_plugins = 'pkg.low'\n",
+    "pytest-plugins-tuple-annotated": "pytest_plugins: tuple[str, ...] = ('x', 'pkg.low')\n",
+    # the import calls under another name
+    "import-module-alias": "from importlib import import_module as load\nload('pkg.low')\n",
+    "run-module": "import runpy\nrunpy.run_module('pkg.low')\n",
+    "run-module-alias": "from runpy import run_module as go\ngo('pkg.low')\n",
+    "patch-alias": "from unittest.mock import patch as p\n\n@p('pkg.low.VALUE', 3)\ndef f(): ...\n",
 }
 
 
@@ -105,6 +114,30 @@ def test_dynamic_imports_and_broken_files_make_the_answer_unsure(tmp_path: Path)
     assert "line 4" in dict(reach.open_changed)["pkg/plugins.py"]
     # unchanged, it may still import the changed module: reached by every change
     assert "tests/test_plugins.py" in graph.reach(["pkg/other.py"]).files
+
+
+#: Code loaded by file path or by plugin names that are not literals: no module name to follow.
+OPEN_FORMS = {
+    "run-path": "import runpy\nrunpy.run_path('pkg/low.py')\n",
+    "spec-from-file": (
+        "import importlib.util as u\nspec = u.spec_from_file_location('m', 'pkg/low.py')\n"
+    ),
+    "spec-from-file-alias": (
+        "from importlib.util import spec_from_file_location as s\ns('m', 'pkg/low.py')\n"
+    ),
+    "source-file-loader": (
+        "from importlib.machinery import SourceFileLoader as L\nL('m', 'p').load_module()\n"
+    ),
+    "computed-pytest-plugins": "NAMES = ['pkg.low']\npytest_plugins = NAMES\n",
+}
+
+
+@pytest.mark.parametrize("form", sorted(OPEN_FORMS))
+def test_loading_by_path_or_computed_plugins_is_open(tmp_path: Path, form: str) -> None:
+    root = make_repo(tmp_path / "r", {**BASE, "tests/test_load.py": OPEN_FORMS[form]})
+    graph = build_graph(root, ROOTS, None)
+    assert "tests/test_load.py" in graph.reach(["pkg/other.py"]).files
+    assert dict(graph.reach(["tests/test_load.py"]).open_changed).keys() == {"tests/test_load.py"}
 
 
 def test_the_cache_parses_only_changed_files(tmp_path: Path) -> None:

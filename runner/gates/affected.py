@@ -21,9 +21,11 @@ selection: they are the backstop for a gate's first run, which judges the step's
 from __future__ import annotations
 
 import configparser
+import contextlib
 import fnmatch
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Sequence
@@ -32,7 +34,7 @@ from pathlib import Path, PurePosixPath
 
 from runner.gates.common import GateContext
 from runner.gates.lastpass import GateKey, last_pass, remember
-from runner.importgraph import ImportGraph, build_graph, changed_between
+from runner.importgraph import ImportGraph, build_graph, changed_between, module_names
 from runner.model import Gate
 from runner.process import Completed
 from runner.results import GateResult, GateStatus
@@ -53,6 +55,9 @@ _VALUED = frozenset(
 _DEFAULT_PATTERNS = ("test_*.py", "*_test.py")
 PLUGIN = "runner_affected_plugin"
 _NO_TESTS = 5  # pytest's exit code when it collected no test
+#: ``-p NAME`` in arguments or a configuration file's ``addopts``: a plugin module that
+#: pytest imports for every test, with no import statement the graph could follow.
+_PLUGIN_OPTION = re.compile(r"(?:^|[\s\"'\[,=])-p\s*=?\s*([A-Za-z_][\w.]*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +129,8 @@ def _select(args: Sequence[str], ctx: GateContext, base: str | None, tree: str) 
     if reach.open_changed:
         path, why = reach.open_changed[0]
         return Selection(reason=f"changed {path} {why}")
+    if why := _reached_plugin(reach.files, args, graph, ctx.root):
+        return Selection(reason=why)
     patterns = None if _opaque(args) else _python_files(graph, ctx.root)
     tests = _test_files(graph, test_roots, patterns or _DEFAULT_PATTERNS)
     dirs = tuple(sorted(str(PurePosixPath(f).parent) for f in reach.files if _is_conftest(f)))
@@ -133,6 +140,23 @@ def _select(args: Sequence[str], ctx: GateContext, base: str | None, tree: str) 
     return Selection(
         None, reach.files, dirs, modules, reached, len(tests), changed=count, since=base or ""
     )
+
+
+def _reached_plugin(
+    reached: frozenset[str], args: Sequence[str], graph: ImportGraph, root: Path
+) -> str:
+    """Why all tests run when a change reaches a plugin pytest loads with ``-p``."""
+    text = " ".join(args)
+    for name in _CONFIG_FILES:  # addopts of any of them: over-asking only costs time
+        if name in graph.files:
+            with contextlib.suppress(OSError, ValueError):
+                text += "\n" + (root / name).read_text("utf-8")
+    plugins = {m.group(1) for m in _PLUGIN_OPTION.finditer(text)}
+    for path in sorted(reached):
+        names = module_names(path, graph.roots, graph.files) & plugins
+        if names:
+            return f"changed code reaches {path}, loaded by pytest as plugin {min(names)}"
+    return ""
 
 
 def _not_a_step(label: str) -> str:
