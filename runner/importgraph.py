@@ -24,9 +24,11 @@ What counts as an import of a module (each one over-approximates, never under):
   ``imp.load_source``) and a ``pytest_plugins`` that is not a list of literals. A file that
   does not parse is open too.
 
-A file has a module name under each of ``settings.source-roots`` it lies in, and one as
+A file has a module name under each of ``settings.source-roots`` it lies in, one as
 pytest's default ``prepend`` import mode names it (relative to the first folder above it
-without an ``__init__.py``); an import of any of its names reaches it.
+without an ``__init__.py``), and one for each folder further up (folders without an
+``__init__.py`` are namespace packages of whatever folder a ``pythonpath`` setting or a
+``sys.path`` tweak puts on the path); an import of any of its names reaches it.
 
 Parsing is the cost, so each file's imports are cached by its git blob id in
 ``.git/runner/importgraph.json``: a step that changed three files re-parses three files.
@@ -189,11 +191,16 @@ def module_names(path: str, roots: Sequence[str], files: frozenset[str]) -> froz
         if depth and tuple(pure.parts[:depth]) != base.parts:
             continue
         _add(names, parts[depth:])
-    # pytest's prepend mode: the first folder up without an __init__.py goes on sys.path
+    # pytest's prepend mode: the first folder up without an __init__.py goes on sys.path.
+    # A folder without one may as well be a namespace package below a folder that is on
+    # sys.path some other way (pytest's ``pythonpath``, a conftest's ``sys.path.insert``):
+    # ``lib/ns/core.py`` is ``core``, ``ns.core`` and ``lib.ns.core``. A regular package
+    # (with ``__init__.py``) is only ever imported whole, from its top.
     depth = len(pure.parent.parts)
     while depth and "/".join([*pure.parent.parts[:depth], "__init__.py"]) in files:
         depth -= 1
-    _add(names, parts[depth:])
+    for start in range(depth + 1):
+        _add(names, parts[start:])
     return frozenset(names)
 
 

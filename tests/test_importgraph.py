@@ -153,3 +153,21 @@ def test_the_cache_parses_only_changed_files(tmp_path: Path) -> None:
     assert build_graph(root, ROOTS, cache).parsed == 0
     cache.write_text("{not json")
     assert "tests/test_mid.py" in build_graph(root, ROOTS, cache).reach(["pkg/low.py"]).files
+
+
+def test_namespace_packages_are_reached_under_any_folder_on_the_path(tmp_path: Path) -> None:
+    files = {
+        "lib/ns/core.py": "V = 1\n",  # no __init__.py: ``ns`` is a namespace package
+        "pytest.ini": "[pytest]\npythonpath = lib\n",
+        "tests/test_ns.py": "import ns.core\n\ndef test_v():\n    assert ns.core.V\n",
+        "tests/test_from.py": "from ns import core\n",
+        "tests/test_plain.py": "def test_p():\n    pass\n",
+        "pkg/__init__.py": "",
+        "pkg/util.py": "X = 1\n",
+        "tests/test_util.py": "import util\n",  # a regular package is imported from its top
+    }
+    root = make_repo(tmp_path / "r", files)
+    found = reached(root, "lib/ns/core.py")
+    assert {"tests/test_ns.py", "tests/test_from.py"} <= found
+    assert "tests/test_plain.py" not in found
+    assert "tests/test_util.py" not in reached(root, "pkg/util.py")
