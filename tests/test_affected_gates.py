@@ -283,3 +283,27 @@ def test_a_change_reaching_a_pytest_plugin_is_judged(
     assert done.returncode == 1, done.stdout + done.stderr
     assert "1 failed" in _summaries(data)["break-core"]
     assert (repo / "pkg/core.py").read_text() == PLUGIN_REPO["pkg/core.py"]
+
+
+def test_a_first_affected_gate_judges_what_earlier_steps_without_it_changed(
+    tmp_path: Path, plan_file: Path
+) -> None:
+    repo = make_repo(tmp_path / "repo", REPO)
+    plan = _plan(
+        plan_file,
+        "{pytest: tests -q, affected: true}",
+        f"""\
+        - id: break-core
+          run: {_append("pkg/core.py", "FACTOR = 3")}
+        - id: unrelated
+          run: {_append("pkg/unrelated.py", "Y = 2")}
+          gate: [unit]
+        """,
+    )
+    done, data = _run(repo, plan, tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert _summaries(data)["unrelated"] == (
+        "1 of 2 test files (affected by 2 changed modules since the run started): "
+        "0 passed, 1 failed"
+    )
+    assert [s["status"] for s in data["steps"]] == ["passed", "rolled back"]

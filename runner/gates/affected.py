@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from runner.gates.common import GateContext
-from runner.gates.lastpass import GateKey, last_pass, remember
+from runner.gates.lastpass import GateKey, last_pass, remember, run_start
 from runner.importgraph import ImportGraph, build_graph, changed_between, module_names
 from runner.model import Gate
 from runner.process import Completed
@@ -75,6 +75,7 @@ class Selection:
     since: str = ""  # the tree the gate last passed on, changes counted from there
     key: GateKey | None = None  # the gate, to remember where it passes
     tree: str = ""  # the tree the gate judges
+    origin: str = ""  # " since the run started": changes of earlier steps count too
 
     @property
     def nothing(self) -> bool:
@@ -90,7 +91,7 @@ class Selection:
         kept = self.reached_tests if kept is None else kept
         seen = self.total_tests if seen is None else seen
         plural = "s" * (self.modules != 1)
-        since = " since its last pass" if self.since else ""
+        since = " since its last pass" if self.since else self.origin
         return (
             f"{kept} of {seen} test files (affected by {self.modules} changed module{plural}"
             f"{since})"
@@ -116,9 +117,16 @@ def select_tests(gate: Gate, args: Sequence[str], ctx: GateContext) -> Selection
 
 
 def _select(args: Sequence[str], ctx: GateContext, base: str | None, tree: str) -> Selection:
-    if base is None and not ctx.changed:
-        return Selection(reason="its first run in this run, after a step that changed nothing")
-    changed = sorted(ctx.changed if base is None else changed_between(ctx.root, base, tree))
+    origin = ""
+    if base is None:  # its first run: what earlier steps without this gate changed counts too
+        start = run_start(str(ctx.log_dir))
+        earlier = set(changed_between(ctx.root, start, tree)) if start else set()
+        if not (earlier | set(ctx.changed)):
+            return Selection(reason="its first run in this run, after a step that changed nothing")
+        origin = " since the run started" if earlier - set(ctx.changed) else ""
+        changed = sorted(earlier | set(ctx.changed))
+    else:
+        changed = sorted(changed_between(ctx.root, base, tree))
     if not changed:
         return Selection(None, since=base or "")
     test_roots = _test_roots(args, ctx.root)
@@ -138,8 +146,9 @@ def _select(args: Sequence[str], ctx: GateContext, base: str | None, tree: str) 
     modules = sum(1 for c in changed if c.endswith(".py"))
     count = len(changed)
     return Selection(
-        None, reach.files, dirs, modules, reached, len(tests), changed=count, since=base or ""
-    )
+        None, reach.files, dirs, modules, reached, len(tests), changed=count, since=base or "",
+        origin=origin,
+    )  # fmt: skip
 
 
 def _reached_plugin(
