@@ -307,3 +307,26 @@ def test_a_first_affected_gate_judges_what_earlier_steps_without_it_changed(
         "0 passed, 1 failed"
     )
     assert [s["status"] for s in data["steps"]] == ["passed", "rolled back"]
+
+
+def test_a_test_file_git_ignores_is_not_skipped_unseen(tmp_path: Path, plan_file: Path) -> None:
+    repo = make_repo(tmp_path / "repo", {**REPO, ".gitignore": "tests/generated/\n"})
+    (repo / "tests/generated").mkdir()
+    (repo / "tests/generated/test_gen.py").write_text(
+        "from pkg.core import FACTOR\n\n\ndef test_gen():\n    assert FACTOR == 2\n"
+    )
+    plan = _plan(
+        plan_file,
+        "{pytest: tests -q, affected: true}",
+        f"""\
+        - id: break-core
+          run: {_append("pkg/core.py", "FACTOR = 3")}
+          gate: [unit]
+        """,
+    )
+    done, data = _run(repo, plan, tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    # test_service (through pkg.service) and the ignored test_gen ran; test_plain did not
+    assert _summaries(data)["break-core"] == (
+        "2 of 3 test files (affected by 1 changed module): 0 passed, 2 failed"
+    )

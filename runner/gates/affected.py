@@ -34,6 +34,7 @@ from pathlib import Path, PurePosixPath
 
 from runner.gates.common import GateContext
 from runner.gates.lastpass import GateKey, last_pass, remember, run_start
+from runner.gates.unseen import unseen_python
 from runner.importgraph import ImportGraph, build_graph, changed_between, module_names
 from runner.model import Gate
 from runner.process import Completed
@@ -76,6 +77,7 @@ class Selection:
     key: GateKey | None = None  # the gate, to remember where it passes
     tree: str = ""  # the tree the gate judges
     origin: str = ""  # " since the run started": changes of earlier steps count too
+    known: frozenset[str] = frozenset()  # Python files the graph saw; pytest runs the others
 
     @property
     def nothing(self) -> bool:
@@ -142,12 +144,15 @@ def _select(args: Sequence[str], ctx: GateContext, base: str | None, tree: str) 
     patterns = None if _opaque(args) else _python_files(graph, ctx.root)
     tests = _test_files(graph, test_roots, patterns or _DEFAULT_PATTERNS)
     dirs = tuple(sorted(str(PurePosixPath(f).parent) for f in reach.files if _is_conftest(f)))
-    reached = len(tests & reach.files) if patterns is not None else None
+    # files git ignores are not in the graph: pytest may still collect them, and only it can
+    # tell whether one is a test file (the plugin keeps every file the graph never saw)
+    known = patterns is not None and not unseen_python(ctx.root, test_roots)
+    reached = len(tests & reach.files) if known else None
     modules = sum(1 for c in changed if c.endswith(".py"))
     count = len(changed)
     return Selection(
         None, reach.files, dirs, modules, reached, len(tests), changed=count, since=base or "",
-        origin=origin,
+        origin=origin, known=frozenset(graph.facts),
     )  # fmt: skip
 
 
@@ -273,6 +278,7 @@ def plugin_run(
     shutil.copyfile(Path(__file__).with_name("affected_plugin.py"), base / f"{PLUGIN}.py")
     data = {
         "files": sorted(str(ctx.root / f) for f in selection.files),
+        "known": sorted(str(ctx.root / f) for f in selection.known),
         "dirs": [str(ctx.root / d) if d != "." else str(ctx.root) for d in selection.dirs],
         "report": str(base / "report"),
     }
