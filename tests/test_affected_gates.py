@@ -205,7 +205,9 @@ def test_the_plugin_counts_the_test_files_pytest_would_collect(
     plugin.mkdir()
     source = Path(__file__).parents[1] / "runner" / "gates" / "affected_plugin.py"
     (plugin / "runner_affected_plugin.py").write_bytes(source.read_bytes())
+    known = [str(repo / f) for f in files]
     selection = {"files": [str(repo / "tests/test_a.py")], "dirs": [], "report": str(report)}
+    selection["known"] = known
     (plugin / "selection.json").write_text(json.dumps(selection))
     env = {**os.environ, "PYTHONPATH": str(plugin)}
     env["RUNNER_AFFECTED"] = str(plugin / "selection.json")
