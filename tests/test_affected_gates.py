@@ -264,6 +264,9 @@ PLUGIN_REPO = {
 PLUGIN_LOADS = {
     "pytest-plugins": {"conftest.py": "pytest_plugins = ['helpers.fixtures']\n"},
     "addopts": {"pytest.ini": "[pytest]\naddopts = -p helpers.fixtures\n"},
+    "pyproject-list": {
+        "pyproject.toml": '[tool.pytest.ini_options]\naddopts = ["-p", "helpers.fixtures"]\n'
+    },
 }
 
 

@@ -58,7 +58,7 @@ PLUGIN = "runner_affected_plugin"
 _NO_TESTS = 5  # pytest's exit code when it collected no test
 #: ``-p NAME`` in arguments or a configuration file's ``addopts``: a plugin module that
 #: pytest imports for every test, with no import statement the graph could follow.
-_PLUGIN_OPTION = re.compile(r"(?:^|[\s\"'\[,=])-p\s*=?\s*([A-Za-z_][\w.]*)")
+_PLUGIN_OPTION = re.compile(r"""(?:^|[\s"'\[,=])-p[\s"',=]*([A-Za-z_][\w.]*)""")
 
 
 @dataclass(frozen=True, slots=True)
