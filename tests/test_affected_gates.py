@@ -264,6 +264,7 @@ PLUGIN_REPO = {
 PLUGIN_LOADS = {
     "pytest-plugins": {"conftest.py": "pytest_plugins = ['helpers.fixtures']\n"},
     "addopts": {"pytest.ini": "[pytest]\naddopts = -p helpers.fixtures\n"},
+    "env": {},  # settings.env: PYTEST_PLUGINS
     "pyproject-list": {
         "pyproject.toml": '[tool.pytest.ini_options]\naddopts = ["-p", "helpers.fixtures"]\n'
     },
@@ -284,6 +285,11 @@ def test_a_change_reaching_a_pytest_plugin_is_judged(
           gate: [unit]
         """,
     )
+    if how == "env":
+        text = plan.read_text().replace(
+            "gates:", "settings:\n  env: {PYTEST_PLUGINS: helpers.fixtures}\ngates:", 1
+        )
+        plan.write_text(text)
     done, data = _run(repo, plan, tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "1 failed" in _summaries(data)["break-core"]

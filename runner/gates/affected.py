@@ -139,7 +139,7 @@ def _select(args: Sequence[str], ctx: GateContext, base: str | None, tree: str) 
     if reach.open_changed:
         path, why = reach.open_changed[0]
         return Selection(reason=f"changed {path} {why}")
-    if why := _reached_plugin(reach.files, args, graph, ctx.root):
+    if why := _reached_plugin(reach.files, args, graph, ctx):
         return Selection(reason=why)
     patterns = None if _opaque(args) else _python_files(graph, ctx.root)
     tests = _test_files(graph, test_roots, patterns or _DEFAULT_PATTERNS)
@@ -157,15 +157,17 @@ def _select(args: Sequence[str], ctx: GateContext, base: str | None, tree: str) 
 
 
 def _reached_plugin(
-    reached: frozenset[str], args: Sequence[str], graph: ImportGraph, root: Path
+    reached: frozenset[str], args: Sequence[str], graph: ImportGraph, ctx: GateContext
 ) -> str:
-    """Why all tests run when a change reaches a plugin pytest loads with ``-p``."""
-    text = " ".join(args)
+    """Why all tests run when a change reaches a plugin pytest loads with ``-p`` (or
+    ``PYTEST_PLUGINS``) rather than through an import statement."""
+    text = " ".join([*args, ctx.env.get("PYTEST_ADDOPTS", "")])
     for name in _CONFIG_FILES:  # addopts of any of them: over-asking only costs time
         if name in graph.files:
             with contextlib.suppress(OSError, ValueError):
-                text += "\n" + (root / name).read_text("utf-8")
+                text += "\n" + (ctx.root / name).read_text("utf-8")
     plugins = {m.group(1) for m in _PLUGIN_OPTION.finditer(text)}
+    plugins |= {p.strip() for p in ctx.env.get("PYTEST_PLUGINS", "").split(",") if p.strip()}
     for path in sorted(reached):
         names = module_names(path, graph.roots, graph.files) & plugins
         if names:
