@@ -147,6 +147,8 @@ def test_affected_gates_run_everything_when_they_cannot_be_sure(
         ("{pytest: tests, workers: 0}", "5:35: 'workers' must be auto or a whole number"),
         ("{pytest: tests, workers: many}", "5:35: 'workers' must be auto or a whole number"),
         ("{pytest: tests -n 2, workers: 2}", "5:40: 'workers' and a -n in the pytest arguments"),
+        ("{pytest: tests -n2, workers: 2}", "5:39: 'workers' and a -n in the pytest arguments"),
+        ("{pytest: tests -nauto, workers: 2}", "5:42: 'workers' and a -n in the pytest arguments"),
         ("{run: make test, affected: true}", "5:27: 'affected' does not apply to a run gate"),
     ],
 )
