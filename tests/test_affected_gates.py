@@ -343,3 +343,25 @@ def test_a_test_file_git_ignores_is_not_skipped_unseen(tmp_path: Path, plan_file
     assert _summaries(data)["break-core"] == (
         "2 of 3 test files (affected by 1 changed module): 0 passed, 2 failed"
     )
+
+
+def test_a_file_named_in_the_arguments_is_a_test_file_whatever_its_name(
+    tmp_path: Path, plan_file: Path
+) -> None:
+    checks = "from pkg.core import rate\n\n\ndef test_rate():\n    assert rate() == 2\n"
+    files = {"pkg/__init__.py": "", "pkg/core.py": REPO["pkg/core.py"], "tests/checks.py": checks}
+    repo = make_repo(tmp_path / "repo", files)
+    plan = _plan(
+        plan_file,
+        "{pytest: tests/checks.py -q, affected: true}",
+        f"""\
+        - id: break-core
+          run: {_append("pkg/core.py", "FACTOR = 3")}
+          gate: [unit]
+        """,
+    )
+    done, data = _run(repo, plan, tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert _summaries(data)["break-core"] == (
+        "1 of 1 test files (affected by 1 changed module): 0 passed, 1 failed"
+    )

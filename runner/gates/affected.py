@@ -143,6 +143,7 @@ def _select(args: Sequence[str], ctx: GateContext, base: str | None, tree: str) 
         return Selection(reason=why)
     patterns = None if _opaque(args) else _python_files(graph, ctx.root)
     tests = _test_files(graph, test_roots, patterns or _DEFAULT_PATTERNS)
+    tests |= _named_files(args, ctx.root) & set(graph.facts)
     dirs = tuple(sorted(str(PurePosixPath(f).parent) for f in reach.files if _is_conftest(f)))
     # files git ignores are not in the graph: pytest may still collect them, and only it can
     # tell whether one is a test file (the plugin keeps every file the graph never saw)
@@ -208,18 +209,34 @@ def _is_conftest(path: str) -> bool:
 def _test_roots(args: Sequence[str], root: Path) -> list[str]:
     """The folders the gate's arguments name (a file's folder), or the whole repository."""
     found: list[str] = []
-    skip = False
-    for arg in args:
-        if skip or arg.startswith("-"):
-            skip = not skip and arg in _VALUED
-            continue
-        path = arg.split("::", 1)[0]
+    for path in _arg_paths(args):
         where = root / path
         if where.is_dir():
             found.append(PurePosixPath(path).as_posix())
         elif where.is_file():
             found.append(PurePosixPath(path).parent.as_posix())
     return found or ["."]
+
+
+def _named_files(args: Sequence[str], root: Path) -> set[str]:
+    """Files the arguments name: pytest collects them whatever ``python_files`` says."""
+    return {
+        PurePosixPath(path).as_posix()
+        for path in _arg_paths(args)
+        if path.endswith(".py") and (root / path).is_file()
+    }
+
+
+def _arg_paths(args: Sequence[str]) -> list[str]:
+    """The arguments that are not options or their values, without ``::test`` parts."""
+    found: list[str] = []
+    skip = False
+    for arg in args:
+        if skip or arg.startswith("-"):
+            skip = not skip and arg in _VALUED
+            continue
+        found.append(arg.split("::", 1)[0])
+    return found
 
 
 def _opaque(args: Sequence[str]) -> bool:

@@ -39,8 +39,16 @@ _left: set[str] = set()  # test files pytest would have collected, left out
 
 
 def _is_test_file(path: Path, config: pytest.Config) -> bool:
+    """Matches ``python_files``, or is named on the command line (collected either way)."""
+    if path.suffix != ".py":
+        return False
     patterns = config.getini("python_files")
-    return path.suffix == ".py" and any(fnmatch.fnmatch(path.name, p) for p in patterns)
+    return any(fnmatch.fnmatch(path.name, p) for p in patterns) or path.resolve() in _named(config)
+
+
+def _named(config: pytest.Config) -> set[Path]:
+    where = config.invocation_params.dir
+    return {Path(where, arg.split("::", 1)[0]).resolve() for arg in config.args}
 
 
 def _selected(path: str) -> bool:
