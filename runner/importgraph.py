@@ -8,7 +8,9 @@ to decide which of the project's tests to run.
 What counts as an import of a module (each one over-approximates, never under):
 
 * ``import a.b.c`` imports ``a``, ``a.b`` and ``a.b.c`` (Python runs each package's
-  ``__init__``); ``from a.b import c`` imports those and ``a.b.c`` (``c`` may be a submodule);
+  ``__init__``), and so does being imported as ``a.b.c`` (a test module in a package runs
+  its ``__init__.py`` however pytest reached it); ``from a.b import c`` imports those and
+  ``a.b.c`` (``c`` may be a submodule);
   ``from a.b import *`` imports every module below ``a.b``. Relative imports are resolved
   against the importing file's package. Imports inside functions and ``if TYPE_CHECKING:``
   count too.
@@ -37,16 +39,13 @@ Parsing is the cost, so each file's imports are cached by its git blob id in
 from __future__ import annotations
 
 import ast
-import contextlib
 import hashlib
-import json
-import os
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from runner.gitcore import pinned_repo
+from runner.importcache import FileFacts, read_cache, write_cache
 
 __all__ = [
     "FileFacts",
@@ -58,30 +57,10 @@ __all__ = [
     "parse_facts",
 ]
 
-_CACHE_VERSION = 2  # 2: pytest_plugins, runpy, aliased and file-path imports
 _DYNAMIC_CALLS = frozenset({"import_module", "__import__", "run_module"})
 #: Calls that load code from a file path: what they load is not a module name.
 _PATH_CALLS = frozenset({"run_path", "spec_from_file_location", "SourceFileLoader", "load_source"})
 _PATCH_CALLS = frozenset({"patch", "dict", "setattr", "delattr"})
-
-
-@dataclass(frozen=True, slots=True)
-class FileFacts:
-    """What one file's source says about its imports, independent of where the file lies.
-
-    ``imports`` holds ``(level, module, names)``: ``import a.b`` is ``(0, "a.b", ())``,
-    ``from ..x import y`` is ``(2, "x", ("y",))``. ``dynamic`` holds the lines of imports
-    whose target is not a literal; ``error`` says why the file did not parse.
-    """
-
-    imports: tuple[tuple[int, str, tuple[str, ...]], ...] = ()
-    dynamic: tuple[int, ...] = ()
-    error: str | None = None
-
-    @property
-    def is_open(self) -> bool:
-        """Whether this file may import modules the graph cannot see."""
-        return bool(self.dynamic) or self.error is not None
 
 
 def parse_facts(source: bytes, path: str) -> FileFacts:
@@ -287,9 +266,15 @@ class ImportGraph:
         importers: dict[str, set[str]] = {}
         for path, facts in self.facts.items():
             own = module_names(path, self.roots, self.files)
-            for target in _targets(facts, path, own):
+            for target in _targets(facts, path, own) | _packages_above(own):
                 importers.setdefault(target, set()).add(path)
         return importers
+
+
+def _packages_above(own: Iterable[str]) -> set[str]:
+    """The packages a file's import runs first: ``tests/test_a.py``, imported by pytest as
+    ``tests.test_a``, runs ``tests/__init__.py`` whatever the test itself imports."""
+    return {name.rsplit(".", i)[0] for name in own for i in range(1, name.count(".") + 1)}
 
 
 def _importers_of(name: str, importers: Mapping[str, set[str]]) -> Iterator[str]:
@@ -309,7 +294,7 @@ def _why_open(facts: FileFacts) -> str:
 def build_graph(root: Path, roots: Sequence[str], cache: Path | None) -> ImportGraph:
     """The graph of the working tree at ``root``; parsed files are cached by blob id."""
     blobs = _tree_blobs(root)
-    stored = _read_cache(cache)
+    stored = read_cache(cache)
     facts: dict[str, FileFacts] = {}
     parsed = 0
     for path, blob in blobs.items():
@@ -326,7 +311,7 @@ def build_graph(root: Path, roots: Sequence[str], cache: Path | None) -> ImportG
             stored[blob] = known
         facts[path] = known
     if cache is not None and parsed:
-        _write_cache(cache, {b: stored[b] for b in set(blobs.values()) if b in stored})
+        write_cache(cache, {b: stored[b] for b in set(blobs.values()) if b in stored})
     return ImportGraph(facts, tuple(roots), frozenset(blobs), parsed)
 
 
@@ -362,35 +347,3 @@ def _tree_blobs(root: Path) -> dict[str, str]:
         header = b"blob %d\0" % len(data)
         blobs[path] = hashlib.sha1(header + data, usedforsecurity=False).hexdigest()
     return blobs
-
-
-def _read_cache(cache: Path | None) -> dict[str, FileFacts]:
-    if cache is None:
-        return {}
-    try:
-        data = json.loads(cache.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}  # missing or damaged: parse again, it is only a cache
-    if not isinstance(data, dict) or data.get("version") != _CACHE_VERSION:
-        return {}
-    out: dict[str, FileFacts] = {}
-    with contextlib.suppress(TypeError, ValueError, AttributeError):
-        for blob, (imports, dynamic, error) in data["files"].items():
-            out[blob] = FileFacts(
-                tuple((int(lv), str(m), tuple(map(str, n))) for lv, m, n in imports),
-                tuple(int(n) for n in dynamic),
-                None if error is None else str(error),
-            )
-    return out
-
-
-def _write_cache(cache: Path, facts: Mapping[str, FileFacts]) -> None:
-    """Atomically, so two gates writing at once leave one whole file, never a mix."""
-    files = {b: [f.imports, f.dynamic, f.error] for b, f in facts.items()}
-    text = json.dumps({"version": _CACHE_VERSION, "files": files}, separators=(",", ":"))
-    with contextlib.suppress(OSError):  # a cache that cannot be written costs time, not truth
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=".importgraph-")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        Path(tmp).replace(cache)

@@ -171,3 +171,19 @@ def test_namespace_packages_are_reached_under_any_folder_on_the_path(tmp_path: P
     assert {"tests/test_ns.py", "tests/test_from.py"} <= found
     assert "tests/test_plain.py" not in found
     assert "tests/test_util.py" not in reached(root, "pkg/util.py")
+
+
+def test_a_module_reaches_what_its_own_packages_import(tmp_path: Path) -> None:
+    # pytest imports tests/test_env.py as tests.test_env: tests/__init__.py runs first
+    files = {
+        **BASE,
+        "tests/__init__.py": "import os\nfrom pkg.other import X\nos.environ['X'] = str(X)\n",
+        "tests/test_env.py": "import os\n\ndef test_x():\n    assert os.environ['X'] == '2'\n",
+        "pkg/sub/__init__.py": "from pkg import other\n",
+        "pkg/sub/leaf.py": "VALUE = 1\n",
+        "tests/test_leaf.py": "from pkg.sub.leaf import VALUE\n",
+    }
+    root = make_repo(tmp_path / "r", files)
+    found = reached(root, "pkg/other.py")
+    assert {"tests/__init__.py", "tests/test_env.py", "tests/test_leaf.py"} <= found
+    assert "pkg/low.py" not in found
