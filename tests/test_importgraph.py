@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from runner.gates.unseen import unseen_python
 from runner.importgraph import build_graph
 from tests.conftest import git, make_repo
 
@@ -187,3 +188,20 @@ def test_a_module_reaches_what_its_own_packages_import(tmp_path: Path) -> None:
     found = reached(root, "pkg/other.py")
     assert {"tests/__init__.py", "tests/test_env.py", "tests/test_leaf.py"} <= found
     assert "pkg/low.py" not in found
+
+
+def test_ignored_files_pytest_would_collect_are_found(tmp_path: Path) -> None:
+    ignored = "docs/_build/\nenv/\nbuild/\ntests/gen/\ntests/local/\n"
+    root = make_repo(tmp_path / "r", {**BASE, ".gitignore": ignored})
+    for name in ("docs/_build/page.html", "env/pyvenv.cfg", "env/lib/test_venv.py",
+                 "build/lib/test_built.py", "tests/gen/helper.py"):  # fmt: skip
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("")
+    patterns = ("test_*.py",)
+    assert unseen_python(root, ["."], patterns).tests is False  # helper.py is no test file
+    assert unseen_python(root, ["tests"], None).tests is True  # any .py when runner cannot tell
+    (root / "tests/gen/test_gen.py").write_text("")
+    assert unseen_python(root, ["."], patterns).tests is True
+    (root / "tests/local").mkdir()
+    (root / "tests/local/conftest.py").write_text("")
+    assert unseen_python(root, ["tests"], patterns).conftest == "tests/local/conftest.py"

@@ -145,9 +145,12 @@ def _select(args: Sequence[str], ctx: GateContext, base: str | None, tree: str) 
     tests = _test_files(graph, test_roots, patterns or _DEFAULT_PATTERNS)
     tests |= _named_files(args, ctx.root) & set(graph.facts)
     dirs = tuple(sorted(str(PurePosixPath(f).parent) for f in reach.files if _is_conftest(f)))
-    # files git ignores are not in the graph: pytest may still collect them, and only it can
-    # tell whether one is a test file (the plugin keeps every file the graph never saw)
-    known = patterns is not None and not unseen_python(ctx.root, test_roots)
+    # files git ignores are not in the graph: pytest may still collect them (the plugin keeps
+    # every file the graph never saw), and an ignored conftest.py may import anything
+    unseen = unseen_python(ctx.root, test_roots, patterns)
+    if unseen.conftest is not None:
+        return Selection(reason=f"{unseen.conftest} is ignored by git: the graph cannot see it")
+    known = patterns is not None and not unseen.tests
     reached = len(tests & reach.files) if known else None
     modules = sum(1 for c in changed if c.endswith(".py"))
     count = len(changed)
