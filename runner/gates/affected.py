@@ -58,6 +58,10 @@ PLUGIN = "runner_affected_plugin"
 _NO_TESTS = 5  # pytest's exit code when it collected no test
 #: ``-p NAME`` in arguments or a configuration file's ``addopts``: a plugin module that
 #: pytest imports for every test, with no import statement the graph could follow.
+#: A ``pytest11`` entry-point group in ``pyproject.toml`` or ``setup.cfg``: installed (even
+#: in editable mode), pytest loads those plugins for every test.
+_ENTRY_POINTS = re.compile(r"pytest11[\"']?\]?\s*=?([^\[]*)")
+_ENTRY_VALUE = re.compile(r"=\s*[\"']?([A-Za-z_][\w.]*)")
 _PLUGIN_OPTION = re.compile(r"""(?:^|[\s"'\[,=])-p[\s"',=]*([A-Za-z_][\w.]*)""")
 
 
@@ -171,6 +175,8 @@ def _reached_plugin(
             with contextlib.suppress(OSError, ValueError):
                 text += "\n" + (ctx.root / name).read_text("utf-8")
     plugins = {m.group(1) for m in _PLUGIN_OPTION.finditer(text)}
+    for block in _ENTRY_POINTS.findall(text):  # the project's own pytest11 entry points
+        plugins |= {m.group(1) for m in _ENTRY_VALUE.finditer(block)}
     plugins |= {p.strip() for p in ctx.env.get("PYTEST_PLUGINS", "").split(",") if p.strip()}
     for path in sorted(reached):
         names = module_names(path, graph.roots, graph.files) & plugins
