@@ -56,12 +56,12 @@ _VALUED = frozenset(
 _DEFAULT_PATTERNS = ("test_*.py", "*_test.py")
 PLUGIN = "runner_affected_plugin"
 _NO_TESTS = 5  # pytest's exit code when it collected no test
-#: ``-p NAME`` in arguments or a configuration file's ``addopts``: a plugin module that
-#: pytest imports for every test, with no import statement the graph could follow.
 #: A ``pytest11`` entry-point group in ``pyproject.toml`` or ``setup.cfg``: installed (even
 #: in editable mode), pytest loads those plugins for every test.
 _ENTRY_POINTS = re.compile(r"pytest11[\"']?\]?\s*=?([^\[]*)")
 _ENTRY_VALUE = re.compile(r"=\s*[\"']?([A-Za-z_][\w.]*)")
+#: ``-p NAME`` in arguments or a configuration file's ``addopts``: a plugin module that
+#: pytest imports for every test, with no import statement the graph could follow.
 _PLUGIN_OPTION = re.compile(r"""(?:^|[\s"'\[,=])-p[\s"',=]*([A-Za-z_][\w.]*)""")
 
 
