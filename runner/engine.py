@@ -21,7 +21,7 @@ from runner.context import Observer, Runtime, Workspace
 from runner.errors import ActionNotCarriedOut, GitError, Interrupted
 from runner.failedcommit import abandon_step
 from runner.gaterun import run_gates
-from runner.gates import Approver
+from runner.gates import Approver, lastpass
 from runner.gatetools import require_pytest
 from runner.history import (
     PlanHistory,
@@ -130,6 +130,7 @@ class _Run:
             raise
         start_head = rt.repo.head()
         self.checkpoint = start_head  # the first step's checkpoint: nothing moves HEAD before it
+        lastpass.begin(str(rt.gate_context("run").log_dir), start_head)  # for affected gates
         rt.ws.gates.begin(rt, start_head)
         rt.journal.write(
             "run-started",

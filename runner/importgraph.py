@@ -8,19 +8,29 @@ to decide which of the project's tests to run.
 What counts as an import of a module (each one over-approximates, never under):
 
 * ``import a.b.c`` imports ``a``, ``a.b`` and ``a.b.c`` (Python runs each package's
-  ``__init__``); ``from a.b import c`` imports those and ``a.b.c`` (``c`` may be a submodule);
+  ``__init__``), and so does being imported as ``a.b.c`` (a test module in a package runs
+  its ``__init__.py`` however pytest reached it); ``from a.b import c`` imports those and
+  ``a.b.c`` (``c`` may be a submodule);
   ``from a.b import *`` imports every module below ``a.b``. Relative imports are resolved
   against the importing file's package. Imports inside functions and ``if TYPE_CHECKING:``
   count too.
 * ``importlib.import_module("a.b")`` and ``__import__("a.b")`` with a literal name, and the
   string targets of ``patch("a.b.f")``, ``patch.dict("a.b.X")`` and
   ``monkeypatch.setattr("a.b.f", ...)`` (which import ``a.b`` when they run).
+* ``pytest_plugins = ["a.b", ...]`` (pytest imports each name for every test below), and
+  ``runpy.run_module("a.b")``; the calls above count under any name they are imported as
+  (``from importlib import import_module as load``).
 * A dynamic import whose name is not a literal makes its file **open**: it may import
-  anything, so it counts as reached by every change. A file that does not parse is open too.
+  anything, so it counts as reached by every change. So does loading code from a file path
+  (``runpy.run_path``, ``importlib.util.spec_from_file_location``, ``SourceFileLoader``,
+  ``imp.load_source``) and a ``pytest_plugins`` that is not a list of literals. A file that
+  does not parse is open too.
 
-A file has a module name under each of ``settings.source-roots`` it lies in, and one as
+A file has a module name under each of ``settings.source-roots`` it lies in, one as
 pytest's default ``prepend`` import mode names it (relative to the first folder above it
-without an ``__init__.py``); an import of any of its names reaches it.
+without an ``__init__.py``), and one for each folder further up (folders without an
+``__init__.py`` are namespace packages of whatever folder a ``pythonpath`` setting or a
+``sys.path`` tweak puts on the path); an import of any of its names reaches it.
 
 Parsing is the cost, so each file's imports are cached by its git blob id in
 ``.git/runner/importgraph.json``: a step that changed three files re-parses three files.
@@ -29,16 +39,13 @@ Parsing is the cost, so each file's imports are cached by its git blob id in
 from __future__ import annotations
 
 import ast
-import contextlib
 import hashlib
-import json
-import os
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from runner.gitcore import pinned_repo
+from runner.importcache import FileFacts, read_cache, write_cache
 
 __all__ = [
     "FileFacts",
@@ -50,28 +57,10 @@ __all__ = [
     "parse_facts",
 ]
 
-_CACHE_VERSION = 1
-_DYNAMIC_CALLS = frozenset({"import_module", "__import__"})
+_DYNAMIC_CALLS = frozenset({"import_module", "__import__", "run_module"})
+#: Calls that load code from a file path: what they load is not a module name.
+_PATH_CALLS = frozenset({"run_path", "spec_from_file_location", "SourceFileLoader", "load_source"})
 _PATCH_CALLS = frozenset({"patch", "dict", "setattr", "delattr"})
-
-
-@dataclass(frozen=True, slots=True)
-class FileFacts:
-    """What one file's source says about its imports, independent of where the file lies.
-
-    ``imports`` holds ``(level, module, names)``: ``import a.b`` is ``(0, "a.b", ())``,
-    ``from ..x import y`` is ``(2, "x", ("y",))``. ``dynamic`` holds the lines of imports
-    whose target is not a literal; ``error`` says why the file did not parse.
-    """
-
-    imports: tuple[tuple[int, str, tuple[str, ...]], ...] = ()
-    dynamic: tuple[int, ...] = ()
-    error: str | None = None
-
-    @property
-    def is_open(self) -> bool:
-        """Whether this file may import modules the graph cannot see."""
-        return bool(self.dynamic) or self.error is not None
 
 
 def parse_facts(source: bytes, path: str) -> FileFacts:
@@ -83,22 +72,64 @@ def parse_facts(source: bytes, path: str) -> FileFacts:
         return FileFacts(error=f"{path}:{line}: {e.__class__.__name__}" if line else str(e))
     imports: list[tuple[int, str, tuple[str, ...]]] = []
     dynamic: list[int] = []
+    aliases = _call_aliases(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             imports.extend((0, alias.name, ()) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             imports.append((node.level, node.module or "", tuple(a.name for a in node.names)))
         elif isinstance(node, ast.Call):
-            _call_import(node, imports, dynamic)
+            _call_import(node, imports, dynamic, aliases)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            _plugins(node, imports, dynamic)
     return FileFacts(tuple(imports), tuple(sorted(set(dynamic))))
 
 
+def _call_aliases(tree: ast.AST) -> dict[str, str]:
+    """``from importlib import import_module as load``: ``load`` → ``import_module``."""
+    known = _DYNAMIC_CALLS | _PATH_CALLS | _PATCH_CALLS
+    return {
+        alias.asname: alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.asname and alias.name in known
+    }
+
+
+def _plugins(
+    node: ast.Assign | ast.AnnAssign | ast.AugAssign,
+    imports: list[tuple[int, str, tuple[str, ...]]],
+    dynamic: list[int],
+) -> None:
+    """``pytest_plugins = [...]``: pytest imports each name, as an import statement would."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    if not any(isinstance(t, ast.Name) and t.id == "pytest_plugins" for t in targets):
+        return
+    value = node.value
+    if value is None:  # ``pytest_plugins: list[str]`` alone names nothing
+        return
+    items = value.elts if isinstance(value, (ast.List, ast.Tuple, ast.Set)) else [value]
+    for item in items:
+        if isinstance(item, ast.Constant) and isinstance(item.value, str):
+            imports.append((0, item.value, ()))
+        else:
+            dynamic.append(node.lineno)
+
+
 def _call_import(
-    node: ast.Call, imports: list[tuple[int, str, tuple[str, ...]]], dynamic: list[int]
+    node: ast.Call,
+    imports: list[tuple[int, str, tuple[str, ...]]],
+    dynamic: list[int],
+    aliases: Mapping[str, str],
 ) -> None:
     func = node.func
     name = func.id if isinstance(func, ast.Name) else ""
     name = func.attr if isinstance(func, ast.Attribute) else name
+    name = aliases.get(name, name)
+    if name in _PATH_CALLS:
+        dynamic.append(node.lineno)
+        return
     first = node.args[0] if node.args else None
     literal = None
     if isinstance(first, ast.Constant) and isinstance(first.value, str):
@@ -139,11 +170,16 @@ def module_names(path: str, roots: Sequence[str], files: frozenset[str]) -> froz
         if depth and tuple(pure.parts[:depth]) != base.parts:
             continue
         _add(names, parts[depth:])
-    # pytest's prepend mode: the first folder up without an __init__.py goes on sys.path
+    # pytest's prepend mode: the first folder up without an __init__.py goes on sys.path.
+    # A folder without one may as well be a namespace package below a folder that is on
+    # sys.path some other way (pytest's ``pythonpath``, a conftest's ``sys.path.insert``):
+    # ``lib/ns/core.py`` is ``core``, ``ns.core`` and ``lib.ns.core``. A regular package
+    # (with ``__init__.py``) is only ever imported whole, from its top.
     depth = len(pure.parent.parts)
     while depth and "/".join([*pure.parent.parts[:depth], "__init__.py"]) in files:
         depth -= 1
-    _add(names, parts[depth:])
+    for start in range(depth + 1):
+        _add(names, parts[start:])
     return frozenset(names)
 
 
@@ -230,9 +266,15 @@ class ImportGraph:
         importers: dict[str, set[str]] = {}
         for path, facts in self.facts.items():
             own = module_names(path, self.roots, self.files)
-            for target in _targets(facts, path, own):
+            for target in _targets(facts, path, own) | _packages_above(own):
                 importers.setdefault(target, set()).add(path)
         return importers
+
+
+def _packages_above(own: Iterable[str]) -> set[str]:
+    """The packages a file's import runs first: ``tests/test_a.py``, imported by pytest as
+    ``tests.test_a``, runs ``tests/__init__.py`` whatever the test itself imports."""
+    return {name.rsplit(".", i)[0] for name in own for i in range(1, name.count(".") + 1)}
 
 
 def _importers_of(name: str, importers: Mapping[str, set[str]]) -> Iterator[str]:
@@ -252,7 +294,7 @@ def _why_open(facts: FileFacts) -> str:
 def build_graph(root: Path, roots: Sequence[str], cache: Path | None) -> ImportGraph:
     """The graph of the working tree at ``root``; parsed files are cached by blob id."""
     blobs = _tree_blobs(root)
-    stored = _read_cache(cache)
+    stored = read_cache(cache)
     facts: dict[str, FileFacts] = {}
     parsed = 0
     for path, blob in blobs.items():
@@ -269,7 +311,7 @@ def build_graph(root: Path, roots: Sequence[str], cache: Path | None) -> ImportG
             stored[blob] = known
         facts[path] = known
     if cache is not None and parsed:
-        _write_cache(cache, {b: stored[b] for b in set(blobs.values()) if b in stored})
+        write_cache(cache, {b: stored[b] for b in set(blobs.values()) if b in stored})
     return ImportGraph(facts, tuple(roots), frozenset(blobs), parsed)
 
 
@@ -305,35 +347,3 @@ def _tree_blobs(root: Path) -> dict[str, str]:
         header = b"blob %d\0" % len(data)
         blobs[path] = hashlib.sha1(header + data, usedforsecurity=False).hexdigest()
     return blobs
-
-
-def _read_cache(cache: Path | None) -> dict[str, FileFacts]:
-    if cache is None:
-        return {}
-    try:
-        data = json.loads(cache.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}  # missing or damaged: parse again, it is only a cache
-    if not isinstance(data, dict) or data.get("version") != _CACHE_VERSION:
-        return {}
-    out: dict[str, FileFacts] = {}
-    with contextlib.suppress(TypeError, ValueError, AttributeError):
-        for blob, (imports, dynamic, error) in data["files"].items():
-            out[blob] = FileFacts(
-                tuple((int(lv), str(m), tuple(map(str, n))) for lv, m, n in imports),
-                tuple(int(n) for n in dynamic),
-                None if error is None else str(error),
-            )
-    return out
-
-
-def _write_cache(cache: Path, facts: Mapping[str, FileFacts]) -> None:
-    """Atomically, so two gates writing at once leave one whole file, never a mix."""
-    files = {b: [f.imports, f.dynamic, f.error] for b, f in facts.items()}
-    text = json.dumps({"version": _CACHE_VERSION, "files": files}, separators=(",", ":"))
-    with contextlib.suppress(OSError):  # a cache that cannot be written costs time, not truth
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=".importgraph-")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        Path(tmp).replace(cache)

@@ -38,10 +38,15 @@ def pytest_spec(
                 f"got {_shown(node)}",
             )
             ok = False
-    if ok and any(a == "-n" or a.startswith(("-n=", "--numprocesses")) for a in args) and workers:
+    if ok and workers and any(_is_n_option(a) for a in args):
         problem(options["workers"], "'workers' and a -n in the pytest arguments: keep one")
         ok = False
     return PytestGate(args, affected=affected, workers=workers) if ok else None
+
+
+def _is_n_option(arg: str) -> bool:
+    """``-n 2``, ``-n2``, ``-nauto``, ``-n=2``, ``--numprocesses[=2]``: xdist's ``-n``."""
+    return arg.startswith("--numprocesses") or (arg.startswith("-n") and arg[:2] != "--")
 
 
 def _workers(node: Node) -> str | None:

@@ -147,6 +147,8 @@ def test_affected_gates_run_everything_when_they_cannot_be_sure(
         ("{pytest: tests, workers: 0}", "5:35: 'workers' must be auto or a whole number"),
         ("{pytest: tests, workers: many}", "5:35: 'workers' must be auto or a whole number"),
         ("{pytest: tests -n 2, workers: 2}", "5:40: 'workers' and a -n in the pytest arguments"),
+        ("{pytest: tests -n2, workers: 2}", "5:39: 'workers' and a -n in the pytest arguments"),
+        ("{pytest: tests -nauto, workers: 2}", "5:42: 'workers' and a -n in the pytest arguments"),
         ("{run: make test, affected: true}", "5:27: 'affected' does not apply to a run gate"),
     ],
 )
@@ -205,7 +207,9 @@ def test_the_plugin_counts_the_test_files_pytest_would_collect(
     plugin.mkdir()
     source = Path(__file__).parents[1] / "runner" / "gates" / "affected_plugin.py"
     (plugin / "runner_affected_plugin.py").write_bytes(source.read_bytes())
+    known = [str(repo / f) for f in files]
     selection = {"files": [str(repo / "tests/test_a.py")], "dirs": [], "report": str(report)}
+    selection["known"] = known
     (plugin / "selection.json").write_text(json.dumps(selection))
     env = {**os.environ, "PYTHONPATH": str(plugin)}
     env["RUNNER_AFFECTED"] = str(plugin / "selection.json")
@@ -244,3 +248,120 @@ def test_pytest_finding_no_affected_test_is_a_pass_not_inconclusive(
         "no affected tests: 0 of 2 test files (affected by 1 changed module)"
     )
     assert data["steps"][0]["gates"][0]["status"] == "passed"
+
+
+#: A fixture plugin that imports ``pkg.core``; the test using it imports nothing of ``pkg``.
+PLUGIN_REPO = {
+    "pkg/__init__.py": "",
+    "pkg/core.py": "FACTOR = 2\n",
+    "helpers/__init__.py": "",
+    "helpers/fixtures.py": (
+        "import pytest\nfrom pkg.core import FACTOR\n\n\n"
+        "@pytest.fixture\ndef factor():\n    return FACTOR\n"
+    ),
+    "tests/test_factor.py": "def test_factor(factor):\n    assert factor == 2\n",
+    "tests/test_plain.py": "def test_plain():\n    assert True\n",
+}
+#: How pytest is told to load that plugin, with no import statement a graph could follow.
+PLUGIN_LOADS = {
+    "pytest-plugins": {"conftest.py": "pytest_plugins = ['helpers.fixtures']\n"},
+    "addopts": {"pytest.ini": "[pytest]\naddopts = -p helpers.fixtures\n"},
+    "env": {},  # settings.env: PYTEST_PLUGINS
+    "pyproject-list": {
+        "pyproject.toml": '[tool.pytest.ini_options]\naddopts = ["-p", "helpers.fixtures"]\n'
+    },
+}
+
+
+@pytest.mark.parametrize("how", sorted(PLUGIN_LOADS))
+def test_a_change_reaching_a_pytest_plugin_is_judged(
+    tmp_path: Path, plan_file: Path, how: str
+) -> None:
+    repo = make_repo(tmp_path / "repo", {**PLUGIN_REPO, **PLUGIN_LOADS[how]})
+    plan = _plan(
+        plan_file,
+        "{pytest: tests -q, affected: true}",
+        f"""\
+        - id: break-core
+          run: {_append("pkg/core.py", "FACTOR = 3")}
+          gate: [unit]
+        """,
+    )
+    if how == "env":
+        text = plan.read_text().replace(
+            "gates:", "settings:\n  env: {PYTEST_PLUGINS: helpers.fixtures}\ngates:", 1
+        )
+        plan.write_text(text)
+    done, data = _run(repo, plan, tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 failed" in _summaries(data)["break-core"]
+    assert (repo / "pkg/core.py").read_text() == PLUGIN_REPO["pkg/core.py"]
+
+
+def test_a_first_affected_gate_judges_what_earlier_steps_without_it_changed(
+    tmp_path: Path, plan_file: Path
+) -> None:
+    repo = make_repo(tmp_path / "repo", REPO)
+    plan = _plan(
+        plan_file,
+        "{pytest: tests -q, affected: true}",
+        f"""\
+        - id: break-core
+          run: {_append("pkg/core.py", "FACTOR = 3")}
+        - id: unrelated
+          run: {_append("pkg/unrelated.py", "Y = 2")}
+          gate: [unit]
+        """,
+    )
+    done, data = _run(repo, plan, tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert _summaries(data)["unrelated"] == (
+        "1 of 2 test files (affected by 2 changed modules since the run started): "
+        "0 passed, 1 failed"
+    )
+    assert [s["status"] for s in data["steps"]] == ["passed", "rolled back"]
+
+
+def test_a_test_file_git_ignores_is_not_skipped_unseen(tmp_path: Path, plan_file: Path) -> None:
+    repo = make_repo(tmp_path / "repo", {**REPO, ".gitignore": "tests/generated/\n"})
+    (repo / "tests/generated").mkdir()
+    (repo / "tests/generated/test_gen.py").write_text(
+        "from pkg.core import FACTOR\n\n\ndef test_gen():\n    assert FACTOR == 2\n"
+    )
+    plan = _plan(
+        plan_file,
+        "{pytest: tests -q, affected: true}",
+        f"""\
+        - id: break-core
+          run: {_append("pkg/core.py", "FACTOR = 3")}
+          gate: [unit]
+        """,
+    )
+    done, data = _run(repo, plan, tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    # test_service (through pkg.service) and the ignored test_gen ran; test_plain did not
+    assert _summaries(data)["break-core"] == (
+        "2 of 3 test files (affected by 1 changed module): 0 passed, 2 failed"
+    )
+
+
+def test_a_file_named_in_the_arguments_is_a_test_file_whatever_its_name(
+    tmp_path: Path, plan_file: Path
+) -> None:
+    checks = "from pkg.core import rate\n\n\ndef test_rate():\n    assert rate() == 2\n"
+    files = {"pkg/__init__.py": "", "pkg/core.py": REPO["pkg/core.py"], "tests/checks.py": checks}
+    repo = make_repo(tmp_path / "repo", files)
+    plan = _plan(
+        plan_file,
+        "{pytest: tests/checks.py -q, affected: true}",
+        f"""\
+        - id: break-core
+          run: {_append("pkg/core.py", "FACTOR = 3")}
+          gate: [unit]
+        """,
+    )
+    done, data = _run(repo, plan, tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert _summaries(data)["break-core"] == (
+        "1 of 1 test files (affected by 1 changed module): 0 passed, 1 failed"
+    )

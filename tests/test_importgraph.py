@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from runner.gates.unseen import unseen_python
 from runner.importgraph import build_graph
 from tests.conftest import git, make_repo
 
@@ -53,6 +54,15 @@ IMPORT_FORMS = {
     "import-module-relative": "import importlib\nimportlib.import_module('.low', __package__)\n",
     "patch-target": "from unittest import mock\n\n@mock.patch('pkg.low.VALUE', 3)\ndef f(): ...\n",
     "monkeypatch-target": "def test(monkeypatch):\n    monkeypatch.setattr('pkg.low.VALUE', 2)\n",
+    # pytest imports the plugins a conftest or test module names, for every test below it
+    "pytest-plugins-list": "pytest_plugins = ['pkg.low']\n",
+    "pytest-plugins-string": "pytest_plugins = 'pkg.low'\n",
+    "pytest-plugins-tuple-annotated": "pytest_plugins: tuple[str, ...] = ('x', 'pkg.low')\n",
+    # the import calls under another name
+    "import-module-alias": "from importlib import import_module as load\nload('pkg.low')\n",
+    "run-module": "import runpy\nrunpy.run_module('pkg.low')\n",
+    "run-module-alias": "from runpy import run_module as go\ngo('pkg.low')\n",
+    "patch-alias": "from unittest.mock import patch as p\n\n@p('pkg.low.VALUE', 3)\ndef f(): ...\n",
 }
 
 
@@ -107,6 +117,30 @@ def test_dynamic_imports_and_broken_files_make_the_answer_unsure(tmp_path: Path)
     assert "tests/test_plugins.py" in graph.reach(["pkg/other.py"]).files
 
 
+#: Code loaded by file path or by plugin names that are not literals: no module name to follow.
+OPEN_FORMS = {
+    "run-path": "import runpy\nrunpy.run_path('pkg/low.py')\n",
+    "spec-from-file": (
+        "import importlib.util as u\nspec = u.spec_from_file_location('m', 'pkg/low.py')\n"
+    ),
+    "spec-from-file-alias": (
+        "from importlib.util import spec_from_file_location as s\ns('m', 'pkg/low.py')\n"
+    ),
+    "source-file-loader": (
+        "from importlib.machinery import SourceFileLoader as L\nL('m', 'p').load_module()\n"
+    ),
+    "computed-pytest-plugins": "NAMES = ['pkg.low']\npytest_plugins = NAMES\n",
+}
+
+
+@pytest.mark.parametrize("form", sorted(OPEN_FORMS))
+def test_loading_by_path_or_computed_plugins_is_open(tmp_path: Path, form: str) -> None:
+    root = make_repo(tmp_path / "r", {**BASE, "tests/test_load.py": OPEN_FORMS[form]})
+    graph = build_graph(root, ROOTS, None)
+    assert "tests/test_load.py" in graph.reach(["pkg/other.py"]).files
+    assert dict(graph.reach(["tests/test_load.py"]).open_changed).keys() == {"tests/test_load.py"}
+
+
 def test_the_cache_parses_only_changed_files(tmp_path: Path) -> None:
     root = make_repo(tmp_path / "r", BASE)
     cache = tmp_path / "state" / "importgraph.json"
@@ -120,3 +154,54 @@ def test_the_cache_parses_only_changed_files(tmp_path: Path) -> None:
     assert build_graph(root, ROOTS, cache).parsed == 0
     cache.write_text("{not json")
     assert "tests/test_mid.py" in build_graph(root, ROOTS, cache).reach(["pkg/low.py"]).files
+
+
+def test_namespace_packages_are_reached_under_any_folder_on_the_path(tmp_path: Path) -> None:
+    files = {
+        "lib/ns/core.py": "V = 1\n",  # no __init__.py: ``ns`` is a namespace package
+        "pytest.ini": "[pytest]\npythonpath = lib\n",
+        "tests/test_ns.py": "import ns.core\n\ndef test_v():\n    assert ns.core.V\n",
+        "tests/test_from.py": "from ns import core\n",
+        "tests/test_plain.py": "def test_p():\n    pass\n",
+        "pkg/__init__.py": "",
+        "pkg/util.py": "X = 1\n",
+        "tests/test_util.py": "import util\n",  # a regular package is imported from its top
+    }
+    root = make_repo(tmp_path / "r", files)
+    found = reached(root, "lib/ns/core.py")
+    assert {"tests/test_ns.py", "tests/test_from.py"} <= found
+    assert "tests/test_plain.py" not in found
+    assert "tests/test_util.py" not in reached(root, "pkg/util.py")
+
+
+def test_a_module_reaches_what_its_own_packages_import(tmp_path: Path) -> None:
+    # pytest imports tests/test_env.py as tests.test_env: tests/__init__.py runs first
+    files = {
+        **BASE,
+        "tests/__init__.py": "import os\nfrom pkg.other import X\nos.environ['X'] = str(X)\n",
+        "tests/test_env.py": "import os\n\ndef test_x():\n    assert os.environ['X'] == '2'\n",
+        "pkg/sub/__init__.py": "from pkg import other\n",
+        "pkg/sub/leaf.py": "VALUE = 1\n",
+        "tests/test_leaf.py": "from pkg.sub.leaf import VALUE\n",
+    }
+    root = make_repo(tmp_path / "r", files)
+    found = reached(root, "pkg/other.py")
+    assert {"tests/__init__.py", "tests/test_env.py", "tests/test_leaf.py"} <= found
+    assert "pkg/low.py" not in found
+
+
+def test_ignored_files_pytest_would_collect_are_found(tmp_path: Path) -> None:
+    ignored = "docs/_build/\nenv/\nbuild/\ntests/gen/\ntests/local/\n"
+    root = make_repo(tmp_path / "r", {**BASE, ".gitignore": ignored})
+    for name in ("docs/_build/page.html", "env/pyvenv.cfg", "env/lib/test_venv.py",
+                 "build/lib/test_built.py", "tests/gen/helper.py"):  # fmt: skip
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("")
+    patterns = ("test_*.py",)
+    assert unseen_python(root, ["."], patterns).tests is False  # helper.py is no test file
+    assert unseen_python(root, ["tests"], None).tests is True  # any .py when runner cannot tell
+    (root / "tests/gen/test_gen.py").write_text("")
+    assert unseen_python(root, ["."], patterns).tests is True
+    (root / "tests/local").mkdir()
+    (root / "tests/local/conftest.py").write_text("")
+    assert unseen_python(root, ["tests"], patterns).conftest == "tests/local/conftest.py"

@@ -21,9 +21,11 @@ selection: they are the backstop for a gate's first run, which judges the step's
 from __future__ import annotations
 
 import configparser
+import contextlib
 import fnmatch
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Sequence
@@ -31,8 +33,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from runner.gates.common import GateContext
-from runner.gates.lastpass import GateKey, last_pass, remember
-from runner.importgraph import ImportGraph, build_graph, changed_between
+from runner.gates.lastpass import GateKey, last_pass, remember, run_start
+from runner.gates.unseen import unseen_python
+from runner.importgraph import ImportGraph, build_graph, changed_between, module_names
 from runner.model import Gate
 from runner.process import Completed
 from runner.results import GateResult, GateStatus
@@ -53,6 +56,13 @@ _VALUED = frozenset(
 _DEFAULT_PATTERNS = ("test_*.py", "*_test.py")
 PLUGIN = "runner_affected_plugin"
 _NO_TESTS = 5  # pytest's exit code when it collected no test
+#: A ``pytest11`` entry-point group in ``pyproject.toml`` or ``setup.cfg``: installed (even
+#: in editable mode), pytest loads those plugins for every test.
+_ENTRY_POINTS = re.compile(r"pytest11[\"']?\]?\s*=?([^\[]*)")
+_ENTRY_VALUE = re.compile(r"=\s*[\"']?([A-Za-z_][\w.]*)")
+#: ``-p NAME`` in arguments or a configuration file's ``addopts``: a plugin module that
+#: pytest imports for every test, with no import statement the graph could follow.
+_PLUGIN_OPTION = re.compile(r"""(?:^|[\s"'\[,=])-p[\s"',=]*([A-Za-z_][\w.]*)""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +80,8 @@ class Selection:
     since: str = ""  # the tree the gate last passed on, changes counted from there
     key: GateKey | None = None  # the gate, to remember where it passes
     tree: str = ""  # the tree the gate judges
+    origin: str = ""  # " since the run started": changes of earlier steps count too
+    known: frozenset[str] = frozenset()  # Python files the graph saw; pytest runs the others
 
     @property
     def nothing(self) -> bool:
@@ -85,7 +97,7 @@ class Selection:
         kept = self.reached_tests if kept is None else kept
         seen = self.total_tests if seen is None else seen
         plural = "s" * (self.modules != 1)
-        since = " since its last pass" if self.since else ""
+        since = " since its last pass" if self.since else self.origin
         return (
             f"{kept} of {seen} test files (affected by {self.modules} changed module{plural}"
             f"{since})"
@@ -111,9 +123,16 @@ def select_tests(gate: Gate, args: Sequence[str], ctx: GateContext) -> Selection
 
 
 def _select(args: Sequence[str], ctx: GateContext, base: str | None, tree: str) -> Selection:
-    if base is None and not ctx.changed:
-        return Selection(reason="its first run in this run, after a step that changed nothing")
-    changed = sorted(ctx.changed if base is None else changed_between(ctx.root, base, tree))
+    origin = ""
+    if base is None:  # its first run: what earlier steps without this gate changed counts too
+        start = run_start(str(ctx.log_dir))
+        earlier = set(changed_between(ctx.root, start, tree)) if start else set()
+        if not (earlier | set(ctx.changed)):
+            return Selection(reason="its first run in this run, after a step that changed nothing")
+        origin = " since the run started" if earlier - set(ctx.changed) else ""
+        changed = sorted(earlier | set(ctx.changed))
+    else:
+        changed = sorted(changed_between(ctx.root, base, tree))
     if not changed:
         return Selection(None, since=base or "")
     test_roots = _test_roots(args, ctx.root)
@@ -124,15 +143,46 @@ def _select(args: Sequence[str], ctx: GateContext, base: str | None, tree: str) 
     if reach.open_changed:
         path, why = reach.open_changed[0]
         return Selection(reason=f"changed {path} {why}")
+    if why := _reached_plugin(reach.files, args, graph, ctx):
+        return Selection(reason=why)
     patterns = None if _opaque(args) else _python_files(graph, ctx.root)
     tests = _test_files(graph, test_roots, patterns or _DEFAULT_PATTERNS)
+    tests |= _named_files(args, ctx.root) & set(graph.facts)
     dirs = tuple(sorted(str(PurePosixPath(f).parent) for f in reach.files if _is_conftest(f)))
-    reached = len(tests & reach.files) if patterns is not None else None
+    # files git ignores are not in the graph: pytest may still collect them (the plugin keeps
+    # every file the graph never saw), and an ignored conftest.py may import anything
+    unseen = unseen_python(ctx.root, test_roots, patterns)
+    if unseen.conftest is not None:
+        return Selection(reason=f"{unseen.conftest} is ignored by git: the graph cannot see it")
+    known = patterns is not None and not unseen.tests
+    reached = len(tests & reach.files) if known else None
     modules = sum(1 for c in changed if c.endswith(".py"))
     count = len(changed)
     return Selection(
-        None, reach.files, dirs, modules, reached, len(tests), changed=count, since=base or ""
-    )
+        None, reach.files, dirs, modules, reached, len(tests), changed=count, since=base or "",
+        origin=origin, known=frozenset(graph.facts),
+    )  # fmt: skip
+
+
+def _reached_plugin(
+    reached: frozenset[str], args: Sequence[str], graph: ImportGraph, ctx: GateContext
+) -> str:
+    """Why all tests run when a change reaches a plugin pytest loads with ``-p`` (or
+    ``PYTEST_PLUGINS``) rather than through an import statement."""
+    text = " ".join([*args, ctx.env.get("PYTEST_ADDOPTS", "")])
+    for name in _CONFIG_FILES:  # addopts of any of them: over-asking only costs time
+        if name in graph.files:
+            with contextlib.suppress(OSError, ValueError):
+                text += "\n" + (ctx.root / name).read_text("utf-8")
+    plugins = {m.group(1) for m in _PLUGIN_OPTION.finditer(text)}
+    for block in _ENTRY_POINTS.findall(text):  # the project's own pytest11 entry points
+        plugins |= {m.group(1) for m in _ENTRY_VALUE.finditer(block)}
+    plugins |= {p.strip() for p in ctx.env.get("PYTEST_PLUGINS", "").split(",") if p.strip()}
+    for path in sorted(reached):
+        names = module_names(path, graph.roots, graph.files) & plugins
+        if names:
+            return f"changed code reaches {path}, loaded by pytest as plugin {min(names)}"
+    return ""
 
 
 def _not_a_step(label: str) -> str:
@@ -168,18 +218,34 @@ def _is_conftest(path: str) -> bool:
 def _test_roots(args: Sequence[str], root: Path) -> list[str]:
     """The folders the gate's arguments name (a file's folder), or the whole repository."""
     found: list[str] = []
-    skip = False
-    for arg in args:
-        if skip or arg.startswith("-"):
-            skip = not skip and arg in _VALUED
-            continue
-        path = arg.split("::", 1)[0]
+    for path in _arg_paths(args):
         where = root / path
         if where.is_dir():
             found.append(PurePosixPath(path).as_posix())
         elif where.is_file():
             found.append(PurePosixPath(path).parent.as_posix())
     return found or ["."]
+
+
+def _named_files(args: Sequence[str], root: Path) -> set[str]:
+    """Files the arguments name: pytest collects them whatever ``python_files`` says."""
+    return {
+        PurePosixPath(path).as_posix()
+        for path in _arg_paths(args)
+        if path.endswith(".py") and (root / path).is_file()
+    }
+
+
+def _arg_paths(args: Sequence[str]) -> list[str]:
+    """The arguments that are not options or their values, without ``::test`` parts."""
+    found: list[str] = []
+    skip = False
+    for arg in args:
+        if skip or arg.startswith("-"):
+            skip = not skip and arg in _VALUED
+            continue
+        found.append(arg.split("::", 1)[0])
+    return found
 
 
 def _opaque(args: Sequence[str]) -> bool:
@@ -240,6 +306,7 @@ def plugin_run(
     shutil.copyfile(Path(__file__).with_name("affected_plugin.py"), base / f"{PLUGIN}.py")
     data = {
         "files": sorted(str(ctx.root / f) for f in selection.files),
+        "known": sorted(str(ctx.root / f) for f in selection.known),
         "dirs": [str(ctx.root / d) if d != "." else str(ctx.root) for d in selection.dirs],
         "report": str(base / "report"),
     }

@@ -8,7 +8,9 @@ line are deselected after collection rather than skipped, since pytest collects 
 whatever ``pytest_ignore_collect`` says.
 
 ``RUNNER_AFFECTED`` names a JSON file: ``files`` (absolute paths of reached files),
-``dirs`` (folders whose ``conftest.py`` was reached: every test below runs) and ``report``
+``known`` (the Python files runner's import graph saw: a test file it never saw, one git
+ignores, may import anything and runs), ``dirs`` (folders whose ``conftest.py`` was
+reached: every test below runs) and ``report``
 (a folder where each pytest process writes how many test files it kept and saw).
 """
 
@@ -24,25 +26,34 @@ import pytest
 _SELECTION = os.environ.get("RUNNER_AFFECTED", "")
 
 
-def _load() -> tuple[frozenset[str], tuple[str, ...], str]:
+def _load() -> tuple[frozenset[str], tuple[str, ...], str, frozenset[str]]:
     with open(_SELECTION, encoding="utf-8") as f:  # noqa: PTH123 - the plugin stays minimal
         data = json.load(f)
     dirs = tuple(d.rstrip("/") + "/" for d in data["dirs"])
-    return frozenset(data["files"]), dirs, str(data["report"])
+    return frozenset(data["files"]), dirs, str(data["report"]), frozenset(data["known"])
 
 
-_FILES, _DIRS, _REPORT = _load() if _SELECTION else (frozenset(), (), "")
+_FILES, _DIRS, _REPORT, _KNOWN = _load() if _SELECTION else (frozenset(), (), "", frozenset())
 _kept: set[str] = set()  # selected test files pytest collected
 _left: set[str] = set()  # test files pytest would have collected, left out
 
 
 def _is_test_file(path: Path, config: pytest.Config) -> bool:
+    """Matches ``python_files``, or is named on the command line (collected either way)."""
+    if path.suffix != ".py":
+        return False
     patterns = config.getini("python_files")
-    return path.suffix == ".py" and any(fnmatch.fnmatch(path.name, p) for p in patterns)
+    return any(fnmatch.fnmatch(path.name, p) for p in patterns) or path.resolve() in _named(config)
+
+
+def _named(config: pytest.Config) -> set[Path]:
+    where = config.invocation_params.dir
+    return {Path(where, arg.split("::", 1)[0]).resolve() for arg in config.args}
 
 
 def _selected(path: str) -> bool:
-    return path in _FILES or path.startswith(_DIRS)
+    """Reached, or never seen by runner's graph (a file git ignores): only then skipped."""
+    return path in _FILES or path.startswith(_DIRS) or path not in _KNOWN
 
 
 def _in_scope(path: Path, config: pytest.Config) -> bool:
