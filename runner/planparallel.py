@@ -21,6 +21,10 @@ __all__ = ["exclusive", "gate_settings", "step_run_all"]
 _WORKERS_SHAPE = "'auto' (one gate per core) or how many gates run at once, 1 or more"
 
 
+#: A step lists a handful of gates; more threads than this only hide a typo.
+MAX_PARALLEL = 64
+
+
 def gate_settings(v: Validator, found: Fields) -> tuple[int | Literal["auto"], bool]:
     """``settings.parallel-gates`` and ``settings.run-all-gates`` (defaults: 1, false)."""
     workers: int | Literal["auto"] = 1
@@ -45,6 +49,9 @@ def _workers(v: Validator, node: Node) -> int | Literal["auto"] | None:
         v.problem(
             node, f"'parallel-gates' must be 1 or more (1: one gate after another), got {value}"
         )
+        return None
+    if value > MAX_PARALLEL:  # each gate is a thread and a process group of its own
+        v.problem(node, f"'parallel-gates' must be at most {MAX_PARALLEL} (or auto), got {value}")
         return None
     return value
 

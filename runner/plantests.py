@@ -18,6 +18,8 @@ from runner.planbase import Validator, describe, is_str, suggest
 __all__ = ["BASELINES", "FLAKY", "TEST_OPTIONS", "pytest_options"]
 
 TEST_OPTIONS = ("baseline", "retries", "flaky")
+#: More re-runs than this judge nothing more: a test that fails ten re-runs is failing.
+MAX_RETRIES = 10
 BASELINES = ("start",)
 FLAKY = ("pass", "fail")
 
@@ -69,5 +71,8 @@ def _retries(v: Validator, node: Node) -> int | None:
         return None
     if value < 0:
         v.problem(node, f"'retries' must be 0 or more, got {int(value)}")
+        return None
+    if value > MAX_RETRIES:  # a test failing that often is failing: no run should loop on it
+        v.problem(node, f"'retries' must be at most {MAX_RETRIES}, got {node.value}")
         return None
     return int(value)

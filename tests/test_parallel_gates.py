@@ -357,6 +357,7 @@ def test_the_keys_load_with_their_defaults() -> None:
     ("keys", "expected"),
     [
         ({"workers": "0"}, ":4:19: 'parallel-gates' must be 1 or more"),
+        ({"workers": "99999999999"}, ":4:19: 'parallel-gates' must be at most 64 (or auto)"),
         ({"workers": "many"}, ":4:19: 'parallel-gates' must be 'auto' (one gate per core)"),
         ({"workers": "2.5"}, ":4:19: 'parallel-gates' must be 'auto'"),
         ({"unit": ", exclusive: 1"}, ":8:34: 'exclusive' must be true or false"),

@@ -337,6 +337,8 @@ phases:
           - pytest: -q
             retries: 1
             flaky: sometimes
+          - pytest: -q
+            retries: 99999999999999999999
 """
 
 
@@ -358,6 +360,7 @@ def test_test_options_are_checked_where_they_are_written(tmp_path: Path) -> None
         f"error: {plan}:16:13: 'flaky' has no effect without 'retries': a test is flaky when "
         "it fails, then passes on a re-run; add 'retries: 1' or more",
         f"error: {plan}:19:20: 'flaky' must be one of pass, fail, got 'sometimes'",
+        f"error: {plan}:21:22: 'retries' must be at most 10, got 99999999999999999999",
     ], done.stderr
 
 
