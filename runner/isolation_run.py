@@ -24,7 +24,7 @@ from __future__ import annotations
 import glob
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
@@ -95,20 +95,36 @@ def retry_reason(
     )
 
 
+#: After each probe's gates: what they moved of git's setup, the state folder or the index
+#: entries the user marked (each put back), as the engine checks after any gate; ``None``: none.
+Guard = Callable[[str], "str | None"]
+
+
+class _Unsafe(Exception):
+    """A probe's gate moved what no gate may: the search stops and the step rolls back whole."""
+
+
 def isolate_step(
-    rt: Runtime, step: Step, result: StepResult, checkpoint: str, tree: str
+    rt: Runtime, step: Step, result: StepResult, checkpoint: str, tree: str, *, guard: Guard
 ) -> Isolated:
-    """Search the files of ``step``'s change (``checkpoint`` → ``tree``) that fail its gates."""
+    """Search the files of ``step``'s change (``checkpoint`` → ``tree``) that fail its gates.
+
+    ``guard`` runs after every probe, as after the step's own gates: a gate that commits,
+    switches branches or marks files during a probe would otherwise leave HEAD, the branch
+    the checkpoint is committed on, or the index as it made them.
+    """
     failed = result.failed_gate
     if failed is not None and failed.kind == "approve":
         why = "a refused approval is no file's fault: nothing to search"
         return Isolated(replace(result, message=f"{result.message}; {why}"), None)
-    search = _Probing(rt, step, result, checkpoint, tree)
+    search = _Probing(rt, step, result, checkpoint, tree, guard=guard)
     try:
         found = search.run()
+    except _Unsafe as e:
+        return search.abandon(str(e))
     except BaseException:
         with critical_section():  # the whole change back, for the rollback's patch
-            rt.repo.switch_tree(tree)
+            rt.repo.switch_tree(tree, search.changes, now=search.index_tree)
         raise
     finally:
         shutil.rmtree(search.pycache, ignore_errors=True)
@@ -119,9 +135,16 @@ class _Probing:
     """One search: the changed paths, their units, and the probes' records."""
 
     def __init__(
-        self, rt: Runtime, step: Step, result: StepResult, checkpoint: str, tree: str
+        self,
+        rt: Runtime,
+        step: Step,
+        result: StepResult,
+        checkpoint: str,
+        tree: str,
+        *,
+        guard: Guard,
     ) -> None:
-        self.rt, self.step, self.result = rt, step, result
+        self.rt, self.step, self.result, self.guard = rt, step, result, guard
         self.checkpoint, self.tree = checkpoint, tree
         self.changes = rt.repo.path_changes(checkpoint, tree)
         self.units = units_of(list(self.changes), by_folder=step.isolate.by_folder)
@@ -187,7 +210,7 @@ class _Probing:
             rt.journal.write(
                 "probe-started", step=step.key, number=number, files=len(paths), tree=subset
             )
-            rt.repo.switch_tree(subset, now=self.index_tree)
+            rt.repo.switch_tree(subset, self.changes, now=self.index_tree)
             self.index_tree = subset
         ctx = rt.gate_context(f"{step.key}-probe-{number}", phase=step.phase_id, step=step.id)
         if not ctx.env.get("PYTHONDONTWRITEBYTECODE"):  # else no .pyc is written meanwhile
@@ -199,6 +222,8 @@ class _Probing:
             gates.append(rt.ws.gates.run(rt, step, gate, ctx))
             if not gates[-1].passed:
                 break
+        if moved := self.guard(f"a gate in probe {number}"):
+            raise _Unsafe(moved)
         passed = all(g.passed for g in gates)
         failed = "" if passed else gates[-1].name
         rt.journal.write("probe-done", step=step.key, number=number, passed=passed)
@@ -218,6 +243,21 @@ class _Probing:
         last = _last_line(failed.output_tail if failed else "")
         return f"gate {name} fails with its change{together}{last}"
 
+    def abandon(self, why: str) -> Isolated:
+        """The search stopped by a probe's gate: the whole change back, for the rollback."""
+        with critical_section():
+            self.rt.repo.switch_tree(self.tree, self.changes, now=self.index_tree)
+            self.rt.journal.write("isolate-done", step=self.step.key, outcome="abandoned")
+        self.whole.unlink(missing_ok=True)
+        learned = f"{why}; the culprit search stopped there; rolled back whole"
+        iso = Isolation(
+            outcome="abandoned", max_gate_runs=self.bound, probes=tuple(self.records),
+            learned=learned, seconds=time.monotonic() - self.started,
+        )  # fmt: skip
+        message = f"{self.result.message}; {learned}"
+        whole = replace(self.result, message=message, isolation=iso)
+        return Isolated(replace(whole, seconds=whole.seconds + iso.seconds), None)
+
     def conclude(self, found: Search[str]) -> Isolated:
         rt = self.rt
         culprits = tuple(tuple(sorted(self._paths(group))) for group in found.culprits)
@@ -232,7 +272,7 @@ class _Probing:
         if found.outcome is not SearchOutcome.ISOLATED:
             with critical_section():
                 # the rollback saves and takes back the whole change
-                rt.repo.switch_tree(self.tree, now=self.index_tree)
+                rt.repo.switch_tree(self.tree, self.changes, now=self.index_tree)
                 rt.journal.write("isolate-done", step=self.step.key, outcome=iso.outcome)
             self.whole.unlink(missing_ok=True)
             learned = _learned(found, culprits, self.bound)
@@ -245,7 +285,7 @@ class _Probing:
         patch = rt.ws.state.rollbacks / f"{rt.run_id}-{label}.patch"
         with critical_section():
             rt.repo.tree_patch(kept_tree, self.tree, patch)
-            rt.repo.switch_tree(kept_tree, now=self.index_tree)
+            rt.repo.switch_tree(kept_tree, self.changes, now=self.index_tree)
             rt.journal.write("isolate-done", step=self.step.key, outcome=iso.outcome)
         self.whole.unlink(missing_ok=True)
         kept = self._paths(found.kept)
