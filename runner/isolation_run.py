@@ -32,7 +32,7 @@ from runner.codemods import FollowUp
 from runner.context import Runtime
 from runner.culprit import Search, SearchOutcome, search_culprits
 from runner.history import T_HELD_BACK, T_RESULT, DoneStep
-from runner.isolated import Isolation, ProbeRecord
+from runner.isolated import HELD_BACK, Isolation, ProbeRecord
 from runner.journal import file_label
 from runner.model import ApproveGate, Gate, Step
 from runner.pathquote import quote_path
@@ -297,7 +297,7 @@ class _Probing:
         iso = replace(iso, seconds=time.monotonic() - self.started)
         failed = self.result.failed_gate
         followups = tuple(
-            FollowUp(p, 1, f"held back: {self._why(group)}") for group in culprits for p in group
+            FollowUp(p, 1, f"{HELD_BACK}{self._why(group)}") for group in culprits for p in group
         )
         _, diffstat = rt.repo.tree_stat(self.checkpoint, kept_tree)
         partial = replace(

@@ -3,6 +3,7 @@ change's paths and nothing else, and a probe's gate is held to what any gate is.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -19,13 +20,13 @@ print('bad:', bad or 'none'); sys.exit(1 if bad else 0)
 ACTION = "printf 'A\\n' > a.txt; printf 'BAD\\n' > b.txt; printf 'C\\n' > c.txt"
 
 
-def _setup(tmp_path: Path, gate: str) -> tuple[Path, Path]:
+def _setup(tmp_path: Path, gate: str, action: str = ACTION) -> tuple[Path, Path]:
     files = {"a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n", "u.txt": "user\n"}
     repo = make_repo(tmp_path / "repo", {**files, "check.py": CHECK})
     plan = tmp_path / "phases.yaml"
     plan.write_text(
         "version: 1\nname: iso\nphases:\n  - id: p\n    steps:\n      - id: s\n"
-        f"        run: {ACTION!r}\n        gate: [{{run: {gate!r}}}]\n"
+        f"        run: {action!r}\n        gate: [{{run: {gate!r}}}]\n"
         "        on-failure: isolate\n"
     )
     return repo, plan
@@ -71,3 +72,16 @@ def test_a_probe_gate_that_moves_git_setup_stops_the_search(
     assert git("rev-parse", "HEAD", cwd=repo) == start
     assert git("status", "--porcelain", cwd=repo) == ""
     assert [line for line in git("ls-files", "-v", cwd=repo).splitlines() if line[0] != "H"] == []
+
+
+def test_the_follow_up_of_a_held_back_new_file_stays_open(tmp_path: Path) -> None:
+    # The held-back file is one the change adds: absent at the partial checkpoint, which
+    # is not its follow-up done (the change is only in the held-back patch).
+    action = "printf 'A\\n' > a.txt; printf 'BAD\\n' > new.txt"
+    repo, plan = _setup(tmp_path, "python check.py", action)
+    done = run_cli("run", str(plan), cwd=repo)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 manual follow-up(s) open" in done.stdout
+    assert not (repo / "new.txt").exists()
+    status = run_cli("status", str(plan), "--json", cwd=repo)
+    assert json.loads(status.stdout)["followups"]["open"] == 1
