@@ -123,8 +123,10 @@ def isolate_step(
     except _Unsafe as e:
         return search.abandon(str(e))
     except BaseException:
-        with critical_section():  # the whole change back, for the rollback's patch
-            rt.repo.switch_tree(tree, search.changes, now=search.index_tree)
+        # The whole change back, for the rollback's patch: every changed path as the step
+        # left it (a merge would keep what the probe's gate wrote over the step's files).
+        with critical_section():
+            rt.repo.switch_tree(tree, search.changes)
         raise
     finally:
         shutil.rmtree(search.pycache, ignore_errors=True)

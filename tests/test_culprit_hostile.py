@@ -4,11 +4,14 @@ change's paths and nothing else, and a probe's gate is held to what any gate is.
 from __future__ import annotations
 
 import json
+import re
+import signal
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import git, make_repo, run_cli
+from tests.conftest import git, make_repo, run_cli, start_cli, wait_for
 
 #: Fails when any ``*.txt`` holds ``BAD``; the last line names the files.
 CHECK = """\
@@ -85,3 +88,31 @@ def test_the_follow_up_of_a_held_back_new_file_stays_open(tmp_path: Path) -> Non
     assert not (repo / "new.txt").exists()
     status = run_cli("status", str(plan), "--json", cwd=repo)
     assert json.loads(status.stdout)["followups"]["open"] == 1
+
+
+def test_ctrl_c_in_a_probe_whose_gate_wrote_a_changed_file_saves_the_steps_change(
+    tmp_path: Path,
+) -> None:
+    # The gate of the first subset probe overwrites a.txt (a path of the change), then hangs:
+    # the patch the interrupted step names holds the step's a.txt, not the gate's.
+    hang = (
+        "import pathlib, sys, time\n"
+        "if 'BAD' not in pathlib.Path('b.txt').read_text() and 'A' in open('a.txt').read():\n"
+        "    pathlib.Path('a.txt').write_text('gate junk\\n')\n"
+        f"    pathlib.Path({str(tmp_path / 'hung')!r}).touch()\n"
+        "    time.sleep(60)\n"
+    )
+    (tmp_path / "hang.py").write_text(hang)
+    repo, plan = _setup(tmp_path, f"python {tmp_path / 'hang.py'} && python check.py")
+    proc = start_cli("run", str(plan), cwd=repo)
+    wait_for(tmp_path / "hung")
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, out + err
+    named = re.search(r"saved as (\S+-interrupted\.patch)", " ".join(out.split()))
+    assert named is not None, out
+    saved = Path(named[1]).read_text()
+    assert "+A" in saved and "+BAD" in saved and "+C" in saved
+    assert "junk" not in saved
+    assert git("status", "--porcelain", cwd=repo) == ""
