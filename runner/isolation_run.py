@@ -248,7 +248,7 @@ class _Probing:
     def abandon(self, why: str) -> Isolated:
         """The search stopped by a probe's gate: the whole change back, for the rollback."""
         with critical_section():
-            self.rt.repo.switch_tree(self.tree, self.changes, now=self.index_tree)
+            self.rt.repo.switch_tree(self.tree, self.changes)
             self.rt.journal.write("isolate-done", step=self.step.key, outcome="abandoned")
         self.whole.unlink(missing_ok=True)
         learned = f"{why}; the culprit search stopped there; rolled back whole"
@@ -273,8 +273,8 @@ class _Probing:
         )
         if found.outcome is not SearchOutcome.ISOLATED:
             with critical_section():
-                # the rollback saves and takes back the whole change
-                rt.repo.switch_tree(self.tree, self.changes, now=self.index_tree)
+                # the rollback saves and takes back the whole change, as the step left it
+                rt.repo.switch_tree(self.tree, self.changes)
                 rt.journal.write("isolate-done", step=self.step.key, outcome=iso.outcome)
             self.whole.unlink(missing_ok=True)
             learned = _learned(found, culprits, self.bound)

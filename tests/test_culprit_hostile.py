@@ -116,3 +116,19 @@ def test_ctrl_c_in_a_probe_whose_gate_wrote_a_changed_file_saves_the_steps_chang
     assert "+A" in saved and "+BAD" in saved and "+C" in saved
     assert "junk" not in saved
     assert git("status", "--porcelain", cwd=repo) == ""
+
+
+def test_a_search_that_keeps_nothing_saves_the_steps_change_not_the_gates(
+    tmp_path: Path,
+) -> None:
+    # The gate overwrites a.txt, a path of the change; the bound stops the search after a
+    # probe that held a.txt's change: the rollback's patch is the step's, whole.
+    repo, plan = _setup(tmp_path, "printf 'junk\\n' > a.txt; python check.py")
+    plan.write_text(plan.read_text() + "        isolate: {max-gate-runs: 2}\n")
+    done = run_cli("run", str(plan), cwd=repo)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "stopped at its bound of 2 gate runs" in " ".join(done.stdout.split())
+    patches = list((repo / ".git/runner/rollbacks").glob("*.patch"))
+    saved = "".join(p.read_text() for p in patches if "leftovers" not in p.name)
+    assert "+A" in saved and "+BAD" in saved and "+C" in saved
+    assert "junk" not in saved
