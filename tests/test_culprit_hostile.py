@@ -132,3 +132,19 @@ def test_a_search_that_keeps_nothing_saves_the_steps_change_not_the_gates(
     saved = "".join(p.read_text() for p in patches if "leftovers" not in p.name)
     assert "+A" in saved and "+BAD" in saved and "+C" in saved
     assert "junk" not in saved
+
+
+def test_held_back_names_with_unicode_line_breaks_read_back_whole(tmp_path: Path) -> None:
+    # U+2028 and U+0085 are no line break to git, but are to str.splitlines: the trailers
+    # and the follow-ups read back from the commit must keep such names whole.
+    names = ["p\u0085q.txt", "x\u2028y.txt"]
+    repo, plan = _setup(tmp_path, "python check.py", "python mk.py")
+    script = "".join(f"open({n!r}, 'w').write('BAD')\n" for n in names)
+    (repo / "mk.py").write_text("open('a.txt', 'w').write('A')\n" + script)
+    git("add", "mk.py", cwd=repo)
+    git("commit", "-qm", "mk", cwd=repo)
+    done = run_cli("run", str(plan), cwd=repo)
+    assert done.returncode == 1, done.stdout + done.stderr
+    status = json.loads(run_cli("status", str(plan), "--json", cwd=repo).stdout)
+    assert status["steps"][0]["held_back"] == names
+    assert [f["path"] for f in status["followups"]["items"]] == names
