@@ -33,6 +33,7 @@ from runner.context import Runtime
 from runner.culprit import Search, SearchOutcome, search_culprits
 from runner.history import T_HELD_BACK, T_RESULT, DoneStep
 from runner.isolated import HELD_BACK, Isolation, ProbeRecord
+from runner.isolation_untracked import UntrackedKept
 from runner.journal import file_label
 from runner.model import ApproveGate, Gate, Step
 from runner.pathquote import quote_path
@@ -120,17 +121,20 @@ def isolate_step(
     search = _Probing(rt, step, result, checkpoint, tree, guard=guard)
     try:
         found = search.run()
+        done = search.conclude(found)
     except _Unsafe as e:
-        return search.abandon(str(e))
+        done = search.abandon(str(e))
     except BaseException:
         # The whole change back, for the rollback's patch: every changed path as the step
         # left it (a merge would keep what the probe's gate wrote over the step's files).
         with critical_section():
-            rt.repo.switch_tree(tree, search.changes)
+            search.switch(tree)
+        search.untracked.drop()
         raise
     finally:
         shutil.rmtree(search.pycache, ignore_errors=True)
-    return search.conclude(found)
+    search.untracked.drop()
+    return done
 
 
 class _Probing:
@@ -155,6 +159,8 @@ class _Probing:
         self.trees: dict[frozenset[str], tuple[str, tuple[GateResult, ...]]] = {}
         label = file_label(f"{step.key}-whole")
         self.whole = rt.ws.state.rollbacks / f"{rt.run_id}-{label}.patch"
+        aside = rt.ws.state.rollbacks / f"{rt.run_id}-{file_label(f'{step.key}-untracked')}"
+        self.untracked = UntrackedKept.capture(rt.repo.root, self.changes, aside)
         failed = result.failed_gate
         self.first = failed.name if failed else ""
         self.started = time.monotonic()
@@ -178,7 +184,17 @@ class _Probing:
             f"{self.step.key}: gate {self.first} failed; searching which of its "
             f"{len(self.changes)} changed file(s) make it fail (at most {self.bound} gate runs)"
         )
+        if self.untracked.paths:
+            rt.observer.notice(
+                f"{self.step.key}: {len(self.untracked.paths)} file(s) the step un-tracked stay "
+                f"on disk as it left them (a copy meanwhile: {self.untracked.folder})"
+            )
         return search_culprits(list(self.units), self._probe, max_runs=self.bound)
+
+    def switch(self, tree: str, *, now: str | None = None) -> None:
+        """The change's paths as in ``tree``; the files the step un-tracked as it left them."""
+        self.rt.repo.switch_tree(tree, self.changes, now=now)
+        self.untracked.put_back()
 
     def _forget_bytecode(self, paths: Sequence[str]) -> None:
         """Drop the cached bytecode of the files this probe switched.
@@ -212,7 +228,7 @@ class _Probing:
             rt.journal.write(
                 "probe-started", step=step.key, number=number, files=len(paths), tree=subset
             )
-            rt.repo.switch_tree(subset, self.changes, now=self.index_tree)
+            self.switch(subset, now=self.index_tree)
             self.index_tree = subset
         ctx = rt.gate_context(f"{step.key}-probe-{number}", phase=step.phase_id, step=step.id)
         if not ctx.env.get("PYTHONDONTWRITEBYTECODE"):  # else no .pyc is written meanwhile
@@ -248,7 +264,7 @@ class _Probing:
     def abandon(self, why: str) -> Isolated:
         """The search stopped by a probe's gate: the whole change back, for the rollback."""
         with critical_section():
-            self.rt.repo.switch_tree(self.tree, self.changes)
+            self.switch(self.tree)
             self.rt.journal.write("isolate-done", step=self.step.key, outcome="abandoned")
         self.whole.unlink(missing_ok=True)
         learned = f"{why}; the culprit search stopped there; rolled back whole"
@@ -274,7 +290,7 @@ class _Probing:
         if found.outcome is not SearchOutcome.ISOLATED:
             with critical_section():
                 # the rollback saves and takes back the whole change, as the step left it
-                rt.repo.switch_tree(self.tree, self.changes)
+                self.switch(self.tree)
                 rt.journal.write("isolate-done", step=self.step.key, outcome=iso.outcome)
             self.whole.unlink(missing_ok=True)
             learned = _learned(found, culprits, self.bound)
@@ -287,7 +303,7 @@ class _Probing:
         patch = rt.ws.state.rollbacks / f"{rt.run_id}-{label}.patch"
         with critical_section():
             rt.repo.tree_patch(kept_tree, self.tree, patch)
-            rt.repo.switch_tree(kept_tree, self.changes, now=self.index_tree)
+            self.switch(kept_tree, now=self.index_tree)
             rt.journal.write("isolate-done", step=self.step.key, outcome=iso.outcome)
         self.whole.unlink(missing_ok=True)
         kept = self._paths(found.kept)

@@ -148,3 +148,23 @@ def test_held_back_names_with_unicode_line_breaks_read_back_whole(tmp_path: Path
     status = json.loads(run_cli("status", str(plan), "--json", cwd=repo).stdout)
     assert status["steps"][0]["held_back"] == names
     assert [f["path"] for f in status["followups"]["items"]] == names
+
+
+def test_a_file_the_step_untracks_stays_on_disk_as_the_step_left_it(tmp_path: Path) -> None:
+    # The step stops tracking .env and keeps it (git rm --cached, a .gitignore line): the
+    # probes switch trees with and without it, which deleted it from disk for good.
+    action = (
+        "git rm -q --cached .env && echo .env >> .gitignore && echo 'KEY=mine' > .env && "
+        "printf 'BAD\\n' > b.txt"
+    )
+    repo, plan = _setup(tmp_path, "python check.py", action)
+    (repo / ".env").write_text("KEY=old\n")
+    git("add", ".env", cwd=repo)
+    git("commit", "-qm", "env", cwd=repo)
+    done = run_cli("run", str(plan), cwd=repo)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "held back 1 file(s)" in done.stdout and "(b.txt)" in done.stdout
+    assert (repo / ".env").read_text() == "KEY=mine\n"
+    assert git("status", "--porcelain", "--ignored", cwd=repo) == "!! .env"
+    assert git("ls-files", ".env", cwd=repo) == ""
+    assert not list((repo / ".git/runner/rollbacks").glob("*untracked*"))
