@@ -101,8 +101,9 @@ def retry_reason(
 Guard = Callable[[str], "str | None"]
 
 
-class _Unsafe(Exception):
-    """A probe's gate moved what no gate may: the search stops and the step rolls back whole."""
+class _Stopped(Exception):
+    """A probe's gate moved what no gate may, or could not judge (a command not found, no
+    test collected: no verdict to blame a file by): the search stops, the step rolls back."""
 
 
 def isolate_step(
@@ -122,7 +123,7 @@ def isolate_step(
     try:
         found = search.run()
         done = search.conclude(found)
-    except _Unsafe as e:
+    except _Stopped as e:
         done = search.abandon(str(e))
     except BaseException:
         # The whole change back, for the rollback's patch: every changed path as the step
@@ -241,7 +242,12 @@ class _Probing:
             if not gates[-1].passed:
                 break
         if moved := self.guard(f"a gate in probe {number}"):
-            raise _Unsafe(moved)
+            raise _Stopped(moved)
+        if gates and gates[-1].inconclusive and not gates[-1].report_only:
+            raise _Stopped(
+                f"gate {gates[-1].name} could not judge probe {number} ({len(paths)} file(s) of "
+                f"the change): {gates[-1].summary}; no verdict to blame a file by"
+            )
         passed = all(g.passed for g in gates)
         failed = "" if passed else gates[-1].name
         rt.journal.write("probe-done", step=step.key, number=number, passed=passed)

@@ -168,3 +168,21 @@ def test_a_file_the_step_untracks_stays_on_disk_as_the_step_left_it(tmp_path: Pa
     assert git("status", "--porcelain", "--ignored", cwd=repo) == "!! .env"
     assert git("ls-files", ".env", cwd=repo) == ""
     assert not list((repo / ".git/runner/rollbacks").glob("*untracked*"))
+
+
+def test_a_gate_that_cannot_judge_a_probe_blames_no_file(tmp_path: Path) -> None:
+    # The gate's script comes with the step: on the checkpoint it is not found (exit 127,
+    # inconclusive), which is no failure to search by, nor "the gates fail without the change".
+    action = (
+        "printf '#!/bin/sh\\nexec python check.py\\n' > tool.sh && chmod +x tool.sh && "
+        "printf 'BAD\\n' > b.txt"
+    )
+    repo, plan = _setup(tmp_path, "./tool.sh", action)
+    start = git("rev-parse", "HEAD", cwd=repo)
+    done = run_cli("run", str(plan), cwd=repo)
+    assert done.returncode == 1, done.stdout + done.stderr
+    out = " ".join(done.stdout.split())
+    assert "could not judge probe 1" in out and "command not found" in out
+    assert "fail without any of the step's changes" not in out
+    assert git("rev-parse", "HEAD", cwd=repo) == start
+    assert git("status", "--porcelain", cwd=repo) == ""
