@@ -361,8 +361,14 @@ class _Run:
             committed = self._commit(step, result, checkpoint, tree, failed=True)
             return replace(committed, status=StepStatus.FAILED)
         if on_failure is OnFailure.ISOLATE and result.failed_gate is not None:
+            setup = GitSetup.capture(rt.repo)  # as the step's gates left it: unmoved
+
+            def guard(who: str) -> str | None:  # after each probe, as after any gate
+                found = [self._moved(setup, who), self.owned.check_flags(rt.repo, who)]
+                return "; ".join(m for m in found if m) or None
+
             try:  # keep what passes, hold back the files that fail (runner.isolation_run)
-                isolated = isolate_step(rt, step, result, checkpoint, tree)
+                isolated = isolate_step(rt, step, result, checkpoint, tree, guard=guard)
             except (KeyboardInterrupt, Interrupted):
                 self._interrupted(step, checkpoint)
                 raise

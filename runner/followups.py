@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runner.codemods import FollowUp
+from runner.isolated import HELD_BACK
 
 __all__ = ["LiveFollowUp", "counts", "recheck"]
 
@@ -102,6 +103,8 @@ class _File:
 
     def site(self, followup: FollowUp) -> int | None:
         """The line of the follow-up's site now, or ``None`` when it is gone."""
+        if followup.reason.startswith(HELD_BACK):  # open while the step holds it back
+            return followup.line
         if self.text is None:
             return None  # the file is gone (or unreadable): nothing left to fix there
         lines = self._lines(followup.reason)

@@ -199,7 +199,7 @@ class RefOps(GitCalls):
 def _parse_record(raw: str) -> CommitRecord:
     sha, subject, body, trailers = raw.lstrip("\n").split(_FIELD_SEP, 3)
     pairs = []
-    for line in trailers.splitlines():
+    for line in trailers.split("\n"):  # git's lines: a name may hold U+2028 or U+0085
         key, sep, value = line.partition(": ")
         if sep:
             pairs.append((key.strip(), value.strip()))

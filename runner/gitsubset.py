@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,13 +71,15 @@ class SubsetOps(GitCalls):
             Path(index).unlink(missing_ok=True)
             info.unlink(missing_ok=True)
 
-    def switch_tree(self, tree: str, *, now: str | None = None) -> None:
-        """Index and working tree as ``tree`` (tracked paths only); the branch stays.
+    def switch_tree(self, tree: str, paths: Collection[str], *, now: str | None = None) -> None:
+        """Index and working tree as ``tree`` at ``paths`` (the change's); the branch stays.
 
         ``now``: the tree the index holds. Then only the paths that differ between the two
         are written (a two-way merge: ~20 ms on 10,000 files, where a reset re-reads every
-        file, ~0.5 s); should a gate have left one of those paths changed, which the merge
-        refuses to overwrite, the reset runs instead.
+        file, ~0.5 s). Should a gate have left one of those paths changed, which the merge
+        refuses to overwrite, ``paths`` alone are restored from ``tree``: never the whole
+        tree, whose reset would also write over the user's files that the index marks
+        assume-unchanged (git's reset compares their bytes regardless of the mark).
         """
         if now is not None:
             try:
@@ -86,7 +88,32 @@ class SubsetOps(GitCalls):
                 pass
             else:
                 return
-        self._git("read-tree", "--reset", "-u", tree)
+        self._restore_paths(tree, paths)
+
+    def _restore_paths(self, tree: str, paths: Collection[str]) -> None:
+        """``paths`` in the index and the working tree as in ``tree`` (absent there: removed).
+
+        Only paths the index or ``tree`` knows are named: git refuses a pathspec that matches
+        nothing, and a path known to neither has nothing to restore.
+        """
+        known = set(self._git("ls-files", "-z").split("\0"))
+        known |= set(self._git("ls-tree", "-r", "-z", "--name-only", tree).split("\0"))
+        named = sorted(p for p in paths if p in known)
+        if not named:
+            return
+        fd, name = tempfile.mkstemp(prefix="runner-restore-", dir=self.git_dir)
+        os.close(fd)
+        listing = Path(name)
+        try:
+            data = b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in named)
+            listing.write_bytes(data)
+            self._git(
+                "restore", "-q", f"--source={tree}", "--staged", "--worktree",
+                f"--pathspec-from-file={listing}", "--pathspec-file-nul",
+                env={"GIT_LITERAL_PATHSPECS": "1"},
+            )  # fmt: skip
+        finally:
+            listing.unlink(missing_ok=True)
 
     def tree_patch(self, base: str, tree: str, dest: Path) -> int:
         """The change from tree ``base`` to tree ``tree`` as a patch at ``dest``; file count."""

@@ -142,7 +142,7 @@ def followups_block(followups: Iterable[FollowUp]) -> str:
 def _parse_followups(body: str) -> tuple[FollowUp, ...]:
     found: list[FollowUp] = []
     inside = False
-    for line in body.splitlines():
+    for line in body.split("\n"):  # git's lines (splitlines also splits at U+2028)
         if line == _FOLLOWUPS_HEADER:
             inside = True
             continue

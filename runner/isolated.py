@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Isolation", "ProbeRecord"]
+__all__ = ["HELD_BACK", "Isolation", "ProbeRecord"]
+
+#: How a held-back file's follow-up reason starts. Its site is the change held back, not a
+#: line in the tree: it stays open while the step's live checkpoint holds it back, even for a
+#: file the change adds or deletes (absent at the checkpoint, which would read as "done").
+HELD_BACK = "held back: "
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import glob
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
@@ -32,7 +32,8 @@ from runner.codemods import FollowUp
 from runner.context import Runtime
 from runner.culprit import Search, SearchOutcome, search_culprits
 from runner.history import T_HELD_BACK, T_RESULT, DoneStep
-from runner.isolated import Isolation, ProbeRecord
+from runner.isolated import HELD_BACK, Isolation, ProbeRecord
+from runner.isolation_untracked import UntrackedKept
 from runner.journal import file_label
 from runner.model import ApproveGate, Gate, Step
 from runner.pathquote import quote_path
@@ -95,33 +96,62 @@ def retry_reason(
     )
 
 
+#: After each probe's gates: what they moved of git's setup, the state folder or the index
+#: entries the user marked (each put back), as the engine checks after any gate; ``None``: none.
+Guard = Callable[[str], "str | None"]
+
+
+class _Stopped(Exception):
+    """A probe's gate moved what no gate may, or could not judge (a command not found, no
+    test collected: no verdict to blame a file by): the search stops, the step rolls back."""
+
+
 def isolate_step(
-    rt: Runtime, step: Step, result: StepResult, checkpoint: str, tree: str
+    rt: Runtime, step: Step, result: StepResult, checkpoint: str, tree: str, *, guard: Guard
 ) -> Isolated:
-    """Search the files of ``step``'s change (``checkpoint`` → ``tree``) that fail its gates."""
+    """Search the files of ``step``'s change (``checkpoint`` → ``tree``) that fail its gates.
+
+    ``guard`` runs after every probe, as after the step's own gates: a gate that commits,
+    switches branches or marks files during a probe would otherwise leave HEAD, the branch
+    the checkpoint is committed on, or the index as it made them.
+    """
     failed = result.failed_gate
     if failed is not None and failed.kind == "approve":
         why = "a refused approval is no file's fault: nothing to search"
         return Isolated(replace(result, message=f"{result.message}; {why}"), None)
-    search = _Probing(rt, step, result, checkpoint, tree)
+    search = _Probing(rt, step, result, checkpoint, tree, guard=guard)
     try:
         found = search.run()
+        done = search.conclude(found)
+    except _Stopped as e:
+        done = search.abandon(str(e))
     except BaseException:
-        with critical_section():  # the whole change back, for the rollback's patch
-            rt.repo.switch_tree(tree)
+        # The whole change back, for the rollback's patch: every changed path as the step
+        # left it (a merge would keep what the probe's gate wrote over the step's files).
+        with critical_section():
+            search.switch(tree)
+        search.untracked.drop()
         raise
     finally:
         shutil.rmtree(search.pycache, ignore_errors=True)
-    return search.conclude(found)
+    search.untracked.drop()
+    return done
 
 
 class _Probing:
     """One search: the changed paths, their units, and the probes' records."""
 
     def __init__(
-        self, rt: Runtime, step: Step, result: StepResult, checkpoint: str, tree: str
+        self,
+        rt: Runtime,
+        step: Step,
+        result: StepResult,
+        checkpoint: str,
+        tree: str,
+        *,
+        guard: Guard,
     ) -> None:
-        self.rt, self.step, self.result = rt, step, result
+        self.rt, self.step, self.result, self.guard = rt, step, result, guard
         self.checkpoint, self.tree = checkpoint, tree
         self.changes = rt.repo.path_changes(checkpoint, tree)
         self.units = units_of(list(self.changes), by_folder=step.isolate.by_folder)
@@ -130,6 +160,8 @@ class _Probing:
         self.trees: dict[frozenset[str], tuple[str, tuple[GateResult, ...]]] = {}
         label = file_label(f"{step.key}-whole")
         self.whole = rt.ws.state.rollbacks / f"{rt.run_id}-{label}.patch"
+        aside = rt.ws.state.rollbacks / f"{rt.run_id}-{file_label(f'{step.key}-untracked')}"
+        self.untracked = UntrackedKept.capture(rt.repo.root, self.changes, aside)
         failed = result.failed_gate
         self.first = failed.name if failed else ""
         self.started = time.monotonic()
@@ -153,7 +185,17 @@ class _Probing:
             f"{self.step.key}: gate {self.first} failed; searching which of its "
             f"{len(self.changes)} changed file(s) make it fail (at most {self.bound} gate runs)"
         )
+        if self.untracked.paths:
+            rt.observer.notice(
+                f"{self.step.key}: {len(self.untracked.paths)} file(s) the step un-tracked stay "
+                f"on disk as it left them (a copy meanwhile: {self.untracked.folder})"
+            )
         return search_culprits(list(self.units), self._probe, max_runs=self.bound)
+
+    def switch(self, tree: str, *, now: str | None = None) -> None:
+        """The change's paths as in ``tree``; the files the step un-tracked as it left them."""
+        self.rt.repo.switch_tree(tree, self.changes, now=now)
+        self.untracked.put_back()
 
     def _forget_bytecode(self, paths: Sequence[str]) -> None:
         """Drop the cached bytecode of the files this probe switched.
@@ -187,7 +229,7 @@ class _Probing:
             rt.journal.write(
                 "probe-started", step=step.key, number=number, files=len(paths), tree=subset
             )
-            rt.repo.switch_tree(subset, now=self.index_tree)
+            self.switch(subset, now=self.index_tree)
             self.index_tree = subset
         ctx = rt.gate_context(f"{step.key}-probe-{number}", phase=step.phase_id, step=step.id)
         if not ctx.env.get("PYTHONDONTWRITEBYTECODE"):  # else no .pyc is written meanwhile
@@ -199,6 +241,13 @@ class _Probing:
             gates.append(rt.ws.gates.run(rt, step, gate, ctx))
             if not gates[-1].passed:
                 break
+        if moved := self.guard(f"a gate in probe {number}"):
+            raise _Stopped(moved)
+        if gates and gates[-1].inconclusive and not gates[-1].report_only:
+            raise _Stopped(
+                f"gate {gates[-1].name} could not judge probe {number} ({len(paths)} file(s) of "
+                f"the change): {gates[-1].summary}; no verdict to blame a file by"
+            )
         passed = all(g.passed for g in gates)
         failed = "" if passed else gates[-1].name
         rt.journal.write("probe-done", step=step.key, number=number, passed=passed)
@@ -218,6 +267,21 @@ class _Probing:
         last = _last_line(failed.output_tail if failed else "")
         return f"gate {name} fails with its change{together}{last}"
 
+    def abandon(self, why: str) -> Isolated:
+        """The search stopped by a probe's gate: the whole change back, for the rollback."""
+        with critical_section():
+            self.switch(self.tree)
+            self.rt.journal.write("isolate-done", step=self.step.key, outcome="abandoned")
+        self.whole.unlink(missing_ok=True)
+        learned = f"{why}; the culprit search stopped there; rolled back whole"
+        iso = Isolation(
+            outcome="abandoned", max_gate_runs=self.bound, probes=tuple(self.records),
+            learned=learned, seconds=time.monotonic() - self.started,
+        )  # fmt: skip
+        message = f"{self.result.message}; {learned}"
+        whole = replace(self.result, message=message, isolation=iso)
+        return Isolated(replace(whole, seconds=whole.seconds + iso.seconds), None)
+
     def conclude(self, found: Search[str]) -> Isolated:
         rt = self.rt
         culprits = tuple(tuple(sorted(self._paths(group))) for group in found.culprits)
@@ -231,8 +295,8 @@ class _Probing:
         )
         if found.outcome is not SearchOutcome.ISOLATED:
             with critical_section():
-                # the rollback saves and takes back the whole change
-                rt.repo.switch_tree(self.tree, now=self.index_tree)
+                # the rollback saves and takes back the whole change, as the step left it
+                self.switch(self.tree)
                 rt.journal.write("isolate-done", step=self.step.key, outcome=iso.outcome)
             self.whole.unlink(missing_ok=True)
             learned = _learned(found, culprits, self.bound)
@@ -245,7 +309,7 @@ class _Probing:
         patch = rt.ws.state.rollbacks / f"{rt.run_id}-{label}.patch"
         with critical_section():
             rt.repo.tree_patch(kept_tree, self.tree, patch)
-            rt.repo.switch_tree(kept_tree, now=self.index_tree)
+            self.switch(kept_tree, now=self.index_tree)
             rt.journal.write("isolate-done", step=self.step.key, outcome=iso.outcome)
         self.whole.unlink(missing_ok=True)
         kept = self._paths(found.kept)
@@ -257,7 +321,7 @@ class _Probing:
         iso = replace(iso, seconds=time.monotonic() - self.started)
         failed = self.result.failed_gate
         followups = tuple(
-            FollowUp(p, 1, f"held back: {self._why(group)}") for group in culprits for p in group
+            FollowUp(p, 1, f"{HELD_BACK}{self._why(group)}") for group in culprits for p in group
         )
         _, diffstat = rt.repo.tree_stat(self.checkpoint, kept_tree)
         partial = replace(

@@ -75,7 +75,7 @@ def tests_section(gates: Iterable[GateResult]) -> str:
 
 
 def _sections(body: str) -> Iterable[tuple[str, TestBaseline]]:
-    lines = body.splitlines()
+    lines = body.split("\n")  # git's lines (splitlines also splits at U+2028)
     for n, line in enumerate(lines):
         match = _HEADER.match(line)
         if match is None:
