@@ -31,6 +31,7 @@ from typing import Generic, TypeVar
 
 __all__ = [
     "DEFAULT_MAX_RUNS",
+    "BudgetSpent",
     "Probe",
     "Search",
     "SearchOutcome",
@@ -82,7 +83,7 @@ class Search(Generic[U]):
         return tuple(u for group in self.culprits for u in group)
 
 
-class _Exhausted(Exception):
+class BudgetSpent(Exception):
     """The bound on gate runs was reached."""
 
 
@@ -93,9 +94,15 @@ class _Contradiction(Exception):
 class _Searcher(Generic[U]):
     """The state of one search: the probe, its cache and the probes made."""
 
-    def __init__(self, probe: Callable[[tuple[U, ...]], bool], max_runs: int) -> None:
+    def __init__(
+        self,
+        probe: Callable[[tuple[U, ...]], bool],
+        max_runs: int,
+        spent: Callable[[], int] | None = None,
+    ) -> None:
         self._probe = probe
         self._max_runs = max_runs
+        self._spent = spent or (lambda: len(self.probes))
         self._cache: dict[frozenset[U], bool] = {}
         self.probes: list[Probe[U]] = []
 
@@ -103,8 +110,8 @@ class _Searcher(Generic[U]):
         key = frozenset(units)
         if key in self._cache:
             return self._cache[key]
-        if len(self.probes) >= self._max_runs:
-            raise _Exhausted
+        if self._spent() >= self._max_runs:
+            raise BudgetSpent
         passed = bool(self._probe(tuple(units)))
         self._cache[key] = passed
         self.probes.append(Probe(tuple(units), passed))
@@ -144,14 +151,17 @@ def search_culprits(
     probe: Callable[[tuple[U, ...]], bool],
     *,
     max_runs: int = DEFAULT_MAX_RUNS,
+    spent: Callable[[], int] | None = None,
 ) -> Search[U]:
     """Find the culprit sets among ``units``, whose whole is known to fail its gates.
 
     ``probe(subset)`` applies the subset on the starting point, runs the gates and says whether
-    they passed; it is called at most ``max_runs`` times. ``kept`` is non-empty only when the
-    search ends ``ISOLATED``, and then it is a subset a probe saw pass.
+    they passed; it is called while ``spent()`` (default: the probes made so far; a probe
+    running several gates counts each) is below ``max_runs``, and may raise
+    :class:`BudgetSpent` itself when the bound is reached inside it. ``kept`` is non-empty
+    only when the search ends ``ISOLATED``, and then it is a subset a probe saw pass.
     """
-    searcher: _Searcher[U] = _Searcher(probe, max_runs)
+    searcher: _Searcher[U] = _Searcher(probe, max_runs, spent)
     searcher.known_failing(units)
     culprits: list[tuple[U, ...]] = []
 
@@ -170,7 +180,7 @@ def search_culprits(
                 return ended(SearchOutcome.NOTHING_KEPT)
             if searcher.passes(rest):
                 return ended(SearchOutcome.ISOLATED, rest)
-    except _Exhausted:
+    except BudgetSpent:
         return ended(SearchOutcome.BUDGET)
     except _Contradiction:
         return ended(SearchOutcome.INCONSISTENT)

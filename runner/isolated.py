@@ -25,12 +25,16 @@ class ProbeRecord:
     passed: bool
     gate: str  # the gate that failed; "" when every gate passed
     seconds: float
+    runs: int = 0  # gate runs of the search so far, this probe's included
 
     def line(self, bound: int) -> str:
-        """``probe 5/30: 30 files, unit failed``: the line the run prints as it goes."""
+        """``probe 5/30: 30 files, unit failed``: the line the run prints as it goes; where
+        probes ran more than one gate each, ``probe 5 (12/30 gate runs): ...``."""
         verdict = "passed" if self.passed else f"{self.gate} failed"
         files = "1 file" if self.files == 1 else f"{self.files} files"
-        return f"probe {self.number}/{bound}: {files}, {verdict}"
+        if self.runs in (0, self.number):  # one gate run per probe so far
+            return f"probe {self.number}/{bound}: {files}, {verdict}"
+        return f"probe {self.number} ({self.runs}/{bound} gate runs): {files}, {verdict}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ from pathlib import PurePosixPath
 
 from runner.codemods import FollowUp
 from runner.context import Runtime
-from runner.culprit import Search, SearchOutcome, search_culprits
+from runner.culprit import BudgetSpent, Search, SearchOutcome, search_culprits
 from runner.history import T_HELD_BACK, T_RESULT, DoneStep
 from runner.isolated import HELD_BACK, Isolation, ProbeRecord
 from runner.isolation_untracked import UntrackedKept
@@ -157,6 +157,7 @@ class _Probing:
         self.units = units_of(list(self.changes), by_folder=step.isolate.by_folder)
         self.bound = step.isolate.max_gate_runs
         self.records: list[ProbeRecord] = []
+        self.gate_runs = 0  # what ``max-gate-runs`` bounds: each gate a probe runs counts
         self.trees: dict[frozenset[str], tuple[str, tuple[GateResult, ...]]] = {}
         label = file_label(f"{step.key}-whole")
         self.whole = rt.ws.state.rollbacks / f"{rt.run_id}-{label}.patch"
@@ -190,7 +191,9 @@ class _Probing:
                 f"{self.step.key}: {len(self.untracked.paths)} file(s) the step un-tracked stay "
                 f"on disk as it left them (a copy meanwhile: {self.untracked.folder})"
             )
-        return search_culprits(list(self.units), self._probe, max_runs=self.bound)
+        return search_culprits(
+            list(self.units), self._probe, max_runs=self.bound, spent=lambda: self.gate_runs
+        )
 
     def switch(self, tree: str, *, now: str | None = None) -> None:
         """The change's paths as in ``tree``; the files the step un-tracked as it left them."""
@@ -238,6 +241,9 @@ class _Probing:
         started = time.monotonic()
         gates: list[GateResult] = []
         for gate in self.gates:
+            if self.gate_runs >= self.bound:  # the bound reached inside a probe: no verdict
+                raise BudgetSpent
+            self.gate_runs += 1
             gates.append(rt.ws.gates.run(rt, step, gate, ctx))
             if not gates[-1].passed:
                 break
@@ -251,7 +257,8 @@ class _Probing:
         passed = all(g.passed for g in gates)
         failed = "" if passed else gates[-1].name
         rt.journal.write("probe-done", step=step.key, number=number, passed=passed)
-        record = ProbeRecord(number, len(paths), passed, failed, time.monotonic() - started)
+        seconds = time.monotonic() - started
+        record = ProbeRecord(number, len(paths), passed, failed, seconds, self.gate_runs)
         self.records.append(record)
         self.trees[frozenset(units)] = (subset, tuple(gates))
         rt.observer.notice(f"{step.key}: {record.line(self.bound)}")
@@ -299,7 +306,7 @@ class _Probing:
                 self.switch(self.tree)
                 rt.journal.write("isolate-done", step=self.step.key, outcome=iso.outcome)
             self.whole.unlink(missing_ok=True)
-            learned = _learned(found, culprits, self.bound)
+            learned = _learned(found, culprits, self.bound, self.gate_runs)
             iso = replace(iso, learned=learned, seconds=time.monotonic() - self.started)
             message = f"{self.result.message}; {learned}"
             whole = replace(self.result, message=message, isolation=iso)
@@ -315,7 +322,7 @@ class _Probing:
         kept = self._paths(found.kept)
         learned = (
             f"held back {len(held)} file(s) whose change fails gate {self.first} "
-            f"({_shown(held)}); kept {len(kept)}, after {len(self.records)} gate run(s)"
+            f"({_shown(held)}); kept {len(kept)}, after {self.gate_runs} gate run(s)"
         )
         iso = replace(iso, held_back=held, kept=len(kept), patch=str(patch), learned=learned)
         iso = replace(iso, seconds=time.monotonic() - self.started)
@@ -338,12 +345,13 @@ class _Probing:
         return Isolated(partial, kept_tree)
 
 
-def _learned(found: Search[str], culprits: tuple[tuple[str, ...], ...], bound: int) -> str:
+def _learned(
+    found: Search[str], culprits: tuple[tuple[str, ...], ...], bound: int, runs: int
+) -> str:
     """One sentence on what a search that kept nothing found out."""
     named = (
         "; culprit(s) found so far: " + "; ".join(_shown(g) for g in culprits) if culprits else ""
     )
-    runs = len(found.probes)
     if found.outcome is SearchOutcome.BUDGET:
         return (
             f"the culprit search stopped at its bound of {bound} gate runs{named} (raise "

@@ -161,6 +161,22 @@ def test_the_bound_rolls_back_whole_and_says_what_was_learned(tmp_path: Path) ->
     assert patch.read_text().count("+from pkg.new import Engine") == 8
 
 
+def test_the_bound_counts_every_gate_a_probe_runs(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, (1, 6), n=8)
+    runs = tmp_path / "runs"
+    step = STEP.replace(
+        "gate: [{run: python check.py}]",
+        f"gate: [{{run: echo a >> {runs} && python check.py}}, {{run: echo b >> {runs}}}]",
+    ).replace("on-failure: isolate", "on-failure: isolate\n        isolate: {max-gate-runs: 4}")
+    plan = _plan(tmp_path / "phases.yaml", step)
+    done = run_cli("run", str(plan), cwd=repo)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "stopped at its bound of 4 gate runs" in done.stdout
+    # The step's own run of the first gate, then at most 4 gate runs in all its probes.
+    assert len(runs.read_text().split()) - 1 <= 4
+    assert "probe 2 (3/4 gate runs)" in done.stdout or "probe 2/4" in done.stdout
+
+
 def test_ctrl_c_during_a_probe_puts_the_whole_change_in_the_rollback_patch(
     tmp_path: Path,
 ) -> None:
