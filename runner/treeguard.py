@@ -131,10 +131,11 @@ def discard_leftovers(rt: Runtime, step: Step, sha: str) -> str:
     done = discard_changes(rt.repo, sha, patch, ignored=ignored_paths(rt.ws.state))
     if nested.kept == () and rt.repo.untracked_repositories():  # a gate staged one: now loose
         nested += set_aside_repositories(rt.repo, rt.ws.state.rollbacks / f"{stem}.tar")
-    parts = [f"{step.key}: gates left {done.files} changed file(s)"]
     if done.files:
+        parts = [f"{step.key}: gates left {done.files} changed file(s)"]
         parts.append(f"saved as {patch} and removed")
-    else:
+    else:  # only copies, moves or nested repositories: no count of zero files
+        parts = [f"{step.key}: gates left changes in the tree"]
         patch.unlink(missing_ok=True)
     if done.copied:
         parts.append(f"files never committed were copied to {done.copies_in}/")

@@ -39,7 +39,7 @@ def test_a_gate_that_clones_a_repository_leaves_nothing_behind(
                 gate: [{{run: "git clone -q {upstream} fetched && echo r > report.txt"}}]
               - id: second
                 run: "echo b > b.txt"
-                gate: [{{run: "true"}}]
+                gate: [{{run: "git clone -q {upstream} again"}}]
         """,
     )
 
@@ -47,6 +47,7 @@ def test_a_gate_that_clones_a_repository_leaves_nothing_behind(
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert not (repo / "fetched").exists()
+    assert not (repo / "again").exists()
     assert git("status", "--porcelain", cwd=repo) == ""
     for entry in committed(repo):
         assert not entry.startswith("160000"), entry
@@ -54,6 +55,8 @@ def test_a_gate_that_clones_a_repository_leaves_nothing_behind(
     notice = " ".join(done.stdout.split())  # rich may wrap long lines
     assert "gates left 1 changed file(s)" in notice
     assert "nested repositories fetched saved as" in notice
+    assert "p/second: gates left changes in the tree" in notice  # a clone, no file: no count
+    assert "gates left 0" not in notice
     tarball = next((repo / ".git" / "runner" / "rollbacks").glob("*-first-leftovers.tar"))
     with tarfile.open(tarball) as tar:
         assert "fetched/lib.py" in tar.getnames()
