@@ -21,6 +21,7 @@ from runner.errors import RunnerError
 from runner.git import open_repository
 from runner.history import PlanHistory, read_history
 from runner.interruption import find_interruption
+from runner.isolated import held_back_patch
 from runner.journal import Lock, StateDir
 from runner.model import Plan, action_kind
 from runner.ownership.commits import branch_note
@@ -147,6 +148,13 @@ def plan_state(plan: Plan, repo_path: Path) -> dict[str, Any]:
                 "gates": list(done.gates) if done else [],
                 "followups": [str(f) for f in done.followups] if done else [],
                 "held_back": list(done.held_back) if done else [],
+                "held_back_patch": (
+                    str(patch)
+                    if done
+                    and done.held_back
+                    and (patch := held_back_patch(state.rollbacks, step.key))
+                    else None
+                ),
             }
         )
     pending = [s["step"] for s in steps if s["status"] == "pending"]
@@ -220,6 +228,8 @@ def show_status(
         )
         for path in step["held_back"]:
             console.print(f"  {escape(quote_path(path))}")
+        if step["held_back_patch"]:
+            console.print(f"  their change: git apply {escape(step['held_back_patch'])}")
     if state["protected_files"]:
         console.print("\nfiles taken back by a partial rollback (codemods leave them alone):")
         for path in state["protected_files"]:

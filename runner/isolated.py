@@ -6,9 +6,19 @@ can hold them without importing the engine's parts.
 
 from __future__ import annotations
 
+import glob
 from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["HELD_BACK", "Isolation", "ProbeRecord"]
+from runner.journal import file_label
+
+__all__ = [
+    "HELD_BACK",
+    "Isolation",
+    "ProbeRecord",
+    "held_back_patch",
+    "held_back_patch_name",
+]
 
 #: How a held-back file's follow-up reason starts. Its site is the change held back, not a
 #: line in the tree: it stays open while the step's live checkpoint holds it back, even for a
@@ -51,3 +61,15 @@ class Isolation:
     learned: str = ""  # one sentence: what the search found
     then: str = "stop"  # what the run does after a partial step: "stop" | "continue"
     seconds: float = 0.0  # the whole search: probes, trees switched, patches saved
+
+
+def held_back_patch_name(step_key: str) -> str:
+    """How a partial step's held-back patch is named, after the run id that saved it."""
+    return f"{file_label(f'{step_key}-held-back')}.patch"
+
+
+def held_back_patch(rollbacks: Path, step_key: str) -> Path | None:
+    """The newest held-back patch saved for ``step_key`` (run ids sort by time), if any:
+    ``runner status`` names it beside the held-back files."""
+    found = sorted(rollbacks.glob(f"*-{glob.escape(held_back_patch_name(step_key))}"))
+    return found[-1] if found else None

@@ -32,7 +32,7 @@ from runner.codemods import FollowUp
 from runner.context import Runtime
 from runner.culprit import BudgetSpent, Search, SearchOutcome, search_culprits
 from runner.history import T_HELD_BACK, T_RESULT, DoneStep
-from runner.isolated import HELD_BACK, Isolation, ProbeRecord
+from runner.isolated import HELD_BACK, Isolation, ProbeRecord, held_back_patch_name
 from runner.isolation_untracked import UntrackedKept
 from runner.journal import file_label
 from runner.model import ApproveGate, Gate, Step
@@ -312,8 +312,7 @@ class _Probing:
             whole = replace(self.result, message=message, isolation=iso)
             return Isolated(replace(whole, seconds=whole.seconds + iso.seconds), None)
         kept_tree, gates = self.trees[frozenset(found.kept)]
-        label = file_label(f"{self.step.key}-held-back")
-        patch = rt.ws.state.rollbacks / f"{rt.run_id}-{label}.patch"
+        patch = rt.ws.state.rollbacks / f"{rt.run_id}-{held_back_patch_name(self.step.key)}"
         with critical_section():
             rt.repo.tree_patch(kept_tree, self.tree, patch)
             self.switch(kept_tree, now=self.index_tree)

@@ -95,6 +95,9 @@ def test_a_move_import_holds_back_the_two_files_that_break_the_gate(tmp_path: Pa
     status = run_cli("status", str(plan), cwd=repo)
     assert "mods/m07.py" in status.stdout and "partial" in status.stdout
     assert "every step is done (1 partial, with files held back" in status.stdout
+    assert f"their change: git apply {patch}" in " ".join(status.stdout.split())
+    as_json = json.loads(run_cli("status", str(plan), "--json", cwd=repo).stdout)
+    assert as_json["steps"][0]["held_back_patch"] == str(patch)
     # The plan fixed: a step ahead of it fixes the two files; the partial step runs again.
     _plan(tmp_path / "phases.yaml", FIX + STEP)
     again = run_cli("run", str(plan), cwd=repo)
