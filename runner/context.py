@@ -15,6 +15,7 @@ from typing import Protocol
 
 from runner.gates import Approver, GateContext, baseline_key
 from runner.gates.baseline import TestBaseline
+from runner.gates.memory import GateMemory
 from runner.git import Repository
 from runner.journal import Journal, StateDir, file_label
 from runner.model import ForbidImportsGate, Gate, Plan, Step
@@ -99,6 +100,7 @@ class Runtime:
     with_hooks: bool = True
     baselines: dict[str, int] = field(default_factory=dict)
     test_baselines: dict[str, TestBaseline] = field(default_factory=dict)  # see teststart
+    gate_memory: GateMemory = field(default_factory=GateMemory)  # shared by the run's gates
     base_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
     @property
@@ -134,6 +136,7 @@ class Runtime:
             baseline=self.baseline,
             label=label,
             test_baselines=self.test_baselines,
+            memory=self.gate_memory,
         )
 
     def baseline(self, gate: ForbidImportsGate) -> int | None:

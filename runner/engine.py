@@ -21,7 +21,7 @@ from runner.context import Observer, Runtime, Workspace
 from runner.errors import ActionNotCarriedOut, GitError, Interrupted
 from runner.failedcommit import abandon_step
 from runner.gaterun import run_gates
-from runner.gates import Approver, lastpass
+from runner.gates import Approver
 from runner.gatetools import require_pytest
 from runner.history import (
     PlanHistory,
@@ -88,23 +88,15 @@ def execute_plan(
             with_hooks=options.with_hooks,
             base_env=dict(os.environ if ws.environ is None else ws.environ),
         )
-        return _Run(rt, selected, command=options.command, options=options).execute()
+        return _Run(rt, selected, options).execute()
 
 
 class _Run:
     """One execution of a plan; holds the little state that changes as steps pass."""
 
-    def __init__(
-        self,
-        rt: Runtime,
-        selected: frozenset[str],
-        *,
-        command: str = "",
-        options: RunOptions | None = None,
-    ) -> None:
+    def __init__(self, rt: Runtime, selected: frozenset[str], options: RunOptions) -> None:
         self.rt = rt
-        self.options = options or RunOptions()
-        self.command = command
+        self.options = options
         self.selected = selected
         self.results: list[StepResult] = []
         self.phase_gates: list[tuple[str, tuple[GateResult, ...]]] = []
@@ -130,7 +122,7 @@ class _Run:
             raise
         start_head = rt.repo.head()
         self.checkpoint = start_head  # the first step's checkpoint: nothing moves HEAD before it
-        lastpass.begin(str(rt.gate_context("run").log_dir), start_head)  # for affected gates
+        rt.gate_memory.start = start_head  # affected gates judge what changed since
         rt.ws.gates.begin(rt, start_head)
         rt.journal.write(
             "run-started",
@@ -140,7 +132,7 @@ class _Run:
             pid=os.getpid(),
             rehearsal=rt.ws.rehearsal,
             **binding(rt.repo),
-            command=self.command,
+            command=self.options.command,
         )
         stopped_at: str | None = None
         phase_rollback: RollbackRecord | None = None

@@ -1,7 +1,7 @@
 """``affected: true`` on a ``pytest`` gate: run only the tests the changes can reach.
 
 Which changes: everything that changed since the tree on which this gate last passed in this
-run (:mod:`runner.gates.lastpass`), so that a test left out passed under this very gate on a
+run (:mod:`runner.gates.memory`), so that a test left out passed under this very gate on a
 tree that is, for that test's imports, the same; on the gate's first run in a run, the
 step's own changes (a step without an action then runs everything). The changed paths go
 through the repository's import graph (:mod:`runner.importgraph`): a test file runs when it,
@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from runner.gates.common import GateContext
-from runner.gates.lastpass import GateKey, last_pass, remember, run_start
+from runner.gates.memory import GateKey, GateMemory
 from runner.gates.unseen import unseen_python
 from runner.importgraph import ImportGraph, build_graph, changed_between, module_names
 from runner.model import Gate
@@ -79,6 +79,7 @@ class Selection:
     changed: int = 0  # paths changed since then, Python or not
     since: str = ""  # the tree the gate last passed on, changes counted from there
     key: GateKey | None = None  # the gate, to remember where it passes
+    memory: GateMemory | None = None  # the run's, where it is remembered
     tree: str = ""  # the tree the gate judges
     origin: str = ""  # " since the run started": changes of earlier steps count too
     known: frozenset[str] = frozenset()  # Python files the graph saw; pytest runs the others
@@ -113,19 +114,20 @@ def select_tests(gate: Gate, args: Sequence[str], ctx: GateContext) -> Selection
     start = time.monotonic()
     if ctx.tree is None:
         return Selection(reason=_not_a_step(ctx.label))
-    key = (str(ctx.log_dir), gate.name, tuple(args))
+    key = (gate.name, tuple(args))
     try:
-        selection = _select(args, ctx, last_pass(key), ctx.tree)
+        selection = _select(args, ctx, ctx.memory.last_pass(key), ctx.tree)
     except Exception as e:  # noqa: BLE001 - choosing fewer tests is an optimisation: any failure
         # (git, a file read, a bug) costs time, never a verdict, so it runs them all and says why
         selection = Selection(reason=f"the import graph failed: {e.__class__.__name__}: {e}")
-    return replace(selection, key=key, tree=ctx.tree, seconds=time.monotonic() - start)
+    seconds = time.monotonic() - start
+    return replace(selection, key=key, memory=ctx.memory, tree=ctx.tree, seconds=seconds)
 
 
 def _select(args: Sequence[str], ctx: GateContext, base: str | None, tree: str) -> Selection:
     origin = ""
     if base is None:  # its first run: what earlier steps without this gate changed counts too
-        start = run_start(str(ctx.log_dir))
+        start = ctx.memory.start
         earlier = set(changed_between(ctx.root, start, tree)) if start else set()
         if not (earlier | set(ctx.changed)):
             return Selection(reason="its first run in this run, after a step that changed nothing")
@@ -374,5 +376,5 @@ def finished(
 
 
 def _remember(selection: Selection, status: GateStatus) -> None:
-    if status is GateStatus.PASSED and selection.key is not None:
-        remember(selection.key, selection.tree)
+    if status is GateStatus.PASSED and selection.key is not None and selection.memory:
+        selection.memory.remember(selection.key, selection.tree)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from runner.gates.baseline import TestBaseline
+from runner.gates.memory import GateMemory
 from runner.journal import file_label
 from runner.model import ForbidImportsGate, Gate
 from runner.process import Cancel, Completed, run_command
@@ -45,6 +46,8 @@ class GateContext:
     #: :func:`runner.gates.baseline.test_baseline_key`.
     test_baselines: Mapping[str, TestBaseline] = field(default_factory=dict)
     cancel: Cancel | None = None  # set when a gate running beside this one failed
+    #: What the run's gates learned so far (the run's own; see :mod:`runner.gates.memory`).
+    memory: GateMemory = field(default_factory=GateMemory)
 
 
 def execute(gate: Gate, command: str | Sequence[str], ctx: GateContext) -> Completed:
