@@ -53,14 +53,26 @@ def read_summary(records: Path) -> dict[str, Any]:
 
 
 def latest_rehearsal(rehearsals: Path, plan: str) -> tuple[str, dict[str, Any]] | None:
-    """The newest finished rehearsal of ``plan`` (its id and summary), or ``None``."""
+    """The newest finished rehearsal of ``plan`` (its id and summary), or ``None``.
+
+    Newest by the time it started: ids sort by the second only, and two rehearsals started
+    in the same second would otherwise be ordered by their ids' random part.
+    """
     if not rehearsals.is_dir():
         return None
-    for folder in sorted(rehearsals.iterdir(), reverse=True):
-        summary = read_summary(folder)
-        if summary.get("plan") == plan and "finished" in summary:
-            return folder.name, summary
-    return None
+    found = [(folder.name, read_summary(folder)) for folder in rehearsals.iterdir()]
+    finished = [(rid, s) for rid, s in found if s.get("plan") == plan and "finished" in s]
+    if not finished:
+        return None
+    return max(finished, key=lambda item: (_started(item[1]), item[0]))
+
+
+def _started(summary: Mapping[str, Any]) -> float:
+    """When the rehearsal started (0 for a summary without the time)."""
+    try:
+        return float(summary.get("started", 0) or 0)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def describe_age(seconds: float) -> str:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from runner.plan import load_plan
+from runner.rehearsals import latest_rehearsal, write_summary
 from tests.conftest import git, make_repo, run_cli
 
 PLAN = """\
@@ -56,7 +58,9 @@ def ran(counter: Path) -> list[str]:
 def rehearse(plan: Path, repo: Path, **env: str) -> str:
     done = run_cli("run", str(plan), "--dry-run", cwd=repo, env={"FLAVOUR": "a", **env})
     assert done.returncode == 0, done.stdout + done.stderr
-    return sorted(p.name for p in (repo / ".git/runner/rehearsals").iterdir())[-1]
+    found = latest_rehearsal(repo / ".git/runner/rehearsals", load_plan(plan).name)
+    assert found is not None
+    return found[0]
 
 
 def test_a_replaying_run_records_the_rehearsals_passes_and_lands_the_same_trees(
@@ -223,3 +227,14 @@ phases:
     plan_file.write_text(plan)
     (repo / site / "dep.py").write_text("OK = False\n")
     assert "its include .venv changed" in replay()
+
+
+def test_the_latest_rehearsal_is_the_last_started_even_within_one_second(tmp_path: Path) -> None:
+    """Ids sort by the second; within one, their random part must not decide."""
+    folder = tmp_path / "rehearsals"
+    for rid, started in (("20261203-101500-ffffff", 100.0), ("20261203-101500-000000", 200.0)):
+        (folder / rid).mkdir(parents=True)
+        write_summary(folder / rid, {"plan": "p", "started": started})
+    found = latest_rehearsal(folder, "p")
+    assert found is not None
+    assert found[0] == "20261203-101500-000000"
